@@ -1,0 +1,222 @@
+"""The ``gridmap`` command. Errors print one line on stderr and exit non-zero."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy.exc import OperationalError
+
+from gridmap import codes as gcodes
+from gridmap.config import REPO_ROOT, load_settings
+from gridmap.db import check_connection, get_engine, session_scope
+from gridmap.errors import DatabaseUnavailable, GridmapError, InvalidInput
+
+
+class _Context:
+    def __init__(self, database_url: str | None) -> None:
+        self.settings = load_settings({"database_url": database_url} if database_url else None)
+
+    @property
+    def url(self) -> str:
+        return self.settings["database_url"]
+
+    def session(self):
+        check_connection(get_engine(self.url))
+        return session_scope(self.url)
+
+    def known_districts(self) -> set[str]:
+        path = Path(self.settings["data_dir"]) / "reference" / "gbt2260.csv"
+        return set(gcodes.load_district_table(path)) if path.exists() else set()
+
+
+@click.group()
+@click.option("--database-url", envvar="DATABASE_URL", default=None,
+              help="PostGIS URL (default: $DATABASE_URL or the local gridmap database).")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None) -> None:
+    """gridmap — community grid management (社区网格化管理)."""
+    ctx.obj = _Context(database_url)
+
+
+@cli.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+def _alembic(ctx: _Context):
+    from alembic.config import Config
+
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.attributes["database_url"] = ctx.url
+    return config
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@click.pass_obj
+def db_upgrade(ctx: _Context, revision: str) -> None:
+    """Migrate the schema up to REVISION (default: head)."""
+    from alembic import command
+
+    check_connection(get_engine(ctx.url))
+    command.upgrade(_alembic(ctx), revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@click.pass_obj
+def db_downgrade(ctx: _Context, revision: str) -> None:
+    """Migrate the schema down to REVISION (``base`` removes every table)."""
+    from alembic import command
+
+    check_connection(get_engine(ctx.url))
+    command.downgrade(_alembic(ctx), revision)
+    click.echo(f"database at {revision}")
+
+
+@cli.command()
+@click.pass_obj
+def demo(ctx: _Context) -> None:
+    """Load the demo district (Wuhan Optics Valley, Hongshan 420111). Idempotent."""
+    from gridmap.demo import load_demo
+
+    with ctx.session() as session:
+        for line in load_demo(session):
+            click.echo(line)
+
+
+@cli.command("import")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--layer", help="Target layer when SOURCE is a data file, not a recipe.")
+@click.option("--district", help="District code the features belong to.")
+@click.option("--crs", help="CRS of a file that declares none, e.g. EPSG:4326.")
+@click.option("--encoding", help="Attribute encoding when the file does not say (e.g. gbk).")
+@click.option("--source-layer", help="Layer inside a multi-layer file.")
+@click.option("--repair/--no-repair", default=None, help="make_valid() invalid polygons.")
+@click.option("--field", "fields", multiple=True, metavar="TARGET=SOURCE",
+              help="Map a source field to a target field (repeatable).")
+@click.pass_obj
+def import_(ctx: _Context, source: Path, layer: str | None, district: str | None,
+            crs: str | None, encoding: str | None, source_layer: str | None,
+            repair: bool | None, fields: tuple[str, ...]) -> None:
+    """Import a recipe from import/ (a .yaml file) or a data file with --layer. All or nothing."""
+    from gridmap.ingest import Recipe, import_recipe, load_recipe
+
+    mapping = {}
+    for item in fields:
+        if "=" not in item:
+            raise InvalidInput(f"--field {item!r}: expected TARGET=SOURCE")
+        target, src = item.split("=", 1)
+        mapping[target] = src
+    options = dict(district=district, crs=crs, encoding=encoding, source_layer=source_layer,
+                   repair=repair)
+    if source.suffix.lower() in (".yaml", ".yml"):
+        recipe = load_recipe(source, layer=layer, **options)
+        recipe.fields.update(mapping)
+    else:
+        if not layer:
+            raise InvalidInput(f"{source.name} is a data file: say the target with --layer")
+        recipe = Recipe(source=source.resolve(), layer=layer, fields=mapping,
+                        **{k: v for k, v in options.items() if v is not None})
+    with ctx.session() as session:
+        report = import_recipe(session, recipe)
+    click.echo(report.summary())
+
+
+@cli.command()
+@click.option("--district", default=None, help="District code (default: every district).")
+@click.option("--json", "as_json", is_flag=True, help="Print violations as a JSON list.")
+@click.pass_obj
+def validate(ctx: _Context, district: str | None, as_json: bool) -> None:
+    """Check the hierarchy; exit 0 when valid, 1 with every violation listed."""
+    from sqlalchemy import text
+
+    from gridmap.grid.validate import validate_district
+
+    known = ctx.known_districts() or None
+    violations = []
+    with ctx.session() as session:
+        codes = [district] if district else list(session.execute(
+            text("select code from district order by code")).scalars())
+        for code in codes:
+            violations += validate_district(
+                session, code, tolerance_m=ctx.settings["containment_tolerance_m"],
+                min_area_m2=ctx.settings["gap_tolerance_m2"], known_districts=known)
+    if as_json:
+        click.echo(json.dumps([v.as_dict() for v in violations], ensure_ascii=False, indent=2))
+    elif violations:
+        for v in violations:
+            where = f" at {v.location[0]:.6f},{v.location[1]:.6f}" if v.location else ""
+            click.echo(f"[{v.check}] {v.detail}{where}")
+        click.echo(f"{len(violations)} violation(s) in {len(codes)} district(s)")
+    else:
+        click.echo(f"valid: {len(codes)} district(s), no violations")
+    sys.exit(1 if violations else 0)
+
+
+@cli.group()
+def code() -> None:
+    """Grid codes."""
+
+
+@code.command("parse")
+@click.argument("value")
+@click.option("--profile", type=click.Choice(sorted(gcodes.PROFILES)), default=None,
+              help="Code profile (default: inferred from the length).")
+@click.pass_obj
+def code_parse(ctx: _Context, value: str, profile: str | None) -> None:
+    """Print the parts of a grid code, or why it is not one."""
+    known = ctx.known_districts()
+    parts = gcodes.parse(value, profile, known_districts=known or None)
+    table = gcodes.load_district_table(Path(ctx.settings["data_dir"]) / "reference"
+                                       / "gbt2260.csv") if known else {}
+    click.echo(f"profile    {parts.profile} ({gcodes.PROFILES[parts.profile].length} digits)")
+    if parts.service_object:
+        click.echo(f"service    {parts.service_object}")
+    click.echo(f"district   {parts.district} {table.get(parts.district, '')}".rstrip())
+    click.echo(f"street     {parts.street} ({gcodes.street_kind(parts.street)}) → "
+               f"{parts.street_code}")
+    click.echo(f"community  {parts.community} "
+               f"({gcodes.community_kind(parts.community, parts.profile)}) → "
+               f"{parts.community_code}")
+    click.echo(f"sequence   {parts.sequence}"
+               + (" (the whole community)" if parts.sequence == 0 else ""))
+
+
+@cli.command()
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="HOST")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int,
+              show_default="PORT")
+@click.option("--workers", default=2, type=int, show_default=True)
+@click.pass_obj
+def serve(ctx: _Context, host: str, port: int, workers: int) -> None:
+    """Serve the web app with gunicorn (a production WSGI server)."""
+    os.environ["DATABASE_URL"] = ctx.url
+    argv = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers",
+            str(workers), "--access-logfile", "-", "webapp:create_app()"]
+    os.execvp(argv[0], argv)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except GridmapError as exc:
+        click.echo(f"gridmap: {exc}", err=True)
+        sys.exit(2)
+    except OperationalError as exc:
+        click.echo(f"gridmap: {DatabaseUnavailable(str(exc.orig or exc).strip())}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

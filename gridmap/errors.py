@@ -1,0 +1,72 @@
+"""One exception hierarchy; each class carries the HTTP status it maps to.
+
+The CLI prints ``str(error)`` on one line and exits non-zero; the web app renders
+``{"error": error.title, "detail": error.detail}`` with ``error.status``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class GridmapError(Exception):
+    """Base of every error gridmap reports to a user."""
+
+    status = 500
+    title = "internal error"
+
+    def __init__(self, detail: str, **context: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.context = context
+
+    def __str__(self) -> str:
+        return f"{self.title}: {self.detail}"
+
+
+class InvalidInput(GridmapError):
+    """The caller sent something malformed (a code, a parameter, a geometry)."""
+
+    status = 400
+    title = "invalid input"
+
+
+class InvalidCode(InvalidInput):
+    """A string that is not a grid code of the profile asked for."""
+
+    title = "invalid grid code"
+
+
+class NotFound(GridmapError):
+    status = 404
+    title = "not found"
+
+
+class Conflict(GridmapError):
+    """A stale edit or a unique value already taken."""
+
+    status = 409
+    title = "conflict"
+
+
+class ImportFailed(GridmapError):
+    """An import was rejected as a whole; nothing was written."""
+
+    status = 422
+    title = "import rejected"
+
+
+class ValidationFailed(GridmapError):
+    """Geometry or hierarchy rules are broken by the requested change."""
+
+    status = 422
+    title = "validation failed"
+
+
+class DatabaseUnavailable(GridmapError):
+    status = 503
+    title = "database unavailable"
+
+
+class ConfigurationError(GridmapError):
+    status = 500
+    title = "configuration error"

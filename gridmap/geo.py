@@ -1,0 +1,56 @@
+"""CRS helpers: the storage CRS, Gauss–Krüger zones, transforms (always lon/lat order)."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+from shapely import transform as shapely_transform
+from shapely.geometry.base import BaseGeometry
+
+from gridmap.errors import InvalidInput
+
+STORAGE_SRID = 4490  # CGCS2000 geographic; axis order lat, lon officially — we keep x=lon.
+WGS84_SRID = 4326
+GK_FIRST, GK_LAST = 4534, 4554  # CGCS2000 / 3-degree Gauss-Kruger CM 75E … CM 135E
+
+
+def gauss_kruger_epsg(longitude: float) -> int:
+    """The CGCS2000 3° Gauss–Krüger zone (EPSG:4534–4554, no false-easting zone prefix)
+    whose central meridian is nearest to ``longitude``."""
+    if not 73.5 <= longitude <= 136.5:
+        raise InvalidInput(f"longitude {longitude:.4f}: outside the CGCS2000 3° zones "
+                           f"(73.5°E–136.5°E)")
+    return GK_FIRST + int(round((longitude - 75.0) / 3.0))
+
+
+def central_meridian(epsg: int) -> float:
+    if not GK_FIRST <= epsg <= GK_LAST:
+        raise InvalidInput(f"EPSG:{epsg} is not a CGCS2000 3° Gauss–Krüger zone "
+                           f"(EPSG:{GK_FIRST}–{GK_LAST})")
+    return 75.0 + 3.0 * (epsg - GK_FIRST)
+
+
+def parse_crs(value: object) -> CRS:
+    """A :class:`pyproj.CRS` from an EPSG code, ``"EPSG:n"``, WKT or PROJ string."""
+    try:
+        return CRS.from_user_input(value)
+    except CRSError as exc:
+        raise InvalidInput(f"unknown CRS {value!r}: {exc}") from None
+
+
+@lru_cache(maxsize=64)
+def transformer(source: int | str, target: int | str) -> Transformer:
+    return Transformer.from_crs(parse_crs(source), parse_crs(target), always_xy=True)
+
+
+def reproject(geometry: BaseGeometry, source: int | str, target: int | str) -> BaseGeometry:
+    """Reproject one shapely geometry, x = easting/longitude throughout."""
+    trans = transformer(source, target)
+
+    def _apply(coords: np.ndarray) -> np.ndarray:
+        x, y = trans.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely_transform(geometry, _apply)

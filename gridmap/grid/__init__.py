@@ -1,0 +1,1 @@
+"""Grid operations: assignment of buildings, validity checks, statistics."""

@@ -1,0 +1,120 @@
+"""Assignment of buildings to grids: each building to exactly one grid.
+
+Rule (DESIGN.md §1): the grid containing the building's representative point
+(``point_on_surface``); when the point lies on the boundary of several grids (or grids overlap),
+the grid with the largest overlap with the footprint wins; then the lowest grid index.
+Batches run vectorised (:func:`assign_buildings_to_grids`); single edits run in PostGIS
+(:func:`assign_building_in_db`).
+"""
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from numpy.typing import ArrayLike, NDArray
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gridmap.grid.frames import load_buildings, load_grids
+from gridmap.grid.pointindex import point_polygon_pairs
+
+
+def assign_buildings_to_grids(footprints: ArrayLike, grids: ArrayLike) -> NDArray[np.int64]:
+    """Index into ``grids`` of the grid each footprint belongs to, ``-1`` when none.
+
+    Both arrays hold shapely geometries in the same (preferably projected) CRS.
+    """
+    feet = np.asarray(footprints, dtype=object)
+    cells = np.asarray(grids, dtype=object)
+    labels = np.full(feet.size, -1, dtype=np.int64)
+    if feet.size == 0 or cells.size == 0:
+        return labels
+    points = shapely.point_on_surface(feet)
+    xy = shapely.get_coordinates(points)
+    has_point = ~shapely.is_empty(points)
+    rows = np.nonzero(has_point)[0]
+    pts, polys = point_polygon_pairs(xy[:, 0], xy[:, 1], cells, include_boundary=True)
+    pts = rows[pts]
+    ties = np.bincount(pts, minlength=feet.size) > 1
+    single = ~ties[pts]
+    labels[pts[single]] = polys[single]
+    if ties.any():
+        tied = ~single
+        tp, tg = pts[tied], polys[tied]
+        overlap = shapely.area(shapely.intersection(feet[tp], cells[tg]))
+        # Sort by building, then overlap descending, then grid index: first row per building wins.
+        order = np.lexsort((tg, -overlap, tp))
+        tp, tg = tp[order], tg[order]
+        first = np.ones(tp.size, dtype=bool)
+        first[1:] = tp[1:] != tp[:-1]
+        labels[tp[first]] = tg[first]
+    return labels
+
+
+_ASSIGN_ONE = text("""
+    update building b set grid_id = (
+        select g.id from grid g
+        where g.valid_to is null
+          and ST_Intersects(g.geom, ST_PointOnSurface(b.footprint))
+        order by ST_Area(ST_Intersection(g.geom, b.footprint)::geography) desc, g.id
+        limit 1)
+    where b.id = :building_id
+    returning b.grid_id
+""")
+
+
+def assign_building_in_db(session: Session, building_id: int) -> int | None:
+    """Assign one building in PostGIS (same rule as the batch path) and refresh totals.
+
+    Returns the grid id, or ``None`` when no active grid holds the building.
+    """
+    previous = session.execute(text("select grid_id from building where id = :id"),
+                               {"id": building_id}).scalar()
+    grid_id = session.execute(_ASSIGN_ONE, {"building_id": building_id}).scalar()
+    refresh_grid_totals(session, grid_ids=[g for g in (previous, grid_id) if g is not None])
+    return grid_id
+
+
+_WRITE_LABELS = text("""
+    update building b set grid_id = v.grid_id
+    from unnest(cast(:ids as integer[]), cast(:grid_ids as integer[])) as v(id, grid_id)
+    where b.id = v.id and b.grid_id is distinct from v.grid_id
+""")
+
+_REFRESH = text("""
+    with totals as (
+        select g.id, coalesce(sum(b.households), 0) as households, count(b.id) as buildings
+        from grid g left join building b on b.grid_id = g.id
+        where :all_grids or g.id = any(cast(:grid_ids as integer[]))
+        group by g.id)
+    update grid g set households = t.households, building_count = t.buildings
+    from totals t
+    where g.id = t.id
+      and (g.households, g.building_count) is distinct from (t.households, t.buildings)
+""")
+
+
+def refresh_grid_totals(session: Session, *, grid_ids: list[int] | None = None) -> None:
+    """Recompute ``households`` and ``building_count`` of grids from their buildings.
+
+    Writes only the rows whose totals changed, so a repeated refresh changes nothing.
+    """
+    session.execute(_REFRESH, {"all_grids": grid_ids is None, "grid_ids": grid_ids or []})
+
+
+def assign_district(session: Session, district_code: str) -> dict[str, int]:
+    """Assign every building of a district to the active grids, vectorised, in the district's
+    projected CRS; write the changes in one statement and refresh the totals.
+
+    Returns counts: ``buildings``, ``assigned``, ``unassigned``, ``changed``.
+    """
+    grids = load_grids(session, district_code=district_code, projected=True)
+    buildings = load_buildings(session, district_code=district_code, projected=True)
+    labels = assign_buildings_to_grids(buildings.geometry.values, grids.geometry.values)
+    grid_ids = np.where(labels >= 0, grids["id"].to_numpy()[np.maximum(labels, 0)], -1)
+    ids = buildings["id"].astype(int).tolist()
+    targets = [int(g) if g >= 0 else None for g in grid_ids]
+    changed = session.execute(_WRITE_LABELS, {"ids": ids, "grid_ids": targets}).rowcount
+    refresh_grid_totals(session)
+    assigned = int((labels >= 0).sum())
+    return {"buildings": len(ids), "assigned": assigned, "unassigned": len(ids) - assigned,
+            "changed": int(changed or 0)}

@@ -1,0 +1,299 @@
+"""Validity of a district's hierarchy: small predicates run by one validator.
+
+Each check takes a :class:`Snapshot` (GeoDataFrames in the district's projected CRS) and returns
+:class:`Violation` objects naming the codes involved, what is wrong (area in m² or households)
+and where (a lon/lat point in CGCS2000). :data:`CHECKS` is the registry the validator runs.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Collection
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gridmap import codes as gcodes
+from gridmap.geo import STORAGE_SRID, transformer
+from gridmap.grid.assign import assign_buildings_to_grids
+from gridmap.grid.frames import (load_buildings, load_communities, load_district, load_grids,
+                                 load_streets, projected_epsg)
+
+
+@dataclass(frozen=True)
+class Violation:
+    check: str
+    codes: tuple[str, ...]
+    detail: str
+    location: tuple[float, float] | None = None  # lon, lat in EPSG:4490
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["codes"] = list(self.codes)
+        data["location"] = list(self.location) if self.location else None
+        return data
+
+
+@dataclass
+class Snapshot:
+    """What the checks look at; every geometry in the projected CRS ``epsg``."""
+
+    epsg: int
+    district: gpd.GeoDataFrame
+    streets: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+    grids: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    min_households: int = 250
+    max_households: int = 500
+    tolerance_m: float = 0.5
+    min_area_m2: float = 1.0
+    profile: str = "gbt30428"
+    known_districts: Collection[str] | None = None
+    _labels: np.ndarray | None = field(default=None, repr=False)
+
+    def where(self, geometry: BaseGeometry) -> tuple[float, float] | None:
+        """A lon/lat point on ``geometry`` for the report."""
+        if geometry is None or geometry.is_empty:
+            return None
+        point = geometry.representative_point()
+        lon, lat = transformer(self.epsg, STORAGE_SRID).transform(point.x, point.y)
+        return (round(lon, 7), round(lat, 7))
+
+    def building_labels(self) -> np.ndarray:
+        """Grid index (row of ``grids``) each building falls in by the assignment rule."""
+        if self._labels is None:
+            self._labels = assign_buildings_to_grids(self.buildings.geometry.values,
+                                                     self.grids.geometry.values)
+        return self._labels
+
+
+def _significant(snap: Snapshot, geom: BaseGeometry) -> bool:
+    """Larger than the reporting area and wider than the tolerance: a sliver a few millimetres
+    wide (left by coordinate precision along a shared edge) is not a gap or an overlap."""
+    return geom.area > snap.min_area_m2 and not shapely.buffer(
+        geom, -snap.tolerance_m / 2).is_empty
+
+
+# -- the levels of the hierarchy, child → parent ---------------------------------------------
+
+_PLURAL = {"grid": "grids", "community": "communities", "street": "streets"}
+
+
+def _levels(snap: Snapshot) -> list[tuple[str, gpd.GeoDataFrame, str, gpd.GeoDataFrame, str]]:
+    """(level name, children, parent key column, parents, parent code column)."""
+    return [
+        ("grid", snap.grids, "community_code", snap.communities, "code"),
+        ("community", snap.communities, "street_code", snap.streets, "code"),
+        ("street", snap.streets, "district_code", snap.district, "code"),
+    ]
+
+
+def check_valid_geometry(snap: Snapshot) -> list[Violation]:
+    out = []
+    for level, frame in (("district", snap.district), ("street", snap.streets),
+                         ("community", snap.communities), ("grid", snap.grids)):
+        geoms = frame.geometry.values
+        bad = ~shapely.is_valid(geoms)
+        for row in np.nonzero(bad)[0]:
+            reason = shapely.is_valid_reason(geoms[row])
+            out.append(Violation("valid_geometry", (frame["code"].iloc[row],),
+                                 f"{level} geometry is invalid: {reason}",
+                                 snap.where(shapely.make_valid(geoms[row]))))
+    return out
+
+
+def check_within_parent(snap: Snapshot) -> list[Violation]:
+    out = []
+    for level, children, key, parents, _ in _levels(snap):
+        by_code = dict(zip(parents["code"], parents.geometry.values))
+        for code, parent_code, geom in zip(children["code"], children[key],
+                                           children.geometry.values):
+            parent = by_code.get(parent_code)
+            if parent is None:
+                out.append(Violation("within_parent", (code, parent_code),
+                                     f"{level} {code} names parent {parent_code}, which is not "
+                                     f"loaded", snap.where(geom)))
+                continue
+            outside = geom.difference(parent.buffer(snap.tolerance_m))
+            if _significant(snap, outside):
+                out.append(Violation("within_parent", (code, parent_code),
+                                     f"{level} {code} extends {outside.area:.1f} m² outside "
+                                     f"its parent {parent_code} (tolerance "
+                                     f"{snap.tolerance_m} m)", snap.where(outside)))
+    return out
+
+
+def check_no_overlap(snap: Snapshot) -> list[Violation]:
+    out = []
+    for level, children, key, _, _ in _levels(snap):
+        geoms = children.geometry.values
+        left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+        keep = (left < right) & (children[key].values[left] == children[key].values[right])
+        for a, b in zip(left[keep], right[keep]):
+            shared = shapely.intersection(geoms[a], geoms[b])
+            if _significant(snap, shared):
+                codes = (children["code"].iloc[a], children["code"].iloc[b])
+                out.append(Violation("no_overlap", codes,
+                                     f"{_PLURAL[level]} {codes[0]} and {codes[1]} overlap by "
+                                     f"{shared.area:.1f} m²", snap.where(shared)))
+    return out
+
+
+def check_no_gap(snap: Snapshot) -> list[Violation]:
+    out = []
+    for level, children, key, parents, _ in _levels(snap):
+        for parent_code, parent in zip(parents["code"], parents.geometry.values):
+            mine = children.geometry.values[children[key].values == parent_code]
+            covered = shapely.union_all(mine) if len(mine) else shapely.Polygon()
+            gap = shapely.difference(parent, covered)
+            for part in shapely.get_parts(gap):
+                if _significant(snap, part):
+                    out.append(Violation("no_gap", (parent_code,),
+                                         f"{part.area:.1f} m² of {parent_code} is covered by "
+                                         f"no {level}", snap.where(part)))
+    return out
+
+
+def check_building_in_one_grid(snap: Snapshot) -> list[Violation]:
+    out = []
+    labels = snap.building_labels()
+    grid_ids = snap.grids["id"].to_numpy()
+    codes_by_id = dict(zip(snap.grids["id"], snap.grids["code"]))
+    expected = np.where(labels >= 0, grid_ids[np.maximum(labels, 0)], -1)
+    stored = snap.buildings["grid_id"].fillna(-1).astype(int).to_numpy()
+    for row in np.nonzero((expected == -1) | (expected != stored))[0]:
+        building = snap.buildings.iloc[row]
+        ident = f"building {building['source_id']}" + (
+            f" ({building['name']})" if isinstance(building["name"], str) else "")
+        geom = building.geometry
+        if expected[row] == -1:
+            out.append(Violation("building_in_one_grid", (), f"{ident} lies in no active grid",
+                                 snap.where(geom)))
+        else:
+            now = codes_by_id.get(stored[row], "none")
+            out.append(Violation("building_in_one_grid", (codes_by_id[expected[row]],),
+                                 f"{ident} is recorded in grid {now} but lies in grid "
+                                 f"{codes_by_id[expected[row]]}; re-run the assignment",
+                                 snap.where(geom)))
+    return out
+
+
+def check_household_bounds(snap: Snapshot) -> list[Violation]:
+    out = []
+    totals = snap.buildings.groupby("grid_id")["households"].sum()
+    for grid in snap.grids.itertuples():
+        if grid.kind != "residential":
+            continue
+        total = int(totals.get(grid.id, 0))
+        if not snap.min_households <= total <= snap.max_households:
+            out.append(Violation("household_bounds", (grid.code,),
+                                 f"residential grid {grid.code} holds {total} households; "
+                                 f"expected {snap.min_households}–{snap.max_households}",
+                                 snap.where(grid.geometry)))
+        if total != grid.households:
+            out.append(Violation("household_bounds", (grid.code,),
+                                 f"grid {grid.code} records {grid.households} households but "
+                                 f"its buildings hold {total}; refresh the totals",
+                                 snap.where(grid.geometry)))
+    return out
+
+
+def check_codes(snap: Snapshot) -> list[Violation]:
+    out = []
+    counts = snap.grids["code"].value_counts()
+    for code in counts[counts > 1].index:
+        out.append(Violation("codes", (code,), f"code {code} is used by {counts[code]} grids"))
+    for grid in snap.grids.itertuples():
+        try:
+            parts = gcodes.parse(grid.code, snap.profile, known_districts=snap.known_districts)
+        except gcodes.InvalidCode as exc:
+            out.append(Violation("codes", (grid.code,), exc.detail, snap.where(grid.geometry)))
+            continue
+        if parts.community_code != grid.community_code or parts.sequence != grid.sequence:
+            out.append(Violation("codes", (grid.code,),
+                                 f"code {grid.code} says community {parts.community_code} "
+                                 f"sequence {parts.sequence}; the grid is in "
+                                 f"{grid.community_code} with sequence {grid.sequence}",
+                                 snap.where(grid.geometry)))
+    return out
+
+
+def sequence_row_height(geoms: np.ndarray) -> float:
+    """Row height for west→east, north→south numbering: the typical grid's size."""
+    return max(50.0, float(np.median(np.sqrt(shapely.area(geoms))))) if len(geoms) else 50.0
+
+
+def check_sequence_order(snap: Snapshot) -> list[Violation]:
+    """Grids issued together in a community are numbered west→east, then north→south."""
+    out = []
+    grids = snap.grids
+    for (community, _), batch in grids.groupby(["community_code", "valid_from"]):
+        if len(batch) < 2:
+            continue
+        points = shapely.point_on_surface(batch.geometry.values)
+        order = gcodes.spatial_sequence_order(
+            shapely.get_x(points), shapely.get_y(points),
+            row_height=sequence_row_height(batch.geometry.values))
+        expected = batch["code"].to_numpy()[order]
+        actual = batch.sort_values("sequence")["code"].to_numpy()
+        if list(expected) != list(actual):
+            out.append(Violation("sequence_order", tuple(actual),
+                                 f"grids of community {community} are numbered "
+                                 f"{', '.join(actual)}; west→east, north→south order is "
+                                 f"{', '.join(expected)}"))
+    return out
+
+
+CHECKS: dict[str, Callable[[Snapshot], list[Violation]]] = {
+    "valid_geometry": check_valid_geometry,
+    "within_parent": check_within_parent,
+    "no_overlap": check_no_overlap,
+    "no_gap": check_no_gap,
+    "building_in_one_grid": check_building_in_one_grid,
+    "household_bounds": check_household_bounds,
+    "codes": check_codes,
+    "sequence_order": check_sequence_order,
+}
+
+
+def run_checks(snap: Snapshot, checks: Collection[str] | None = None) -> list[Violation]:
+    """Run the named checks (all by default) and return every violation, in check order."""
+    names = list(CHECKS) if checks is None else list(checks)
+    unknown = [n for n in names if n not in CHECKS]
+    if unknown:
+        raise KeyError(f"unknown checks {unknown}; known: {', '.join(CHECKS)}")
+    violations: list[Violation] = []
+    for name in names:
+        violations.extend(CHECKS[name](snap))
+    return violations
+
+
+def load_snapshot(session: Session, district_code: str, *, tolerance_m: float = 0.5,
+                  min_area_m2: float = 1.0,
+                  known_districts: Collection[str] | None = None) -> Snapshot:
+    """Read a district's hierarchy and buildings from PostGIS into a :class:`Snapshot`."""
+    epsg = projected_epsg(session, district_code)
+    row = session.execute(text("select min_households, max_households, code_profile "
+                               "from district where code = :c"), {"c": district_code}).one()
+    kw = dict(district_code=district_code, projected=True)
+    return Snapshot(epsg=epsg, district=load_district(session, **kw),
+                    streets=load_streets(session, **kw),
+                    communities=load_communities(session, **kw),
+                    grids=load_grids(session, **kw), buildings=load_buildings(session, **kw),
+                    min_households=row.min_households, max_households=row.max_households,
+                    tolerance_m=tolerance_m, min_area_m2=min_area_m2, profile=row.code_profile,
+                    known_districts=known_districts)
+
+
+def validate_district(session: Session, district_code: str, **options) -> list[Violation]:
+    return run_checks(load_snapshot(session, district_code, **options))
+
+
+def violations_frame(violations: list[Violation]) -> pd.DataFrame:
+    return pd.DataFrame([v.as_dict() for v in violations],
+                        columns=["check", "codes", "detail", "location"])

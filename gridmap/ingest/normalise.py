@@ -1,0 +1,100 @@
+"""Validate features and bring them to CGCS2000 (EPSG:4490) polygons."""
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from gridmap.errors import ImportFailed
+from gridmap.geo import STORAGE_SRID, gauss_kruger_epsg, parse_crs
+from gridmap.ingest.recipe import Recipe
+
+# Where CGCS2000 coordinates can be: the bounding box of China's territory with a margin.
+_CHINA = (73.0, 3.0, 136.0, 54.0)
+
+
+def _feature(frame: gpd.GeoDataFrame, row: int, recipe: Recipe) -> str:
+    key = recipe.fields.get("source_id") or recipe.fields.get("code")
+    label = f"feature {row + 1}"
+    if key and key in frame.columns:
+        label += f" ({key}={frame[key].iloc[row]})"
+    return label
+
+
+def assign_crs(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
+    """Use the file's CRS, or the recipe's when the file has none; they must agree."""
+    declared = parse_crs(recipe.crs) if recipe.crs is not None else None
+    if frame.crs is None:
+        if declared is None:
+            raise ImportFailed(f"{recipe.source.name} has no CRS; say which it is "
+                               f"(--crs EPSG:4326, or crs: in the recipe)")
+        return frame.set_crs(declared)
+    if declared is not None and not frame.crs.equals(declared):
+        raise ImportFailed(f"{recipe.source.name} declares {frame.crs.to_string()} but the "
+                           f"recipe says {declared.to_string()}; fix the recipe or the file")
+    return frame
+
+
+def to_storage_crs(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
+    """Reproject to EPSG:4490 and check every feature lands inside China."""
+    if frame.crs.is_geographic:
+        b = frame.total_bounds
+        if not (-180 <= b[0] <= 180 and -180 <= b[2] <= 180 and -90 <= b[1] <= 90
+                and -90 <= b[3] <= 90):
+            raise ImportFailed(f"{recipe.source.name}: coordinates {b[0]:.1f}, {b[1]:.1f} are "
+                               f"not degrees, yet the CRS is {frame.crs.to_string()}; "
+                               f"the declared CRS is wrong")
+    out = frame.to_crs(STORAGE_SRID)
+    bounds = out.geometry.bounds.to_numpy()
+    outside = ~((bounds[:, 0] >= _CHINA[0]) & (bounds[:, 2] <= _CHINA[2])
+                & (bounds[:, 1] >= _CHINA[1]) & (bounds[:, 3] <= _CHINA[3]))
+    if outside.any():
+        row = int(np.nonzero(outside)[0][0])
+        raise ImportFailed(f"{recipe.source.name} {_feature(frame, row, recipe)} lies at "
+                           f"{bounds[row, 0]:.4f}, {bounds[row, 1]:.4f} (lon, lat in CGCS2000), "
+                           f"outside China; is the CRS {frame.crs.to_string()} right?")
+    return out
+
+
+def polygons_only(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
+    """Check every geometry is a valid (multi)polygon; repair when the recipe allows it."""
+    geoms = frame.geometry.values
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        row = int(np.nonzero(missing)[0][0])
+        raise ImportFailed(f"{recipe.source.name} {_feature(frame, row, recipe)} has no "
+                           f"geometry")
+    kinds = shapely.get_type_id(geoms)
+    not_area = ~np.isin(kinds, (3, 6))
+    if not_area.any():
+        row = int(np.nonzero(not_area)[0][0])
+        raise ImportFailed(f"{recipe.source.name} {_feature(frame, row, recipe)} is a "
+                           f"{geoms[row].geom_type}; the {recipe.layer} layer takes polygons")
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        if not recipe.repair:
+            row = int(np.nonzero(invalid)[0][0])
+            raise ImportFailed(f"{recipe.source.name}: {int(invalid.sum())} invalid "
+                               f"polygon(s), first {_feature(frame, row, recipe)}: "
+                               f"{shapely.is_valid_reason(geoms[row])}; set repair: true "
+                               f"to fix them with make_valid")
+        fixed = shapely.make_valid(geoms[invalid])
+        # make_valid may return collections with lines or points: keep the areal parts.
+        fixed = np.array([shapely.union_all([p for p in shapely.get_parts(g)
+                                             if p.geom_type in ("Polygon", "MultiPolygon")])
+                          for g in fixed], dtype=object)
+        empty = shapely.is_empty(fixed)
+        if empty.any():
+            row = int(np.nonzero(invalid)[0][np.nonzero(empty)[0][0]])
+            raise ImportFailed(f"{recipe.source.name} {_feature(frame, row, recipe)} has no "
+                               f"area left after repair: {shapely.is_valid_reason(geoms[row])}")
+        geoms = geoms.copy()
+        geoms[invalid] = fixed
+    frame = frame.set_geometry(shapely.force_2d(geoms), crs=frame.crs)
+    return frame
+
+
+def metric_crs(frame: gpd.GeoDataFrame) -> int:
+    """The Gauss–Krüger zone of the features' centre (frame in EPSG:4490)."""
+    b = frame.total_bounds
+    return gauss_kruger_epsg((b[0] + b[2]) / 2)

@@ -1,0 +1,8 @@
+"""SQLAlchemy models of the grid hierarchy, buildings and the code registry."""
+from gridmap.models.base import Base
+from gridmap.models.hierarchy import Community, District, Grid, Street
+from gridmap.models.registry import CodeRegistryEntry, GridLineage
+from gridmap.models.building import Building
+
+__all__ = ["Base", "District", "Street", "Community", "Grid", "Building", "CodeRegistryEntry",
+           "GridLineage"]

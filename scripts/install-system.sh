@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages gridmap needs, only those that are missing.
 set -euo pipefail
-packages=(postgresql postgresql-15-postgis-3 chromium chromium-driver python3-venv)
+packages=(postgresql postgresql-15-postgis-3 chromium chromium-driver fonts-wqy-microhei python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

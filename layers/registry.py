@@ -1,0 +1,43 @@
+"""Name → class registry of layer kinds, and loading of the YAML definitions."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gridmap.errors import ConfigurationError, NotFound
+from layers.base import Layer
+from layers.sql import SqlLayer
+
+DEFINITIONS = Path(__file__).resolve().parent / "definitions"
+LAYER_CLASSES: dict[str, type[Layer]] = {}
+
+
+def register(kind: str, cls: type[Layer]) -> None:
+    LAYER_CLASSES[kind] = cls
+
+
+register("sql", SqlLayer)
+
+
+def load_layers(folder: Path = DEFINITIONS) -> dict[str, Layer]:
+    """Every layer defined in ``folder``, ordered by their ``order`` key."""
+    layers: dict[str, Layer] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            definition: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ConfigurationError(f"layer definition {path.name}: {exc}") from None
+        kind = definition.get("kind", "sql")
+        if kind not in LAYER_CLASSES:
+            raise ConfigurationError(f"layer definition {path.name}: unknown kind {kind!r}")
+        layers[path.stem] = LAYER_CLASSES[kind](path.stem, definition)
+    return dict(sorted(layers.items(), key=lambda kv: kv[1].definition.get("order", 0)))
+
+
+def get_layer(layers: dict[str, Layer], name: str) -> Layer:
+    try:
+        return layers[name]
+    except KeyError:
+        raise NotFound(f"no layer {name!r}; layers are {', '.join(layers)}") from None

@@ -56,14 +56,20 @@ def to_storage_crs(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
     return out
 
 
-def polygons_only(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
-    """Check every geometry is a valid (multi)polygon; repair when the recipe allows it."""
+def require_geometry(frame: gpd.GeoDataFrame, recipe: Recipe) -> None:
+    """Every feature has a readable, non-empty geometry."""
     geoms = frame.geometry.values
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
         row = int(np.nonzero(missing)[0][0])
-        raise ImportFailed(f"{recipe.source.name} {_feature(frame, row, recipe)} has no "
-                           f"geometry")
+        raise ImportFailed(f"{recipe.source.name}: {int(missing.sum())} feature(s) without a "
+                           f"readable geometry, first {_feature(frame, row, recipe)} (empty, "
+                           f"or e.g. a ring of fewer than 3 points)")
+
+
+def polygons_only(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
+    """Check every geometry is a valid (multi)polygon; repair when the recipe allows it."""
+    geoms = frame.geometry.values
     kinds = shapely.get_type_id(geoms)
     not_area = ~np.isin(kinds, (3, 6))
     if not_area.any():

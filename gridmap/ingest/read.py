@@ -1,6 +1,7 @@
 """Read a source file into a GeoDataFrame: GeoPackage, Shapefile, GeoJSON, CSV, OSM PBF."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -65,24 +66,68 @@ def read_source(recipe: Recipe) -> gpd.GeoDataFrame:
     if recipe.encoding:
         options["encoding"] = recipe.encoding
     try:
-        frame = pyogrio.read_dataframe(path, layer=layer, where=recipe.where, **options)
+        # Unreadable geometries (a ring of two points…) become missing ones, which
+        # normalise.polygons_only rejects naming the feature.
+        frame = pyogrio.read_dataframe(path, layer=layer, where=recipe.where,
+                                       on_invalid="ignore", **options)
     except (DataSourceError, DataLayerError) as exc:
         raise ImportFailed(f"cannot read {path.name}"
                            + (f" layer {layer!r}" if layer else "") + f": {exc}") from None
+    except UnicodeDecodeError as exc:
+        declared = recipe.encoding or "the encoding the file declares (.cpg)"
+        raise ImportFailed(f"{path.name}: attribute text does not decode as {declared} "
+                           f"(byte {exc.object[exc.start:exc.start + 1]!r}); give the right "
+                           f"encoding, e.g. encoding: gbk") from None
     _check_text(frame, recipe)
     return frame
 
 
-def _check_text(frame: gpd.GeoDataFrame, recipe: Recipe) -> None:
-    """Reject text that decoded to replacement characters: the encoding was wrong."""
-    for column in frame.columns:
-        if frame[column].dtype != object or column == frame.geometry.name:
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_HIGH_LATIN1 = re.compile(r"[\u0080-\u00ff]")
+
+
+def _misread_as(value: str) -> str | None:
+    """The encoding a Latin-1-decoded string really was in, when it decodes to Chinese."""
+    try:
+        raw = value.encode("latin-1")
+    except UnicodeEncodeError:
+        return None
+    for candidate in ("utf-8", "gbk"):
+        try:
+            if _CJK.search(raw.decode(candidate)):
+                return candidate
+        except UnicodeDecodeError:
             continue
-        text = frame[column].dropna().astype(str)
-        broken = text[text.str.contains("\ufffd", regex=False)]
+    return None
+
+
+def _check_text(frame: gpd.GeoDataFrame, recipe: Recipe) -> None:
+    """Reject text that was decoded with the wrong encoding, naming the field and feature.
+
+    Two symptoms: replacement characters (bytes invalid in the declared encoding), and
+    Latin-1 mojibake (a DBF without .cpg is read as ISO-8859-1 by default) that decodes to
+    Chinese in GBK or UTF-8.
+    """
+    for column in frame.columns:
+        if column == frame.geometry.name or not (
+                pd.api.types.is_object_dtype(frame[column])
+                or pd.api.types.is_string_dtype(frame[column])):
+            continue
+        values = frame[column].dropna()
+        values = values[values.map(lambda v: isinstance(v, str))]
+        broken = values[values.str.contains("\ufffd", regex=False)]
         if len(broken):
             raise ImportFailed(f"{recipe.source.name}: field {column!r} of feature "
-                               f"{broken.index[0]} does not decode as "
+                               f"{broken.index[0] + 1} does not decode as "
                                f"{recipe.encoding or 'the declared encoding'} "
                                f"({broken.iloc[0]!r}); give the right encoding "
                                f"(a .cpg file, or encoding: gbk in the recipe)")
+        if recipe.encoding:
+            continue
+        for row, value in values[values.str.contains(_HIGH_LATIN1)].items():
+            real = _misread_as(value)
+            if real:
+                raise ImportFailed(f"{recipe.source.name}: field {column!r} of feature "
+                                   f"{row + 1} reads as {value!r}, which is {real.upper()} "
+                                   f"text read as Latin-1 (the file does not say its "
+                                   f"encoding); add a .cpg file or give encoding: {real}")

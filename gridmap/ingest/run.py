@@ -19,7 +19,8 @@ from gridmap.errors import ImportFailed, InvalidCode
 from gridmap.geo import gauss_kruger_epsg
 from gridmap.grid.assign import assign_district
 from gridmap.ingest.households import derive_households
-from gridmap.ingest.normalise import assign_crs, metric_crs, polygons_only, to_storage_crs
+from gridmap.ingest.normalise import (assign_crs, metric_crs, polygons_only,
+                                      require_geometry, to_storage_crs)
 from gridmap.ingest.read import read_source
 from gridmap.ingest.recipe import REQUIRED_FIELDS, Recipe
 from gridmap.models import CodeRegistryEntry, Community, District, Grid, Street
@@ -86,6 +87,7 @@ def prepare(recipe: Recipe) -> tuple[gpd.GeoDataFrame, pd.DataFrame, int]:
     frame = assign_crs(read_source(recipe), recipe)
     if len(frame) == 0:
         raise ImportFailed(f"{recipe.source.name} holds no features")
+    require_geometry(frame, recipe)
     frame = to_storage_crs(frame, recipe)
     before = ~shapely.is_valid(frame.geometry.values)
     frame = polygons_only(frame, recipe)

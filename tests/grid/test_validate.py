@@ -122,8 +122,8 @@ def test_building_in_no_grid_and_stale_assignment():
 
 
 def test_building_on_shared_boundary_goes_to_larger_overlap():
-    # Representative point on x=100 (the shared edge); 30 m² more of it lies in grid 2.
-    footprint = sq(95, 40, 10, 10).union(sq(100, 50, 5, 6))
+    # Representative point on x=100 (the shared edge); 50 m² more of it lies in grid 2.
+    footprint = sq(90, 45, 20, 10).union(sq(100, 55, 10, 5))
     snap = snapshot(buildings=[building(1, footprint, 260, 2),
                                building(2, sq(10, 10, 20), 300, 1)])
     assert checks(snap, "building_in_one_grid") == []

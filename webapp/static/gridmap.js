@@ -62,8 +62,12 @@
         onEachFeature: function (feature, layer) {
           if (def.popup) { layer.on("click", function () { showInfo(def, feature.properties); }); }
           if (def.label) {
-            layer.bindTooltip(labelText(def.label, feature.properties),
-              { permanent: true, direction: "center", className: "grid-label" });
+            // At a point on the surface (from PostGIS): a concave grid's centre may lie
+            // outside it, and a tap on the label must reach the grid under it.
+            var at = feature.properties.label_point;
+            var tip = L.tooltip({ permanent: true, direction: "center", className: "grid-label" })
+              .setContent(labelText(def.label, feature.properties));
+            if (at) { tip.setLatLng([at[1], at[0]]).addTo(group); } else { layer.bindTooltip(tip); }
           }
         }
       }).addTo(group);

@@ -168,38 +168,38 @@ def _write_hierarchy(session: Session, recipe: Recipe, frame, attrs, report) -> 
     session.flush()
 
 
-def _hierarchy_object(session, layer, code, name, wkt, geom, attrs, row):
-    if layer == "districts":
-        if len(code) != 6 or not code.isdigit():
-            raise InvalidCode(f"district code {code!r}: expected 6 digits (GB/T 2260)")
-        obj = session.get(District, code)
-        existed = obj is not None
-        obj = obj or District(code=code, projected_epsg=gauss_kruger_epsg(geom.centroid.x))
-        obj.name, obj.geom = name, wkt
-        return obj, existed
-    if layer == "streets":
-        if len(code) != 9 or not code.isdigit():
-            raise InvalidCode(f"street code {code!r}: expected 9 digits (district 6 · street 3)")
+# layer → (noun, model, code digits, parent model, parent key column); the parent's code is
+# the child's code less its last three digits.
+_AREA_LEVELS = {
+    "districts": ("district", District, 6, None, None),
+    "streets": ("street", Street, 9, District, "district_code"),
+    "communities": ("community", Community, 12, Street, "street_code"),
+}
+
+
+def _area_object(session, layer, code, name, wkt, geom):
+    noun, model, digits, parent, parent_key = _AREA_LEVELS[layer]
+    if len(code) != digits or not code.isdigit():
+        raise InvalidCode(f"{noun} code {code!r}: expected {digits} digits")
+    if digits >= 9:
         gcodes.street_kind(code[6:9])
-        if session.get(District, code[:6]) is None:
-            raise LookupError(f"district {code[:6]} is not loaded")
-        obj = session.get(Street, code)
-        existed = obj is not None
-        obj = obj or Street(code=code, district_code=code[:6])
-        obj.name, obj.geom = name, wkt
-        return obj, existed
-    if layer == "communities":
-        if len(code) != 12 or not code.isdigit():
-            raise InvalidCode(f"community code {code!r}: expected 12 digits")
-        gcodes.street_kind(code[6:9])
+    if digits >= 12:
         gcodes.community_kind(code[9:12])
-        if session.get(Street, code[:9]) is None:
-            raise LookupError(f"street {code[:9]} is not loaded")
-        obj = session.get(Community, code)
-        existed = obj is not None
-        obj = obj or Community(code=code, street_code=code[:9])
-        obj.name, obj.geom = name, wkt
-        return obj, existed
+    if parent is not None and session.get(parent, code[:digits - 3]) is None:
+        raise LookupError(f"{parent.__tablename__} {code[:digits - 3]} is not loaded")
+    obj = session.get(model, code)
+    existed = obj is not None
+    if obj is None:
+        extra = ({parent_key: code[:digits - 3]} if parent_key
+                 else {"projected_epsg": gauss_kruger_epsg(geom.centroid.x)})
+        obj = model(code=code, **extra)
+    obj.name, obj.geom = name, wkt
+    return obj, existed
+
+
+def _hierarchy_object(session, layer, code, name, wkt, geom, attrs, row):
+    if layer in _AREA_LEVELS:
+        return _area_object(session, layer, code, name, wkt, geom)
     parts = gcodes.parse(code)
     if session.get(Community, parts.community_code) is None:
         raise LookupError(f"community {parts.community_code} is not loaded")

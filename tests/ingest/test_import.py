@@ -262,3 +262,33 @@ def test_grid_import_refuses_retired_code(db, tmp_path):
     with pytest.raises(ImportFailed, match="was retired"):
         import_recipe(db, Recipe(source=path, layer="grids",
                                  fields={"code": "code", "kind": "kind"}))
+
+
+@pytest.mark.parametrize("layer, code, message", [
+    ("communities", "420111005450", "community code '450'"),
+    ("communities", "420111009001", "street 420111009 is not loaded"),
+    ("streets", "42011100", "street code '42011100': expected 9 digits"),
+    ("streets", "420111400", "street code '400'"),
+])
+def test_hierarchy_import_checks_codes_and_parents(db, tmp_path, layer, code, message):
+    frame = gpd.GeoDataFrame({"code": [code], "name": ["测试"]},
+                             geometry=[box(LON, LAT, LON + 0.001, LAT + 0.001)], crs=4490)
+    path = tmp_path / "h.gpkg"
+    pyogrio.write_dataframe(frame, path)
+    with pytest.raises(ImportFailed, match=f"feature 1 \\(code {code}\\): .*{message}"):
+        import_recipe(db, Recipe(source=path, layer=layer,
+                                 fields={"code": "code", "name": "name"}))
+
+
+def test_hierarchy_import_updates_names(db, tmp_path):
+    geom = db.execute(text("select ST_AsText(geom) from community where code = '420111005001'")
+                      ).scalar()
+    frame = gpd.GeoDataFrame({"code": ["420111005001"], "name": ["新名字社区"]},
+                             geometry=[shapely.from_wkt(geom)], crs=4490)
+    path = tmp_path / "c.gpkg"
+    pyogrio.write_dataframe(frame, path)
+    report = import_recipe(db, Recipe(source=path, layer="communities",
+                                      fields={"code": "code", "name": "name"}))
+    assert (report.inserted, report.updated) == (0, 1)
+    assert db.execute(text("select name from community where code = '420111005001'")
+                      ).scalar() == "新名字社区"

@@ -74,9 +74,12 @@ def test_demo_is_idempotent(runner, engine):
             return conn.execute(text(
                 "select (select count(*) from grid), (select count(*) from building), "
                 "(select count(*) from code_registry), (select sum(households) from grid), "
-                "(select max(xmin::text::bigint) from building)")).one()
+                "(select max(xmin::text::bigint) from building), "
+                "(select max(xmin::text::bigint) from community), "
+                "(select max(xmin::text::bigint) from district), "
+                "(select max(xmin::text::bigint) from grid)")).one()
     before = state()
     result = runner("demo")
     assert result.exit_code == 0 and "already drawn" in result.output
-    assert "0 new, 0 updated" in result.output
+    assert result.output.count("0 new, 0 updated") == 4  # district, street, communities, buildings
     assert state() == before

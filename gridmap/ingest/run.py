@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 import shapely
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from gridmap import codes as gcodes
@@ -162,6 +162,8 @@ def _write_hierarchy(session: Session, recipe: Recipe, frame, attrs, report) -> 
             raise ImportFailed(f"{where}: {exc.detail}") from None
         except LookupError as exc:
             raise ImportFailed(f"{where}: {exc.args[0]}") from None
+        if obj is None:
+            continue
         report.updated += existed
         report.inserted += not existed
         session.add(obj)
@@ -188,6 +190,10 @@ def _area_object(session, layer, code, name, wkt, geom):
     if parent is not None and session.get(parent, code[:digits - 3]) is None:
         raise LookupError(f"{parent.__tablename__} {code[:digits - 3]} is not loaded")
     obj = session.get(model, code)
+    if obj is not None and obj.name == name and session.scalar(
+            select(func.ST_Equals(model.geom, func.ST_GeomFromEWKT(wkt)))
+            .where(model.code == code)):
+        return None, True  # unchanged: write nothing
     existed = obj is not None
     if obj is None:
         extra = ({parent_key: code[:digits - 3]} if parent_key

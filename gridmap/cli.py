@@ -216,6 +216,13 @@ def main() -> None:
     except OperationalError as exc:
         click.echo(f"gridmap: {DatabaseUnavailable(str(exc.orig or exc).strip())}", err=True)
         sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 — the last line of defence: no traceback
+        if os.environ.get("GRIDMAP_DEBUG"):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        click.echo(f"gridmap: internal error ({type(exc).__name__}): {first} — set "
+                   f"GRIDMAP_DEBUG=1 for the traceback and report it", err=True)
+        sys.exit(3)
 
 
 if __name__ == "__main__":

@@ -179,6 +179,20 @@ _AREA_LEVELS = {
 }
 
 
+_OUTSIDE_M2 = 1.0  # area outside the parent that makes a feature a violation
+
+
+def _check_inside(session, parent, parent_code: str, wkt: str) -> None:
+    """A child must lie inside its parent (DESIGN.md §1); raise naming the area outside."""
+    outside = session.execute(text(
+        f"select ST_Area(ST_Difference(ST_GeomFromEWKT(:wkt), p.geom)::geography) "
+        f"from {parent.__tablename__} p where p.code = :code"),
+        {"wkt": wkt, "code": parent_code}).scalar()
+    if outside is not None and outside > _OUTSIDE_M2:
+        raise LookupError(f"extends {outside:.1f} m² outside its parent "
+                          f"{parent.__tablename__} {parent_code}")
+
+
 def _area_object(session, layer, code, name, wkt, geom):
     noun, model, digits, parent, parent_key = _AREA_LEVELS[layer]
     if len(code) != digits or not code.isdigit():
@@ -187,8 +201,10 @@ def _area_object(session, layer, code, name, wkt, geom):
         gcodes.street_kind(code[6:9])
     if digits >= 12:
         gcodes.community_kind(code[9:12])
-    if parent is not None and session.get(parent, code[:digits - 3]) is None:
-        raise LookupError(f"{parent.__tablename__} {code[:digits - 3]} is not loaded")
+    if parent is not None:
+        if session.get(parent, code[:digits - 3]) is None:
+            raise LookupError(f"{parent.__tablename__} {code[:digits - 3]} is not loaded")
+        _check_inside(session, parent, code[:digits - 3], wkt)
     obj = session.get(model, code)
     if obj is not None and obj.name == name and session.scalar(
             select(func.ST_Equals(model.geom, func.ST_GeomFromEWKT(wkt)))
@@ -209,6 +225,7 @@ def _hierarchy_object(session, layer, code, name, wkt, geom, attrs, row):
     parts = gcodes.parse(code)
     if session.get(Community, parts.community_code) is None:
         raise LookupError(f"community {parts.community_code} is not loaded")
+    _check_inside(session, Community, parts.community_code, wkt)
     entry = session.get(CodeRegistryEntry, code)
     if entry is not None and entry.status == "retired":
         raise LookupError(f"code {code} was retired; a retired code is never used again")

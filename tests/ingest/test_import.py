@@ -292,3 +292,20 @@ def test_hierarchy_import_updates_names(db, tmp_path):
     assert (report.inserted, report.updated) == (0, 1)
     assert db.execute(text("select name from community where code = '420111005001'")
                       ).scalar() == "新名字社区"
+
+
+def test_community_outside_its_street_is_rejected(db, tmp_path):
+    geom = db.execute(text("select ST_AsText(ST_Translate(geom, 0.01, 0)) from community "
+                           "where code = '420111005001'")).scalar()
+    frame = gpd.GeoDataFrame({"code": ["420111005001"], "name": ["工程大社区"]},
+                             geometry=[shapely.from_wkt(geom)], crs=4490)
+    path = tmp_path / "c.gpkg"
+    pyogrio.write_dataframe(frame, path)
+    before = db.execute(text("select ST_AsText(geom) from community "
+                             "where code = '420111005001'")).scalar()
+    with pytest.raises(ImportFailed, match=r"extends \d+\.\d m² outside its parent street "
+                                           r"420111005"):
+        import_recipe(db, Recipe(source=path, layer="communities",
+                                 fields={"code": "code", "name": "name"}))
+    assert db.execute(text("select ST_AsText(geom) from community "
+                           "where code = '420111005001'")).scalar() == before

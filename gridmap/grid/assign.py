@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gridmap.grid.frames import load_buildings, load_grids
+from gridmap.grid.frames import load_buildings, load_grids, projected_epsg
 from gridmap.grid.pointindex import point_polygon_pairs
 
 
@@ -107,8 +107,9 @@ def assign_district(session: Session, district_code: str) -> dict[str, int]:
 
     Returns counts: ``buildings``, ``assigned``, ``unassigned``, ``changed``.
     """
-    grids = load_grids(session, district_code=district_code, projected=True)
-    buildings = load_buildings(session, district_code=district_code, projected=True)
+    epsg = projected_epsg(session, district_code)
+    grids = load_grids(session, district_code=district_code, epsg=epsg)
+    buildings = load_buildings(session, district_code=district_code, epsg=epsg)
     labels = assign_buildings_to_grids(buildings.geometry.values, grids.geometry.values)
     grid_ids = np.where(labels >= 0, grids["id"].to_numpy()[np.maximum(labels, 0)], -1)
     ids = buildings["id"].astype(int).tolist()

@@ -35,30 +35,28 @@ def projected_epsg(session: Session, district_code: str) -> int:
     return int(epsg)
 
 
-def _load(session: Session, table: str, district_code: str, projected: bool) -> gpd.GeoDataFrame:
+def _load(session: Session, table: str, district_code: str,
+          epsg: int | None) -> gpd.GeoDataFrame:
     frame = gpd.read_postgis(text(_QUERIES[table]), session.connection(), geom_col="geom",
                              params={"district": district_code}, crs=STORAGE_SRID)
     frame = frame.rename_geometry("geometry")
-    if projected:
-        frame = frame.to_crs(projected_epsg(session, district_code))
-    return frame
+    return frame.to_crs(epsg) if epsg is not None else frame
 
 
-def load_grids(session: Session, *, district_code: str, projected: bool = False):
-    return _load(session, "grid", district_code, projected)
+def _loader(table: str):
+    def load(session: Session, *, district_code: str, projected: bool = False,
+             epsg: int | None = None) -> gpd.GeoDataFrame:
+        """Rows of one district; ``projected`` reprojects to its Gauss–Krüger zone (pass
+        ``epsg`` when it is already known, to skip that look-up)."""
+        if projected and epsg is None:
+            epsg = projected_epsg(session, district_code)
+        return _load(session, table, district_code, epsg)
+    load.__name__ = f"load_{table}s"
+    return load
 
 
-def load_buildings(session: Session, *, district_code: str, projected: bool = False):
-    return _load(session, "building", district_code, projected)
-
-
-def load_communities(session: Session, *, district_code: str, projected: bool = False):
-    return _load(session, "community", district_code, projected)
-
-
-def load_streets(session: Session, *, district_code: str, projected: bool = False):
-    return _load(session, "street", district_code, projected)
-
-
-def load_district(session: Session, *, district_code: str, projected: bool = False):
-    return _load(session, "district", district_code, projected)
+load_grids = _loader("grid")
+load_buildings = _loader("building")
+load_communities = _loader("community")
+load_streets = _loader("street")
+load_district = _loader("district")

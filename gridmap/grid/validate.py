@@ -110,21 +110,23 @@ def check_valid_geometry(snap: Snapshot) -> list[Violation]:
 def check_within_parent(snap: Snapshot) -> list[Violation]:
     out = []
     for level, children, key, parents, _ in _levels(snap):
-        by_code = dict(zip(parents["code"], parents.geometry.values))
-        for code, parent_code, geom in zip(children["code"], children[key],
-                                           children.geometry.values):
-            parent = by_code.get(parent_code)
-            if parent is None:
+        by_code = dict(zip(parents["code"], shapely.buffer(parents.geometry.values,
+                                                           snap.tolerance_m)))
+        allowed = np.array([by_code.get(c) for c in children[key]], dtype=object)
+        known = ~shapely.is_missing(allowed)
+        geoms = children.geometry.values
+        outside = np.full(len(geoms), None, dtype=object)
+        outside[known] = shapely.difference(geoms[known], allowed[known])
+        for row, (code, parent_code) in enumerate(zip(children["code"], children[key])):
+            if not known[row]:
                 out.append(Violation("within_parent", (code, parent_code),
                                      f"{level} {code} names parent {parent_code}, which is not "
-                                     f"loaded", snap.where(geom)))
-                continue
-            outside = geom.difference(parent.buffer(snap.tolerance_m))
-            if _significant(snap, outside):
+                                     f"loaded", snap.where(geoms[row])))
+            elif _significant(snap, outside[row]):
                 out.append(Violation("within_parent", (code, parent_code),
-                                     f"{level} {code} extends {outside.area:.1f} m² outside "
-                                     f"its parent {parent_code} (tolerance "
-                                     f"{snap.tolerance_m} m)", snap.where(outside)))
+                                     f"{level} {code} extends {outside[row].area:.1f} m² "
+                                     f"outside its parent {parent_code} (tolerance "
+                                     f"{snap.tolerance_m} m)", snap.where(outside[row])))
     return out
 
 
@@ -280,7 +282,7 @@ def load_snapshot(session: Session, district_code: str, *, tolerance_m: float = 
     epsg = projected_epsg(session, district_code)
     row = session.execute(text("select min_households, max_households, code_profile "
                                "from district where code = :c"), {"c": district_code}).one()
-    kw = dict(district_code=district_code, projected=True)
+    kw = dict(district_code=district_code, epsg=epsg)
     return Snapshot(epsg=epsg, district=load_district(session, **kw),
                     streets=load_streets(session, **kw),
                     communities=load_communities(session, **kw),

@@ -157,6 +157,16 @@ def test_duplicate_ids_rejected(db, tmp_path):
         import_recipe(db, recipe(path))
 
 
+def one_feature_file(tmp_path, geometry, **attrs) -> Path:
+    """A GeoPackage (EPSG:4490) with one feature: ``geometry`` (shapely or WKT) and attrs."""
+    if isinstance(geometry, str):
+        geometry = shapely.from_wkt(geometry)
+    path = tmp_path / "one.gpkg"
+    pyogrio.write_dataframe(gpd.GeoDataFrame({k: [v] for k, v in attrs.items()},
+                                             geometry=[geometry], crs=4490), path)
+    return path
+
+
 def self_intersecting_frame():
     frame = buildings_frame()
     bowtie = shapely.Polygon([(LON, LAT), (LON + 0.0002, LAT + 0.0002), (LON + 0.0002, LAT),
@@ -255,10 +265,7 @@ def test_grid_import_refuses_retired_code(db, tmp_path):
                     "where code = '420111005001001'"))
     geom = db.execute(text("select ST_AsText(geom) from grid where code = '420111005001001'")
                       ).scalar()
-    frame = gpd.GeoDataFrame({"code": ["420111005001001"], "kind": ["residential"]},
-                             geometry=[shapely.from_wkt(geom)], crs=4490)
-    path = tmp_path / "g.gpkg"
-    pyogrio.write_dataframe(frame, path)
+    path = one_feature_file(tmp_path, geom, code="420111005001001", kind="residential")
     with pytest.raises(ImportFailed, match="was retired"):
         import_recipe(db, Recipe(source=path, layer="grids",
                                  fields={"code": "code", "kind": "kind"}))
@@ -271,10 +278,8 @@ def test_grid_import_refuses_retired_code(db, tmp_path):
     ("streets", "420111400", "street code '400'"),
 ])
 def test_hierarchy_import_checks_codes_and_parents(db, tmp_path, layer, code, message):
-    frame = gpd.GeoDataFrame({"code": [code], "name": ["测试"]},
-                             geometry=[box(LON, LAT, LON + 0.001, LAT + 0.001)], crs=4490)
-    path = tmp_path / "h.gpkg"
-    pyogrio.write_dataframe(frame, path)
+    path = one_feature_file(tmp_path, box(LON, LAT, LON + 0.001, LAT + 0.001), code=code,
+                            name="测试")
     with pytest.raises(ImportFailed, match=f"feature 1 \\(code {code}\\): .*{message}"):
         import_recipe(db, Recipe(source=path, layer=layer,
                                  fields={"code": "code", "name": "name"}))
@@ -283,10 +288,7 @@ def test_hierarchy_import_checks_codes_and_parents(db, tmp_path, layer, code, me
 def test_hierarchy_import_updates_names(db, tmp_path):
     geom = db.execute(text("select ST_AsText(geom) from community where code = '420111005001'")
                       ).scalar()
-    frame = gpd.GeoDataFrame({"code": ["420111005001"], "name": ["新名字社区"]},
-                             geometry=[shapely.from_wkt(geom)], crs=4490)
-    path = tmp_path / "c.gpkg"
-    pyogrio.write_dataframe(frame, path)
+    path = one_feature_file(tmp_path, geom, code="420111005001", name="新名字社区")
     report = import_recipe(db, Recipe(source=path, layer="communities",
                                       fields={"code": "code", "name": "name"}))
     assert (report.inserted, report.updated) == (0, 1)
@@ -297,10 +299,7 @@ def test_hierarchy_import_updates_names(db, tmp_path):
 def test_community_outside_its_street_is_rejected(db, tmp_path):
     geom = db.execute(text("select ST_AsText(ST_Translate(geom, 0.01, 0)) from community "
                            "where code = '420111005001'")).scalar()
-    frame = gpd.GeoDataFrame({"code": ["420111005001"], "name": ["工程大社区"]},
-                             geometry=[shapely.from_wkt(geom)], crs=4490)
-    path = tmp_path / "c.gpkg"
-    pyogrio.write_dataframe(frame, path)
+    path = one_feature_file(tmp_path, geom, code="420111005001", name="工程大社区")
     before = db.execute(text("select ST_AsText(geom) from community "
                              "where code = '420111005001'")).scalar()
     with pytest.raises(ImportFailed, match=r"extends \d+\.\d m² outside its parent street "

@@ -3,6 +3,7 @@ from gridmap.models.base import Base
 from gridmap.models.hierarchy import Community, District, Grid, Street
 from gridmap.models.registry import CodeRegistryEntry, GridLineage
 from gridmap.models.building import Building
+from gridmap.models.context import Road, Water
 
 __all__ = ["Base", "District", "Street", "Community", "Grid", "Building", "CodeRegistryEntry",
-           "GridLineage"]
+           "GridLineage", "Road", "Water"]

@@ -21,6 +21,7 @@ from gridmap.grid.frames import projected_epsg
 from gridmap.grid.validate import sequence_row_height
 from gridmap.ingest import import_recipe, load_recipe
 from gridmap.models import Grid
+from gridmap.locks import lock_district
 from gridmap.registry import issue_codes
 
 DEMO_DISTRICT = "420111"
@@ -55,6 +56,7 @@ def load_demo(session: Session) -> list[str]:
     """Load or refresh the demo district; returns one line per step."""
     if not PLAN.exists():
         raise ImportFailed(f"demo plan {PLAN} is missing")
+    lock_district(session, DEMO_DISTRICT)  # two `gridmap demo` at once run one after the other
     lines = []
     for layer in ("districts", "streets", "communities"):
         lines.append(import_recipe(session, load_recipe(RECIPES / f"demo_{layer}.yaml"))

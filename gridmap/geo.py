@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 from shapely import transform as shapely_transform
@@ -54,3 +55,10 @@ def reproject(geometry: BaseGeometry, source: int | str, target: int | str) -> B
         return np.column_stack([x, y])
 
     return shapely_transform(geometry, _apply)
+
+
+def storage_ewkb(geometry: BaseGeometry) -> str:
+    """A (multi)polygon as hex EWKB in EPSG:4490, every coordinate as given (no WKT rounding);
+    PostGIS reads it wherever it reads EWKT (GeoAlchemy2 columns, ``ST_GeomFromEWKT``)."""
+    multi = shapely.multipolygons(shapely.get_parts(geometry))
+    return shapely.to_wkb(shapely.set_srid(multi, STORAGE_SRID), hex=True, include_srid=True)

@@ -14,7 +14,7 @@ _QUERIES = {
                       g.valid_from,
                       g.geom from grid g
                where g.district_code = :district and g.valid_to is null order by g.code""",
-    "building": """select b.id, b.source_id, b.name, b.use, b.households, b.floors, b.grid_id,
+    "building": """select b.id, b.source, b.source_id, b.name, b.use, b.households, b.floors, b.grid_id,
                           b.footprint as geom from building b
                    where b.district_code = :district order by b.id""",
     "community": """select c.code, c.name, c.street_code, c.geom from community c

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from gridmap import codes as gcodes
 from gridmap.geo import STORAGE_SRID, transformer
 from gridmap.grid.assign import assign_buildings_to_grids
+from gridmap.grid.overlaps import DUPLICATE_SHARE, overlapping_pairs
 from gridmap.grid.frames import (load_buildings, load_communities, load_district, load_grids,
                                  load_streets, projected_epsg)
 
@@ -72,11 +73,15 @@ class Snapshot:
         return self._labels
 
 
+def significant_area(geom: BaseGeometry, *, tolerance_m: float, min_area_m2: float) -> bool:
+    """Larger than the reporting area and wider than the tolerance (projected CRS): a sliver
+    a few millimetres wide (left by coordinate precision along a shared edge) is not a gap, an
+    overlap or a part outside the parent. The one rule for the validator and the import."""
+    return geom.area > min_area_m2 and not shapely.buffer(geom, -tolerance_m / 2).is_empty
+
+
 def _significant(snap: Snapshot, geom: BaseGeometry) -> bool:
-    """Larger than the reporting area and wider than the tolerance: a sliver a few millimetres
-    wide (left by coordinate precision along a shared edge) is not a gap or an overlap."""
-    return geom.area > snap.min_area_m2 and not shapely.buffer(
-        geom, -snap.tolerance_m / 2).is_empty
+    return significant_area(geom, tolerance_m=snap.tolerance_m, min_area_m2=snap.min_area_m2)
 
 
 # -- the levels of the hierarchy, child → parent ---------------------------------------------
@@ -185,6 +190,24 @@ def check_building_in_one_grid(snap: Snapshot) -> list[Violation]:
     return out
 
 
+def check_buildings_overlap(snap: Snapshot) -> list[Violation]:
+    """Two building footprints covering largely the same ground are one building counted
+    twice (imported under two sources, or an OSM ``building:part`` kept as a building)."""
+    out = []
+    pairs = overlapping_pairs(snap.buildings.geometry.values)
+    ids = snap.buildings["source_id"].to_numpy()
+    sources = (snap.buildings["source"].to_numpy() if "source" in snap.buildings
+               else np.full(len(ids), ""))
+    geoms = snap.buildings.geometry.values
+    for a, b, share in zip(pairs.left, pairs.right, pairs.share):
+        out.append(Violation("buildings_overlap", (),
+                             f"buildings {sources[a]}:{ids[a]} and {sources[b]}:{ids[b]} "
+                             f"overlap by {share:.0%} of the smaller footprint (more than "
+                             f"{DUPLICATE_SHARE:.0%} is one building counted twice)",
+                             snap.where(shapely.intersection(geoms[a], geoms[b]))))
+    return out
+
+
 def check_household_bounds(snap: Snapshot) -> list[Violation]:
     out = []
     totals = snap.buildings.groupby("grid_id")["households"].sum()
@@ -257,6 +280,7 @@ CHECKS: dict[str, Callable[[Snapshot], list[Violation]]] = {
     "no_overlap": check_no_overlap,
     "no_gap": check_no_gap,
     "building_in_one_grid": check_building_in_one_grid,
+    "buildings_overlap": check_buildings_overlap,
     "household_bounds": check_household_bounds,
     "codes": check_codes,
     "sequence_order": check_sequence_order,
@@ -277,8 +301,10 @@ def run_checks(snap: Snapshot, checks: Collection[str] | None = None) -> list[Vi
 
 def load_snapshot(session: Session, district_code: str, *, tolerance_m: float = 0.5,
                   min_area_m2: float = 1.0,
-                  known_districts: Collection[str] | None = None) -> Snapshot:
-    """Read a district's hierarchy and buildings from PostGIS into a :class:`Snapshot`."""
+                  known_districts: Collection[str] | None = None,
+                  with_buildings: bool = True) -> Snapshot:
+    """Read a district's hierarchy (and buildings, unless ``with_buildings`` is false) from
+    PostGIS into a :class:`Snapshot`."""
     epsg = projected_epsg(session, district_code)
     row = session.execute(text("select min_households, max_households, code_profile "
                                "from district where code = :c"), {"c": district_code}).one()
@@ -286,10 +312,35 @@ def load_snapshot(session: Session, district_code: str, *, tolerance_m: float = 
     return Snapshot(epsg=epsg, district=load_district(session, **kw),
                     streets=load_streets(session, **kw),
                     communities=load_communities(session, **kw),
-                    grids=load_grids(session, **kw), buildings=load_buildings(session, **kw),
+                    grids=load_grids(session, **kw),
+                    buildings=(load_buildings(session, **kw) if with_buildings
+                               else _no_buildings(epsg)),
                     min_households=row.min_households, max_households=row.max_households,
                     tolerance_m=tolerance_m, min_area_m2=min_area_m2, profile=row.code_profile,
                     known_districts=known_districts)
+
+
+def _no_buildings(epsg: int) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"id": [], "source": [], "source_id": [], "name": [],
+                             "households": [], "grid_id": []}, geometry=[], crs=epsg)
+
+
+HIERARCHY_CHECKS = ("valid_geometry", "within_parent", "no_overlap", "codes")
+"""The checks an import of districts, streets, communities or grids must pass for every
+feature it touches (gaps are allowed while a hierarchy is being loaded piece by piece)."""
+
+
+def violations_touching(session: Session, district_code: str, touched: Collection[str], *,
+                        checks: Collection[str] = HIERARCHY_CHECKS,
+                        **options) -> list[Violation]:
+    """Violations of ``checks`` in one district that name any of the ``touched`` codes.
+
+    The import runs this after writing (before commit): the same predicates and the same
+    tolerance as ``gridmap validate``, so what an import accepts the validator accepts.
+    """
+    touched = set(touched)
+    snap = load_snapshot(session, district_code, with_buildings=False, **options)
+    return [v for v in run_checks(snap, checks) if touched.intersection(v.codes)]
 
 
 def validate_district(session: Session, district_code: str, **options) -> list[Violation]:

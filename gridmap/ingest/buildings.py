@@ -1,59 +1,245 @@
-"""Write buildings: one upsert keyed by ``(source, source_id)``, then the district's assignment."""
+"""Write buildings: staged by COPY, checked in PostGIS, upserted in one statement, assigned.
+
+A building's identity is ``(source, source_id)``: the source names who issued the ids (``osm``,
+a survey, an agency), never a file name. Without ``source_name`` the ids are the district's own
+(``district-<code>``), so two files of two districts never overwrite each other. Before
+anything is written, within the caller's transaction and under the district's lock:
+
+- every footprint must lie in the district (its representative point inside the district's
+  boundary, widened by the containment tolerance);
+- an id that exists already may not move to another district, nor move its footprint far
+  (its new footprint more than :data:`MAX_MOVE_M` from the old one) unless the recipe allows
+  moves — such a change is a different building reusing an id;
+- a footprint that largely overlaps another (:data:`~gridmap.grid.overlaps.DUPLICATE_SHARE`
+  of the smaller), in the file or already stored under another key, is a duplicate: the
+  recipe's ``duplicates`` policy says refuse (default), skip or keep.
+
+Then one upsert writes what changed and the district is reassigned with fresh totals.
+"""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import shapely
+from geoalchemy2.shape import to_shape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gridmap.errors import ImportFailed
+from gridmap.geo import transformer
 from gridmap.grid.assign import assign_district
+from gridmap.grid.overlaps import DUPLICATE_SHARE, overlapping_pairs
 from gridmap.ingest.recipe import Recipe
 from gridmap.ingest.report import ImportReport
+from gridmap.locks import lock_district
 from gridmap.models import District
 
+MAX_MOVE_M = 50.0
+"""A re-imported building whose new footprint lies farther than this from its old one is a
+different building reusing an id (unless the recipe allows moves)."""
 
-_UPSERT_BUILDINGS = text("""
-    insert into building (district_code, source, source_id, name, use, households, floors,
-                          address, footprint)
-    select :district, :source, v.source_id, v.name, coalesce(v.use, 'other'),
-           coalesce(v.households, 0), v.floors, v.address,
-           ST_Multi(ST_GeomFromWKB(v.wkb, 4490))
-    from unnest(cast(:source_id as text[]), cast(:name as text[]), cast(:use as text[]),
-                cast(:households as integer[]), cast(:floors as integer[]),
-                cast(:address as text[]), cast(:wkb as bytea[]))
-         as v(source_id, name, use, households, floors, address, wkb)
-    on conflict (source, source_id) do update
-       set name = excluded.name, use = excluded.use, households = excluded.households,
-           floors = excluded.floors, address = excluded.address,
-           footprint = excluded.footprint, district_code = excluded.district_code
-       where (building.name, building.use, building.households, building.floors,
-              building.address, building.district_code)
-             is distinct from (excluded.name, excluded.use, excluded.households,
-                               excluded.floors, excluded.address, excluded.district_code)
-          or not ST_Equals(building.footprint, excluded.footprint)
-    returning (xmax = 0) as inserted
+_CHUNK = 20_000  # rows per COPY batch: bounds the memory of the hex WKB strings
+_SHOWN = 3
+DUPLICATE_POLICIES = ("refuse", "skip", "keep")
+
+
+def source_name(recipe: Recipe) -> str:
+    """The ids' issuer: the recipe's ``source_name``, else the district's own ids."""
+    return recipe.source_name or f"district-{recipe.district}"
+
+
+def _feature(recipe: Recipe, attrs: pd.DataFrame, row: int) -> str:
+    return f"feature {row + 1} (source_id={attrs['source_id'].iloc[row]})"
+
+
+def _check_in_district(session: Session, recipe: Recipe, district: District, frame,
+                       attrs, tolerance_m: float) -> None:
+    epsg = district.projected_epsg
+    area = shapely.buffer(shapely.transform(
+        to_shape(district.geom), lambda xy: np.column_stack(
+            transformer(4490, epsg).transform(xy[:, 0], xy[:, 1]))), tolerance_m)
+    points = shapely.get_coordinates(shapely.point_on_surface(frame.geometry.values))
+    x, y = transformer(4490, epsg).transform(points[:, 0], points[:, 1])
+    shapely.prepare(area)
+    outside = np.nonzero(~shapely.contains_xy(area, x, y))[0]
+    if outside.size == 0:
+        return
+    row = int(outside[0])
+    lon, lat = points[row]
+    elsewhere = session.execute(text(
+        "select code, name from district where ST_Intersects(geom, "
+        "ST_SetSRID(ST_MakePoint(:x, :y), 4490)) limit 1"), {"x": lon, "y": lat}).first()
+    hint = (f", in district {elsewhere.code} {elsewhere.name}" if elsewhere
+            else ", in no loaded district")
+    raise ImportFailed(f"{recipe.source.name}: {outside.size} of {len(frame)} buildings lie "
+                       f"outside district {district.code} {district.name}; first "
+                       f"{_feature(recipe, attrs, row)} at {lon:.6f}, {lat:.6f}{hint}. "
+                       f"Import them into the district that holds them")
+
+
+def _within_file_duplicates(recipe: Recipe, frame, attrs, report: ImportReport) -> np.ndarray:
+    """Rows to drop (policy ``skip``), after refusing (``refuse``) duplicates in the file."""
+    pairs = overlapping_pairs(frame.geometry.values)
+    if len(pairs) == 0:
+        return np.zeros(0, dtype=np.int64)
+    first = (f"{_feature(recipe, attrs, int(pairs.left[0]))} and "
+             f"{_feature(recipe, attrs, int(pairs.right[0]))} overlap by "
+             f"{pairs.share[0]:.0%}")
+    if recipe.duplicates == "refuse":
+        raise ImportFailed(f"{recipe.source.name}: {len(pairs)} pair(s) of footprints in the "
+                           f"file are the same building (overlap over {DUPLICATE_SHARE:.0%} "
+                           f"of the smaller); first {first}. Fix the file, or set duplicates: "
+                           f"skip (keeps the first of each) or keep")
+    report.notes.append(f"{len(pairs)} pair(s) of overlapping footprints in the file "
+                        f"({recipe.duplicates}); first {first}")
+    return np.unique(pairs.right) if recipe.duplicates == "skip" else np.zeros(0, np.int64)
+
+
+_STAGE = """
+    drop table if exists pg_temp.import_building;
+    create temp table import_building (
+        row integer primary key, source_id text, name text, use text, households integer,
+        floors integer, address text, footprint geometry(MultiPolygon, 4490)) on commit drop;
+"""
+
+
+def _nullable(attrs: pd.DataFrame, name: str, rows: np.ndarray, kind=str) -> list:
+    if name not in attrs:
+        return [None] * rows.size
+    return [None if pd.isna(v) else kind(v) for v in attrs[name].to_numpy()[rows]]
+
+
+def _stage(session: Session, frame, attrs, keep: np.ndarray) -> None:
+    """COPY the rows ``keep`` into a temporary table, in chunks (bounded memory)."""
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cur:
+        cur.execute(_STAGE)
+        geoms = frame.geometry.values
+        with cur.copy("copy import_building (row, source_id, name, use, households, floors, "
+                      "address, footprint) from stdin") as copy:
+            for lo in range(0, keep.size, _CHUNK):
+                rows = keep[lo:lo + _CHUNK]
+                parts, index = shapely.get_parts(geoms[rows], return_index=True)
+                multi = shapely.multipolygons(parts, indices=index)
+                hexes = shapely.to_wkb(shapely.set_srid(multi, 4490), hex=True,
+                                       include_srid=True)
+                columns = zip(rows.tolist(), _nullable(attrs, "source_id", rows),
+                              _nullable(attrs, "name", rows), _nullable(attrs, "use", rows),
+                              _nullable(attrs, "households", rows, int),
+                              _nullable(attrs, "floors", rows, int),
+                              _nullable(attrs, "address", rows), hexes)
+                for record in columns:
+                    copy.write_row(record)
+        cur.execute("analyze import_building")
+
+
+_MOVED = text("""
+    select t.row, t.source_id, b.district_code,
+           ST_Distance(b.footprint::geography, t.footprint::geography) as moved_m
+    from import_building t
+    join building b on b.source = :source and b.source_id = t.source_id
+    where b.district_code <> :district
+       or (not :allow_move
+           and not ST_DWithin(b.footprint::geography, t.footprint::geography, :max_move))
+    order by t.row
 """)
 
 
-def _column(attrs: pd.DataFrame, name: str, kind=str) -> list:
-    if name not in attrs:
-        return [None] * len(attrs)
-    return [None if pd.isna(v) else kind(v) for v in attrs[name]]
+def _check_identity(session: Session, recipe: Recipe, source: str) -> None:
+    rows = session.execute(_MOVED, {"source": source, "district": recipe.district,
+                                    "allow_move": bool(recipe.allow_move),
+                                    "max_move": MAX_MOVE_M}).all()
+    if not rows:
+        return
+    first = rows[0]
+    feature = f"feature {first.row + 1} (source_id={first.source_id})"
+    if first.district_code != recipe.district:
+        why = (f"is building {source}:{first.source_id} of district {first.district_code} "
+               f"already; a building does not move between districts")
+    else:
+        why = (f"would move building {source}:{first.source_id} {first.moved_m:.0f} m away "
+               f"from its stored footprint")
+    raise ImportFailed(f"{recipe.source.name}: {len(rows)} feature(s) reuse ids of other "
+                       f"buildings; {feature} {why}. If these are other buildings, give their "
+                       f"issuer with --source-name; if they really moved, set allow_move: true")
 
 
-def write_buildings(session: Session, recipe: Recipe, frame, attrs,
-                    report: ImportReport) -> None:
-    if session.get(District, recipe.district) is None:
+_DUPLICATES = text("""
+    select t.row, t.source_id, b.source as other_source, b.source_id as other_id,
+           ST_Area(ST_Intersection(b.footprint, t.footprint))
+             / nullif(least(ST_Area(b.footprint), ST_Area(t.footprint)), 0) as share
+    from import_building t
+    join building b on ST_Intersects(b.footprint, t.footprint)
+                   and not (b.source = :source and b.source_id = t.source_id)
+    where ST_Area(ST_Intersection(b.footprint, t.footprint))
+            > :share * least(ST_Area(b.footprint), ST_Area(t.footprint))
+    order by t.row
+""")
+
+
+def _stored_duplicates(session: Session, recipe: Recipe, source: str,
+                       report: ImportReport) -> None:
+    rows = session.execute(_DUPLICATES, {"source": source, "share": DUPLICATE_SHARE}).all()
+    if not rows:
+        return
+    first = rows[0]
+    shown = (f"feature {first.row + 1} (source_id={first.source_id}) covers "
+             f"{first.share:.0%} of building {first.other_source}:{first.other_id}")
+    count = len({r.row for r in rows})
+    if recipe.duplicates == "refuse":
+        raise ImportFailed(f"{recipe.source.name}: {count} footprint(s) duplicate buildings "
+                           f"already stored under another source or id; first {shown}. Set "
+                           f"duplicates: skip to leave them out, or keep to add them anyway")
+    if recipe.duplicates == "skip":
+        session.execute(text("delete from import_building where row = any(:rows)"),
+                        {"rows": sorted({r.row for r in rows})})
+        report.skipped += count
+    report.notes.append(f"{count} footprint(s) duplicate stored buildings ({recipe.duplicates})"
+                        f"; first {shown}")
+
+
+_UPSERT = text("""
+    with written as (
+        insert into building (district_code, source, source_id, name, use, households, floors,
+                              address, footprint)
+        select :district, :source, t.source_id, t.name, coalesce(t.use, 'other'),
+               coalesce(t.households, 0), t.floors, t.address, t.footprint
+        from import_building t
+        on conflict (source, source_id) do update
+           set name = excluded.name, use = excluded.use, households = excluded.households,
+               floors = excluded.floors, address = excluded.address,
+               footprint = excluded.footprint
+           where (building.name, building.use, building.households, building.floors,
+                  building.address)
+                 is distinct from (excluded.name, excluded.use, excluded.households,
+                                   excluded.floors, excluded.address)
+              or not ST_Equals(building.footprint, excluded.footprint)
+        returning (xmax = 0) as inserted)
+    select count(*) filter (where inserted) as inserted,
+           count(*) filter (where not inserted) as updated
+    from written
+""")
+
+
+def write_buildings(session: Session, recipe: Recipe, frame, attrs, report: ImportReport, *,
+                    tolerance_m: float) -> None:
+    """Check and write the buildings of one district, then reassign it (see module doc)."""
+    if recipe.duplicates not in DUPLICATE_POLICIES:
+        raise ImportFailed(f"duplicates {recipe.duplicates!r}: expected one of "
+                           f"{', '.join(DUPLICATE_POLICIES)}")
+    lock_district(session, recipe.district)
+    district = session.get(District, recipe.district)
+    if district is None:
         raise ImportFailed(f"district {recipe.district} is not loaded; load it first "
                            f"(gridmap demo, or import a districts layer)")
-    rows = session.execute(_UPSERT_BUILDINGS, {
-        "district": recipe.district, "source": recipe.source_name,
-        "source_id": _column(attrs, "source_id"), "name": _column(attrs, "name"),
-        "use": _column(attrs, "use"), "households": _column(attrs, "households", int),
-        "floors": _column(attrs, "floors", int), "address": _column(attrs, "address"),
-        "wkb": list(shapely.to_wkb(frame.geometry.values)),
-    }).scalars().all()
-    report.inserted = sum(1 for r in rows if r)
-    report.updated = len(rows) - report.inserted
+    source = source_name(recipe)
+    _check_in_district(session, recipe, district, frame, attrs, tolerance_m)
+    dropped = _within_file_duplicates(recipe, frame, attrs, report)
+    keep = np.setdiff1d(np.arange(len(frame)), dropped)
+    report.skipped += int(dropped.size)
+    _stage(session, frame, attrs, keep)
+    _check_identity(session, recipe, source)
+    _stored_duplicates(session, recipe, source, report)
+    counts = session.execute(_UPSERT, {"district": recipe.district, "source": source}).one()
+    report.inserted, report.updated = int(counts.inserted), int(counts.updated)
     report.assignment = assign_district(session, recipe.district)

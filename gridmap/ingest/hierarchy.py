@@ -1,111 +1,228 @@
-"""Write districts, streets, communities and grids, each checked against its parent."""
+"""Write districts, streets, communities and grids, then check what the import touched.
+
+Geometries are written as WKB, every coordinate as the file gives it. After writing (before
+the caller commits) the validator's own predicates run on each district touched — valid
+geometry, each unit inside its parent and its parent around its children, no overlap between
+siblings, codes of the district's profile — with the one containment tolerance of the
+settings; any violation that names a feature of this import rejects the whole import. Grids go
+through :func:`gridmap.grid.redraw.apply_grids` (a changed shape retires the old code and
+issues a new one, with lineage), and buildings are reassigned and totals refreshed in the same
+transaction.
+"""
 from __future__ import annotations
 
+import re
+
+import pandas as pd
 import shapely
-from sqlalchemy import func, select, text
+from geoalchemy2.shape import to_shape
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gridmap import codes as gcodes
-from gridmap.errors import ImportFailed, InvalidCode
-from gridmap.geo import gauss_kruger_epsg
+from gridmap.errors import ImportFailed, InvalidCode, ValidationFailed
+from gridmap.geo import gauss_kruger_epsg, storage_ewkb
+from gridmap.grid.assign import assign_district
+from gridmap.grid.redraw import GridFeature, apply_grids
+from gridmap.grid.validate import significant_area, violations_touching
 from gridmap.ingest.recipe import Recipe
 from gridmap.ingest.report import ImportReport
-from gridmap.models import CodeRegistryEntry, Community, District, Grid, Street
+from gridmap.locks import lock_districts
+from gridmap.models import Community, District, Street
 
-
-def _multi(geometry) -> str:
-    return shapely.to_wkt(shapely.multipolygons(shapely.get_parts(geometry)))
-
-
-def write_hierarchy(session: Session, recipe: Recipe, frame, attrs,
-                    report: ImportReport) -> None:
-    for row, (code, geom) in enumerate(zip(attrs["code"], frame.geometry.values)):
-        wkt = f"SRID=4490;{_multi(geom)}"
-        name = attrs["name"].iloc[row] if "name" in attrs else None
-        where = f"{recipe.source.name} feature {row + 1} (code {code})"
-        try:
-            obj, existed = _hierarchy_object(session, recipe.layer, code, name, wkt, geom,
-                                             attrs, row)
-        except InvalidCode as exc:
-            raise ImportFailed(f"{where}: {exc.detail}") from None
-        except LookupError as exc:
-            raise ImportFailed(f"{where}: {exc.args[0]}") from None
-        if obj is None:
-            continue
-        report.updated += existed
-        report.inserted += not existed
-        session.add(obj)
-    session.flush()
-
-
-# layer → (noun, model, code digits, parent model, parent key column); the parent's code is
-# the child's code less its last three digits.
+# layer → (noun, model, code digits, parent model)
 _AREA_LEVELS = {
-    "districts": ("district", District, 6, None, None),
-    "streets": ("street", Street, 9, District, "district_code"),
-    "communities": ("community", Community, 12, Street, "street_code"),
+    "districts": ("district", District, 6, None),
+    "streets": ("street", Street, 9, District),
+    "communities": ("community", Community, 12, Street),
 }
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+_SHOWN = 5  # violations listed in the message; the count says how many more
 
 
-_OUTSIDE_M2 = 1.0  # area outside the parent that makes a feature a violation
+def _label(recipe: Recipe, row: int, code: str | None) -> str:
+    return f"{recipe.source.name} feature {row + 1}" + (f" (code {code})" if code else "")
 
 
-def _check_inside(session, parent, parent_code: str, wkt: str) -> None:
-    """A child must lie inside its parent (DESIGN.md §1); raise naming the area outside."""
-    outside = session.execute(text(
-        f"select ST_Area(ST_Difference(ST_GeomFromEWKT(:wkt), p.geom)::geography) "
-        f"from {parent.__tablename__} p where p.code = :code"),
-        {"wkt": wkt, "code": parent_code}).scalar()
-    if outside is not None and outside > _OUTSIDE_M2:
-        raise LookupError(f"extends {outside:.1f} m² outside its parent "
-                          f"{parent.__tablename__} {parent_code}")
+def _text(attrs: pd.DataFrame, column: str, row: int) -> str | None:
+    if column not in attrs:
+        return None
+    value = attrs[column].iloc[row]
+    return None if pd.isna(value) else str(value)
 
 
-def _area_object(session, layer, code, name, wkt, geom):
-    noun, model, digits, parent, parent_key = _AREA_LEVELS[layer]
-    if len(code) != digits or not code.isdigit():
-        raise InvalidCode(f"{noun} code {code!r}: expected {digits} digits")
+def _check_area_code(noun: str, code: str, digits: int) -> None:
+    if len(code) != digits or not _ASCII_DIGITS.fullmatch(code):
+        raise InvalidCode(f"{noun} code {code!r}: expected {digits} digits 0-9")
     if digits >= 9:
         gcodes.street_kind(code[6:9])
     if digits >= 12:
         gcodes.community_kind(code[9:12])
-    if parent is not None:
-        if session.get(parent, code[:digits - 3]) is None:
-            raise LookupError(f"{parent.__tablename__} {code[:digits - 3]} is not loaded")
-        _check_inside(session, parent, code[:digits - 3], wkt)
-    obj = session.get(model, code)
-    if obj is not None and obj.name == name and session.scalar(
-            select(func.ST_Equals(model.geom, func.ST_GeomFromEWKT(wkt)))
-            .where(model.code == code)):
-        return None, True  # unchanged: write nothing
-    existed = obj is not None
-    if obj is None:
-        extra = ({parent_key: code[:digits - 3]} if parent_key
-                 else {"projected_epsg": gauss_kruger_epsg(geom.centroid.x)})
-        obj = model(code=code, **extra)
-    obj.name, obj.geom = name, wkt
-    return obj, existed
 
 
-def _hierarchy_object(session, layer, code, name, wkt, geom, attrs, row):
-    if layer in _AREA_LEVELS:
-        return _area_object(session, layer, code, name, wkt, geom)
-    parts = gcodes.parse(code)
-    if session.get(Community, parts.community_code) is None:
-        raise LookupError(f"community {parts.community_code} is not loaded")
-    _check_inside(session, Community, parts.community_code, wkt)
-    entry = session.get(CodeRegistryEntry, code)
-    if entry is not None and entry.status == "retired":
-        raise LookupError(f"code {code} was retired; a retired code is never used again")
-    if entry is None:
-        session.add(CodeRegistryEntry(code=code, community_code=parts.community_code,
-                                      sequence=parts.sequence, status="issued"))
-    kind = str(attrs["kind"].iloc[row])
-    if kind not in ("residential", "unit"):
-        raise LookupError(f"kind {kind!r}: expected residential or unit")
-    obj = session.execute(select(Grid).where(Grid.code == code)).scalar_one_or_none()
-    existed = obj is not None
-    obj = obj or Grid(code=code, district_code=parts.district, street_code=parts.street_code,
-                      community_code=parts.community_code, sequence=parts.sequence)
-    obj.kind, obj.name, obj.geom = kind, name, wkt
-    return obj, existed
+def _reject_violations(violations, labels: dict[str, str]) -> None:
+    """Raise one message listing the violations, the imported features' own ones first."""
+    if not violations:
+        return
+    violations = sorted(violations, key=lambda v: v.codes[0] not in labels if v.codes else True)
+    lines = []
+    for v in violations[:_SHOWN]:
+        where = next((labels[c] for c in v.codes if c in labels), None)
+        lines.append(f"{where}: {v.detail}" if where else v.detail)
+    more = f" (and {len(violations) - _SHOWN} more)" if len(violations) > _SHOWN else ""
+    raise ImportFailed("; ".join(lines) + more)
+
+
+def _write_areas(session: Session, recipe: Recipe, frame, attrs, report: ImportReport,
+                 options: dict) -> None:
+    noun, model, digits, parent = _AREA_LEVELS[recipe.layer]
+    codes = [str(c) for c in attrs["code"]]
+    labels = {code: _label(recipe, row, code) for row, code in enumerate(codes)}
+    for row, code in enumerate(codes):
+        try:
+            _check_area_code(noun, code, digits)
+        except InvalidCode as exc:
+            raise ImportFailed(f"{labels[code]}: {exc.detail}") from None
+    lock_districts(session, {c[:6] for c in codes})
+    touched: list[str] = []
+    for row, (code, geom) in enumerate(zip(codes, frame.geometry.values)):
+        if parent is not None and session.get(parent, code[:digits - 3]) is None:
+            raise ImportFailed(f"{labels[code]}: {parent.__tablename__} {code[:digits - 3]} "
+                               f"is not loaded")
+        name = _text(attrs, "name", row)
+        obj = session.get(model, code)
+        if obj is not None and obj.name == name and shapely.equals(to_shape(obj.geom), geom):
+            continue  # unchanged: write nothing
+        if obj is None:
+            extra = ({"district_code": code[:6]} if model is Street
+                     else {"street_code": code[:9]} if model is Community
+                     else {"projected_epsg": gauss_kruger_epsg(geom.centroid.x)})
+            obj = model(code=code, **extra)
+            session.add(obj)
+            report.inserted += 1
+        else:
+            report.updated += 1
+        obj.name, obj.geom = name, storage_ewkb(geom)
+        touched.append(code)
+    session.flush()
+    if not touched:
+        return
+    if model is District:
+        _check_district_overlaps(session, touched, labels, options)
+    violations = []
+    for district in sorted({c[:6] for c in touched}):
+        violations += violations_touching(session, district, touched, **options)
+    _reject_violations(violations, labels)
+
+
+def _check_district_overlaps(session: Session, touched: list[str], labels: dict[str, str],
+                             options: dict) -> None:
+    """Districts are siblings too: a district may not cover another one's ground."""
+    rows = session.execute(text("""
+        select a.code as a, b.code as b, a.projected_epsg as epsg,
+               ST_AsBinary(ST_Transform(ST_Intersection(a.geom, b.geom), a.projected_epsg))
+                 as shared
+        from district a join district b on a.code < b.code and ST_Intersects(a.geom, b.geom)
+        where a.code = any(:codes) or b.code = any(:codes)"""), {"codes": touched}).all()
+    for row in rows:
+        shared = shapely.from_wkb(row.shared)
+        if significant_area(shared, tolerance_m=options["tolerance_m"],
+                            min_area_m2=options["min_area_m2"]):
+            mine = row.a if row.a in labels else row.b
+            other = row.b if mine == row.a else row.a
+            raise ImportFailed(f"{labels[mine]}: overlaps district {other} by "
+                               f"{shared.area:.1f} m²; districts may not overlap")
+
+
+def _grid_features(session: Session, recipe: Recipe, frame, attrs) -> list[GridFeature]:
+    geoms = frame.geometry.values
+    codes = [_text(attrs, "code", row) for row in range(len(frame))]
+    communities = [_text(attrs, "community_code", row) for row in range(len(frame))]
+    for row, code in enumerate(codes):
+        if code is None:
+            continue
+        try:
+            parts = gcodes.parse(code)
+        except InvalidCode as exc:
+            raise ImportFailed(f"{_label(recipe, row, code)}: {exc.detail}") from None
+        if communities[row] and communities[row] != parts.community_code:
+            raise ImportFailed(f"{_label(recipe, row, code)}: code {code} belongs to community "
+                               f"{parts.community_code}, the file says {communities[row]}")
+        communities[row] = parts.community_code
+    missing = [row for row, c in enumerate(communities) if c is None]
+    if missing:
+        found = _containing_communities(session, geoms[missing])
+        for row, community in zip(missing, found):
+            if community is None:
+                raise ImportFailed(f"{_label(recipe, row, None)} lies in no loaded community; "
+                                   f"load the communities first or give community_code")
+            communities[row] = community
+    kinds = (attrs["kind"].astype("string").fillna("residential") if "kind" in attrs
+             else pd.Series(["residential"] * len(frame), dtype="string"))
+    out = []
+    for row, geom in enumerate(geoms):
+        kind = str(kinds.iloc[row])
+        if kind not in ("residential", "unit"):
+            raise ImportFailed(f"{_label(recipe, row, codes[row])}: kind {kind!r}: expected "
+                               f"residential or unit")
+        if session.get(Community, communities[row]) is None:
+            raise ImportFailed(f"{_label(recipe, row, codes[row])}: community "
+                               f"{communities[row]} is not loaded")
+        out.append(GridFeature(community_code=communities[row], kind=kind, geom=geom,
+                               code=codes[row], name=_text(attrs, "name", row),
+                               label=_label(recipe, row, codes[row])))
+    return out
+
+
+def _containing_communities(session: Session, geoms) -> list[str | None]:
+    """The community holding each geometry's representative point (``None`` when none)."""
+    points = shapely.to_wkb(shapely.point_on_surface(geoms))
+    rows = session.execute(text("""
+        select v.i, (select c.code from community c
+                     where ST_Intersects(c.geom, ST_SetSRID(ST_GeomFromWKB(v.wkb), 4490))
+                     order by c.code limit 1) as code
+        from unnest(cast(:wkb as bytea[])) with ordinality as v(wkb, i) order by v.i"""),
+        {"wkb": list(points)}).all()
+    return [r.code for r in rows]
+
+
+def _write_grids(session: Session, recipe: Recipe, frame, attrs, report: ImportReport,
+                 options: dict) -> None:
+    features = _grid_features(session, recipe, frame, attrs)
+    districts = {f.community_code[:6] for f in features}
+    lock_districts(session, districts)
+    try:
+        changes = apply_grids(session, features, replace="code" not in recipe.fields,
+                              note=f"import {recipe.source.name}",
+                              known_districts=options.get("known_districts"))
+    except ValidationFailed as exc:
+        raise ImportFailed(exc.detail) from None
+    report.inserted = len(changes.inserted) - len(changes.redrawn)
+    report.updated = len(changes.updated) + len(changes.redrawn)
+    report.retired = len(changes.retired)
+    report.notes += [f"grid {old} redrawn as {new}" for old, new in changes.redrawn]
+    if not changes.changed:
+        return
+    labels = {f.code: f.label for f in features if f.code}
+    labels.update({new: labels.get(old, new) for old, new in changes.redrawn})
+    issued = [c for c in changes.inserted if c not in labels]
+    labels.update({c: f"new grid {c}" for c in issued})
+    violations = []
+    for district in sorted(districts):
+        violations += violations_touching(session, district, changes.touched, **options)
+    _reject_violations(violations, labels)
+    for district in sorted(districts):
+        report.assignment = assign_district(session, district)
+
+
+def write_hierarchy(session: Session, recipe: Recipe, frame, attrs, report: ImportReport,
+                    *, tolerance_m: float, min_area_m2: float,
+                    known_districts=None) -> None:
+    """Write one hierarchy layer; raise :class:`ImportFailed` (nothing kept) on any problem."""
+    options = {"tolerance_m": tolerance_m, "min_area_m2": min_area_m2,
+               "known_districts": known_districts}
+    if recipe.layer == "grids":
+        _write_grids(session, recipe, frame, attrs, report, options)
+    else:
+        _write_areas(session, recipe, frame, attrs, report, options)
+

@@ -28,14 +28,14 @@ TARGET_FIELDS = {
     "districts": ("code", "name"),
     "streets": ("code", "name"),
     "communities": ("code", "name"),
-    "grids": ("code", "kind", "name"),
+    "grids": ("code", "kind", "name", "community_code"),
 }
 REQUIRED_FIELDS = {
     "buildings": ("source_id",),
     "districts": ("code", "name"),
     "streets": ("code", "name"),
     "communities": ("code", "name"),
-    "grids": ("code", "kind"),
+    "grids": (),  # without code: codes are issued; without kind: residential
 }
 
 
@@ -58,6 +58,8 @@ class Recipe:
     fields: dict[str, str] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
     households: dict[str, Any] | None = None
+    duplicates: str = "refuse"  # footprints duplicating others: refuse | skip | keep
+    allow_move: bool = False  # a known id may move its footprint far (a real move)
 
     def __post_init__(self) -> None:
         if self.layer not in TARGET_LAYERS:
@@ -69,8 +71,6 @@ class Recipe:
         if self.layer == "buildings" and not self.district:
             raise ImportFailed("a buildings import needs the district code (recipe 'district' "
                                "or --district)")
-        if self.source_name is None:
-            self.source_name = self.source.stem
 
 
 def load_recipe(path: Path, **overrides: Any) -> Recipe:

@@ -2,12 +2,18 @@
 
 Nothing is written until every feature passed every check; a failure raises
 :class:`~gridmap.errors.ImportFailed` naming the feature and the reason, and the caller's
-rollback leaves the database as it was.
+rollback leaves the database as it was. Every import takes the lock of the districts it
+writes (:mod:`gridmap.locks`), so concurrent imports run one after the other.
 """
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any, Mapping
+
 from sqlalchemy.orm import Session
 
+from gridmap import codes as gcodes
+from gridmap.config import load_settings
 from gridmap.ingest.buildings import write_buildings
 from gridmap.ingest.hierarchy import write_hierarchy
 from gridmap.ingest.prepare import prepare
@@ -15,13 +21,31 @@ from gridmap.ingest.recipe import Recipe
 from gridmap.ingest.report import ImportReport
 
 
-def import_recipe(session: Session, recipe: Recipe) -> ImportReport:
-    """Import one recipe into the session's transaction (the caller commits)."""
+def _known_districts(settings: Mapping[str, Any]) -> set[str] | None:
+    path = Path(settings["data_dir"]) / "reference" / "gbt2260.csv"
+    return set(gcodes.load_district_table(path)) if path.exists() else None
+
+
+def import_recipe(session: Session, recipe: Recipe, *,
+                  settings: Mapping[str, Any] | None = None) -> ImportReport:
+    """Import one recipe into the session's transaction (the caller commits).
+
+    ``settings`` (default: :func:`gridmap.config.load_settings`) give the containment
+    tolerance and the smallest reported area, shared with ``gridmap validate``.
+    """
+    settings = settings or load_settings()
     frame, attrs, repaired = prepare(recipe)
     report = ImportReport(layer=recipe.layer, source=recipe.source.name, features=len(frame),
                           repaired=repaired)
-    if recipe.layer == "buildings":
-        write_buildings(session, recipe, frame, attrs, report)
-    else:
-        write_hierarchy(session, recipe, frame, attrs, report)
+    # Writes are checked after they are made (with the validator's own predicates), so they
+    # run in a savepoint: a rejected import leaves even the caller's transaction as it was.
+    with session.begin_nested():
+        if recipe.layer == "buildings":
+            write_buildings(session, recipe, frame, attrs, report,
+                            tolerance_m=settings["containment_tolerance_m"])
+        else:
+            write_hierarchy(session, recipe, frame, attrs, report,
+                            tolerance_m=settings["containment_tolerance_m"],
+                            min_area_m2=settings["gap_tolerance_m2"],
+                            known_districts=_known_districts(settings))
     return report

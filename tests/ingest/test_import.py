@@ -16,7 +16,7 @@ from gridmap.ingest import Recipe, import_recipe, load_recipe
 from gridmap.ingest.read import read_source
 from tests.conftest import REPO, SHARED_DATA
 
-LON, LAT = 114.3950, 30.5080  # inside the demo district
+LON, LAT = 114.3871, 30.5150  # inside the demo district, on ground with no building
 
 
 def buildings_frame(n=3, crs=4326):
@@ -169,8 +169,9 @@ def one_feature_file(tmp_path, geometry, **attrs) -> Path:
 
 def self_intersecting_frame():
     frame = buildings_frame()
-    bowtie = shapely.Polygon([(LON, LAT), (LON + 0.0002, LAT + 0.0002), (LON + 0.0002, LAT),
-                              (LON, LAT + 0.0002)])
+    x = LON + 0.0003  # where building t1 stands, so only t1 is replaced
+    bowtie = shapely.Polygon([(x, LAT), (x + 0.0002, LAT + 0.0002), (x + 0.0002, LAT),
+                              (x, LAT + 0.0002)])
     frame.loc[1, "geometry"] = bowtie
     return frame
 
@@ -261,14 +262,16 @@ def test_recipe_with_unknown_key(tmp_path):
 
 
 def test_grid_import_refuses_retired_code(db, tmp_path):
-    db.execute(text("update code_registry set status = 'retired' "
-                    "where code = '420111005001001'"))
-    geom = db.execute(text("select ST_AsText(geom) from grid where code = '420111005001001'")
-                      ).scalar()
+    """A grid redrawn by an import retires its code; a later file using that code is refused."""
+    geom = db.execute(text("select ST_AsText(ST_Buffer(geom, -0.00002)) from grid "
+                           "where code = '420111005001001'")).scalar()
     path = one_feature_file(tmp_path, geom, code="420111005001001", kind="residential")
-    with pytest.raises(ImportFailed, match="was retired"):
-        import_recipe(db, Recipe(source=path, layer="grids",
-                                 fields={"code": "code", "kind": "kind"}))
+    grids = Recipe(source=path, layer="grids", fields={"code": "code", "kind": "kind"})
+    import_recipe(db, grids)
+    assert db.execute(text("select status from code_registry where code = '420111005001001'")
+                      ).scalar() == "retired"
+    with pytest.raises(ImportFailed, match="code 420111005001001 was retired"):
+        import_recipe(db, grids)
 
 
 @pytest.mark.parametrize("layer, code, message", [
@@ -302,8 +305,9 @@ def test_community_outside_its_street_is_rejected(db, tmp_path):
     path = one_feature_file(tmp_path, geom, code="420111005001", name="工程大社区")
     before = db.execute(text("select ST_AsText(geom) from community "
                              "where code = '420111005001'")).scalar()
-    with pytest.raises(ImportFailed, match=r"extends \d+\.\d m² outside its parent street "
-                                           r"420111005"):
+    with pytest.raises(ImportFailed, match=r"^import rejected: one.gpkg feature 1 \(code "
+                                           r"420111005001\): community 420111005001 extends "
+                                           r"\d+\.\d m² outside its parent 420111005"):
         import_recipe(db, Recipe(source=path, layer="communities",
                                  fields={"code": "code", "name": "name"}))
     assert db.execute(text("select ST_AsText(geom) from community "

@@ -158,6 +158,27 @@ def validate(ctx: _Context, district: str | None, as_json: bool) -> None:
     sys.exit(1 if violations else 0)
 
 
+@cli.command()
+@click.option("--district", default=None, help="District code (default: every district).")
+@click.pass_obj
+def assign(ctx: _Context, district: str | None) -> None:
+    """Reassign every building to its grid and refresh the totals (a repair; imports and the
+    demo already do this in their own transaction)."""
+    from sqlalchemy import text
+
+    from gridmap.grid.assign import assign_district
+    from gridmap.locks import lock_district
+
+    with ctx.session() as session:
+        codes = [district] if district else list(session.execute(
+            text("select code from district order by code")).scalars())
+        for code in codes:
+            lock_district(session, code)
+            stats = assign_district(session, code)
+            click.echo(f"district {code}: {stats['assigned']} of {stats['buildings']} "
+                       f"buildings in a grid, {stats['changed']} changed")
+
+
 @cli.group()
 def code() -> None:
     """Grid codes."""

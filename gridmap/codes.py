@@ -236,18 +236,31 @@ def load_district_table(path: Path) -> dict[str, str]:
         return {row["code"]: row["name"] for row in csv.DictReader(handle)}
 
 
-def spatial_sequence_order(x: Iterable[float], y: Iterable[float], *,
-                           row_height: float) -> np.ndarray:
-    """Indices ordering points west→east, then north→south, in rows ``row_height`` tall.
+def sequence_rows(y: Iterable[float], *, row_height: float) -> np.ndarray:
+    """Row number of each point for sequence numbering, 0 for the northernmost row.
 
-    Rows are counted down from the northernmost point, so the numbering is stable under any
-    translation of the coordinates; inside a row, points run west to east.
+    Rule: sorted from north to south, a new row starts wherever the next point lies more than
+    half a ``row_height`` (the typical grid's height) below the previous one. Rows are thus
+    separated by gaps, not cut at fixed lines, so a lattice of grids whose label points wander
+    a little up and down still reads as rows; the rule is invariant under translation.
     """
-    xs = np.asarray(list(x), dtype=float)
     ys = np.asarray(list(y), dtype=float)
-    if xs.size == 0:
+    if ys.size == 0:
         return np.zeros(0, dtype=int)
     if row_height <= 0:
         raise ValueError(f"row_height must be positive, got {row_height}")
-    rows = np.floor((ys.max() - ys) / row_height)
+    north_first = np.argsort(-ys, kind="stable")
+    starts = np.concatenate([[0], (-np.diff(ys[north_first]) > row_height / 2).astype(int)])
+    rows = np.empty(ys.size, dtype=int)
+    rows[north_first] = np.cumsum(starts)
+    return rows
+
+
+def spatial_sequence_order(x: Iterable[float], y: Iterable[float], *,
+                           row_height: float) -> np.ndarray:
+    """Indices ordering points west→east inside rows, rows north→south (:func:`sequence_rows`)."""
+    xs = np.asarray(list(x), dtype=float)
+    rows = sequence_rows(y, row_height=row_height)
+    if xs.size != rows.size:
+        raise ValueError(f"{xs.size} x values but {rows.size} y values")
     return np.lexsort((xs, rows))

@@ -6,10 +6,10 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridmap.errors import DatabaseUnavailable
+from gridmap.errors import Conflict, DatabaseUnavailable
 
 _ENGINES: dict[str, Engine] = {}
 
@@ -58,6 +58,13 @@ def session_scope(url: str) -> Iterator[Session]:
     except OperationalError as exc:
         session.rollback()
         raise DatabaseUnavailable(f"database error: {str(exc.orig or exc).strip()}") from exc
+    except IntegrityError as exc:
+        # Writers lock what they check (gridmap.locks); a unique key taken in between by a
+        # writer that does not is still a conflict to report, not an internal error.
+        session.rollback()
+        first = str(exc.orig or exc).strip().splitlines()[0]
+        raise Conflict(f"another change got there first ({first}); nothing was written — "
+                       f"run the command again") from exc
     except BaseException:
         session.rollback()
         raise

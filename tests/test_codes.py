@@ -127,8 +127,18 @@ def test_spatial_order_is_rows_north_to_south_each_west_to_east(points):
     x, y = np.array(points).T
     order = codes.spatial_sequence_order(x, y, row_height=100)
     assert sorted(order) == list(range(len(points)))
-    rows = np.floor((y.max() - y) / 100)[order]
-    xs = x[order]
+    rows = codes.sequence_rows(y, row_height=100)[order]
+    xs, ys = x[order], y[order]
     assert all(np.diff(rows) >= 0)
     same_row = np.diff(rows) == 0
     assert all(np.diff(xs)[same_row] >= 0)
+    for row in range(1, rows.max() + 1):  # rows are separated by more than half a row
+        assert ys[rows == row].max() < ys[rows == row - 1].min() - 50
+
+
+def test_spatial_order_of_a_two_by_two_lattice():
+    """Label points one grid height apart are two rows, even when the heights are a little
+    less than the typical size (fixed row bands put them in one row)."""
+    x = [600, 0, 10, 590]
+    y = [-970, 0, -960, 5]
+    assert list(codes.spatial_sequence_order(x, y, row_height=1000)) == [1, 3, 2, 0]

@@ -84,7 +84,9 @@ _REFRESH = text("""
     with totals as (
         select g.id, coalesce(sum(b.households), 0) as households, count(b.id) as buildings
         from grid g left join building b on b.grid_id = g.id
-        where :all_grids or g.id = any(cast(:grid_ids as integer[]))
+        where g.valid_to is null  -- a retired grid keeps the totals it had when retired
+          and (:all_grids or g.id = any(cast(:grid_ids as integer[])))
+          and (cast(:district as text) is null or g.district_code = :district)
         group by g.id)
     update grid g set households = t.households, building_count = t.buildings
     from totals t
@@ -93,12 +95,15 @@ _REFRESH = text("""
 """)
 
 
-def refresh_grid_totals(session: Session, *, grid_ids: list[int] | None = None) -> None:
-    """Recompute ``households`` and ``building_count`` of grids from their buildings.
+def refresh_grid_totals(session: Session, *, grid_ids: list[int] | None = None,
+                        district_code: str | None = None) -> None:
+    """Recompute ``households`` and ``building_count`` of grids (all, the ``grid_ids``, or
+    those of one district) from their buildings.
 
     Writes only the rows whose totals changed, so a repeated refresh changes nothing.
     """
-    session.execute(_REFRESH, {"all_grids": grid_ids is None, "grid_ids": grid_ids or []})
+    session.execute(_REFRESH, {"all_grids": grid_ids is None, "grid_ids": grid_ids or [],
+                               "district": district_code})
 
 
 def assign_district(session: Session, district_code: str) -> dict[str, int]:
@@ -111,11 +116,13 @@ def assign_district(session: Session, district_code: str) -> dict[str, int]:
     grids = load_grids(session, district_code=district_code, epsg=epsg)
     buildings = load_buildings(session, district_code=district_code, epsg=epsg)
     labels = assign_buildings_to_grids(buildings.geometry.values, grids.geometry.values)
-    grid_ids = np.where(labels >= 0, grids["id"].to_numpy()[np.maximum(labels, 0)], -1)
+    # labels are all -1 when the district has no grids yet (buildings loaded first).
+    grid_ids = (np.where(labels >= 0, grids["id"].to_numpy()[np.maximum(labels, 0)], -1)
+                if len(grids) else np.full(len(labels), -1))
     ids = buildings["id"].astype(int).tolist()
     targets = [int(g) if g >= 0 else None for g in grid_ids]
     changed = session.execute(_WRITE_LABELS, {"ids": ids, "grid_ids": targets}).rowcount
-    refresh_grid_totals(session)
+    refresh_grid_totals(session, district_code=district_code)
     assigned = int((labels >= 0).sum())
     return {"buildings": len(ids), "assigned": assigned, "unassigned": len(ids) - assigned,
             "changed": int(changed or 0)}

@@ -122,8 +122,10 @@ def import_(ctx: _Context, source: Path, layer: str | None, district: str | None
             raise InvalidInput(f"{source.name} is a data file: say the target with --layer")
         recipe = Recipe(source=source.resolve(), layer=layer, fields=mapping,
                         **{k: v for k, v in options.items() if v is not None})
-    with ctx.session() as session:
-        report = import_recipe(session, recipe)
+    from gridmap.progress import TerminalProgress
+
+    with TerminalProgress() as progress, ctx.session() as session:
+        report = import_recipe(session, recipe, settings=ctx.settings, progress=progress)
     click.echo(report.summary())
 
 

@@ -33,6 +33,7 @@ from gridmap.ingest.recipe import Recipe
 from gridmap.ingest.report import ImportReport
 from gridmap.locks import lock_district
 from gridmap.models import District
+from gridmap.progress import NoProgress, Progress
 
 MAX_MOVE_M = 50.0
 """A re-imported building whose new footprint lies farther than this from its old one is a
@@ -109,7 +110,7 @@ def _nullable(attrs: pd.DataFrame, name: str, rows: np.ndarray, kind=str) -> lis
     return [None if pd.isna(v) else kind(v) for v in attrs[name].to_numpy()[rows]]
 
 
-def _stage(session: Session, frame, attrs, keep: np.ndarray) -> None:
+def _stage(session: Session, frame, attrs, keep: np.ndarray, progress: Progress) -> None:
     """COPY the rows ``keep`` into a temporary table, in chunks (bounded memory)."""
     raw = session.connection().connection.driver_connection
     with raw.cursor() as cur:
@@ -130,6 +131,7 @@ def _stage(session: Session, frame, attrs, keep: np.ndarray) -> None:
                               _nullable(attrs, "address", rows), hexes)
                 for record in columns:
                     copy.write_row(record)
+                progress.advance(rows.size)
         cur.execute("analyze import_building")
 
 
@@ -222,7 +224,7 @@ _UPSERT = text("""
 
 
 def write_buildings(session: Session, recipe: Recipe, frame, attrs, report: ImportReport, *,
-                    tolerance_m: float) -> None:
+                    tolerance_m: float, progress: Progress | None = None) -> None:
     """Check and write the buildings of one district, then reassign it (see module doc)."""
     if recipe.duplicates not in DUPLICATE_POLICIES:
         raise ImportFailed(f"duplicates {recipe.duplicates!r}: expected one of "
@@ -232,14 +234,20 @@ def write_buildings(session: Session, recipe: Recipe, frame, attrs, report: Impo
     if district is None:
         raise ImportFailed(f"district {recipe.district} is not loaded; load it first "
                            f"(gridmap demo, or import a districts layer)")
+    progress = progress or NoProgress()
     source = source_name(recipe)
+    progress.stage("checking footprints")
     _check_in_district(session, recipe, district, frame, attrs, tolerance_m)
     dropped = _within_file_duplicates(recipe, frame, attrs, report)
     keep = np.setdiff1d(np.arange(len(frame)), dropped)
     report.skipped += int(dropped.size)
-    _stage(session, frame, attrs, keep)
+    progress.stage("staging", total=int(keep.size))
+    _stage(session, frame, attrs, keep, progress)
+    progress.stage("checking ids and duplicates")
     _check_identity(session, recipe, source)
     _stored_duplicates(session, recipe, source, report)
+    progress.stage("writing")
     counts = session.execute(_UPSERT, {"district": recipe.district, "source": source}).one()
     report.inserted, report.updated = int(counts.inserted), int(counts.updated)
+    progress.stage("assigning to grids")
     report.assignment = assign_district(session, recipe.district)

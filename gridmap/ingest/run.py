@@ -19,6 +19,7 @@ from gridmap.ingest.hierarchy import write_hierarchy
 from gridmap.ingest.prepare import prepare
 from gridmap.ingest.recipe import Recipe
 from gridmap.ingest.report import ImportReport
+from gridmap.progress import NoProgress, Progress
 
 
 def _known_districts(settings: Mapping[str, Any]) -> set[str] | None:
@@ -27,13 +28,17 @@ def _known_districts(settings: Mapping[str, Any]) -> set[str] | None:
 
 
 def import_recipe(session: Session, recipe: Recipe, *,
-                  settings: Mapping[str, Any] | None = None) -> ImportReport:
+                  settings: Mapping[str, Any] | None = None,
+                  progress: Progress | None = None) -> ImportReport:
     """Import one recipe into the session's transaction (the caller commits).
 
     ``settings`` (default: :func:`gridmap.config.load_settings`) give the containment
-    tolerance and the smallest reported area, shared with ``gridmap validate``.
+    tolerance and the smallest reported area, shared with ``gridmap validate``; ``progress``
+    hears of each stage.
     """
     settings = settings or load_settings()
+    progress = progress or NoProgress()
+    progress.stage(f"reading {recipe.source.name}")
     frame, attrs, repaired = prepare(recipe)
     report = ImportReport(layer=recipe.layer, source=recipe.source.name, features=len(frame),
                           repaired=repaired)
@@ -42,10 +47,12 @@ def import_recipe(session: Session, recipe: Recipe, *,
     with session.begin_nested():
         if recipe.layer == "buildings":
             write_buildings(session, recipe, frame, attrs, report,
-                            tolerance_m=settings["containment_tolerance_m"])
+                            tolerance_m=settings["containment_tolerance_m"],
+                            progress=progress)
         else:
             write_hierarchy(session, recipe, frame, attrs, report,
                             tolerance_m=settings["containment_tolerance_m"],
                             min_area_m2=settings["gap_tolerance_m2"],
                             known_districts=_known_districts(settings))
+        progress.stage("committing")
     return report

@@ -315,3 +315,36 @@ def test_assign_command_repairs_stale_totals(runner, committed):
     assert "buildings in a grid" in result.output
     with committed() as session:
         assert stale_totals(session) == 0
+
+
+# -- progress ----------------------------------------------------------------------------------
+
+class Recorder:
+    def __init__(self):
+        self.stages, self.done = [], {}
+
+    def stage(self, name, total=None):
+        self.stages.append((name, total))
+        self.done[name] = 0
+
+    def advance(self, amount=1):
+        self.done[self.stages[-1][0]] += amount
+
+
+def test_building_import_reports_each_stage(db, tmp_path):
+    path = write(tmp_path, "a.gpkg", boxes(FREE_LON, FREE_LAT), bid=["1", "2", "3"],
+                 hh=[1, 2, 3])
+    progress = Recorder()
+    import_recipe(db, buildings_recipe(path, DEMO), progress=progress)
+    names = [name for name, _ in progress.stages]
+    assert names[0] == "reading a.gpkg" and names[-1] == "assigning to grids"
+    assert ("staging", 3) in progress.stages and progress.done["staging"] == 3
+
+
+def test_terminal_progress_draws_on_stderr(capsys):
+    from gridmap.progress import TerminalProgress
+
+    with TerminalProgress(enabled=True) as bar:
+        bar.stage("staging", total=10)
+        bar.advance(10)
+    assert "staging" in capsys.readouterr().err

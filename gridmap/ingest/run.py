@@ -50,9 +50,9 @@ def import_recipe(session: Session, recipe: Recipe, *,
                             tolerance_m=settings["containment_tolerance_m"],
                             progress=progress)
         else:
+            progress.stage(f"writing and checking {recipe.layer}")
             write_hierarchy(session, recipe, frame, attrs, report,
                             tolerance_m=settings["containment_tolerance_m"],
                             min_area_m2=settings["gap_tolerance_m2"],
                             known_districts=_known_districts(settings))
-        progress.stage("committing")
     return report

@@ -1,4 +1,5 @@
-"""Grid-code codec: parse, format, validate, parent/child. Pure: no database, no I/O.
+"""Grid-code codec: parse, format, validate, parent/child. Pure (no database); the one file it
+reads is the official district table (:func:`load_district_table`).
 
 Profiles (see DESIGN.md §1):
 
@@ -11,24 +12,38 @@ cjt349     20     service object 6 · district 6 · street 3 · community 3 · s
                   merged communities take community codes from 601
 ========== ====== =============================================================================
 
-Street codes follow GB/T 10114: 001–099 street (街道), 100–199 town (镇), 200–399 township (乡).
-Community codes: 001–199 residents' committee (社区居委会), 200–399 village committee (村委会).
+Street codes follow GB/T 10114: 001–099 street (街道), 100–199 town (镇), 200–399 township (乡),
+400–599 government-enterprise unit (政企合一单位: state farms, forestry centres, development zones).
+Community codes follow the statistical division codes of the National Bureau of Statistics (NBS):
+001–199 residents' committee (社区居委会), 200–399 village committee (村委会); the 2023 table also
+uses 400–499 for residents'-committee-like units (虚拟社区 …) and 500–599 for village-like units
+(农场生活区, 管理区 …). District codes must be in the official table
+(``data/reference/districts.csv``, see :func:`load_district_table`).
+
+Every code is ASCII digits 0–9 only: ``str.isdigit()`` alone also accepts full-width (``４``),
+other scripts' decimal digits (``٤``) and superscripts (``²``), which look like a code but are
+not one; :func:`is_ascii_digits` is the one test used everywhere.
 """
 from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Collection, Iterable
+from types import MappingProxyType
+from typing import Collection, Iterable, Mapping
 
 import numpy as np
 
-from gridmap.errors import InvalidCode
+from gridmap.errors import InvalidCode, InvalidInput
 
 __all__ = [
     "PROFILES", "CodeProfile", "GridCode", "parse", "format_code", "is_valid", "street_kind",
-    "community_kind", "parent_code", "load_district_table", "spatial_sequence_order",
+    "community_kind", "parent_code", "child_code", "is_ascii_digits", "check_division_code",
+    "DIVISION_DIGITS", "load_district_table", "district_table_path", "spatial_sequence_order",
 ]
+
+DIVISION_DIGITS = {"district": 6, "street": 9, "community": 12}
 
 
 @dataclass(frozen=True)
@@ -96,39 +111,121 @@ def _profile(name: str) -> CodeProfile:
                           part="profile") from None
 
 
+def is_ascii_digits(text: object) -> bool:
+    """True for a non-empty string of ASCII digits 0–9 and nothing else.
+
+    ``str.isdigit()`` alone is not a code check: it is true for ``'４２０１１１'`` (full-width),
+    ``'٤٢٠١١١'`` (Arabic-Indic) and ``'²'`` (superscript), and ``int()`` happily converts most
+    of them, so such a "code" would pass every later check and be stored as a different string.
+    """
+    return isinstance(text, str) and text != "" and text.isascii() and text.isdigit()
+
+
+def _first_non_digit(text: str) -> int:
+    """0-based position of the first character that is not ASCII 0–9 (0 for an empty text)."""
+    return next((i for i, ch in enumerate(text) if ch not in "0123456789"), 0)
+
+
 def street_kind(street: str) -> str:
-    """``street``, ``town`` or ``township`` for a 3-digit GB/T 10114 street code."""
-    number = int(street)
+    """``street``, ``town``, ``township`` or ``enterprise`` for a 3-digit GB/T 10114 code."""
+    number = int(street) if is_ascii_digits(street) and len(street) == 3 else -1
     if 1 <= number <= 99:
         return "street"
     if 100 <= number <= 199:
         return "town"
     if 200 <= number <= 399:
         return "township"
-    raise InvalidCode(f"street code {street!r}: expected 001–399 (GB/T 10114)", part="street")
+    if 400 <= number <= 599:
+        return "enterprise"
+    raise InvalidCode(f"street code {street!r}: expected 001–599 (GB/T 10114: 001–099 street, "
+                      f"100–199 town, 200–399 township, 400–599 government-enterprise unit)",
+                      part="street")
 
 
 def community_kind(community: str, profile: str = "gbt30428") -> str:
-    """``residents``, ``village`` or ``merged`` for a 3-digit community code."""
-    number = int(community)
+    """``residents``, ``village``, ``residents_like``, ``village_like`` or ``merged`` for a
+    3-digit community code (``merged`` only in profiles with merged communities)."""
+    number = int(community) if is_ascii_digits(community) and len(community) == 3 else -1
     if 1 <= number <= 199:
         return "residents"
     if 200 <= number <= 399:
         return "village"
+    if 400 <= number <= 499:
+        return "residents_like"
+    if 500 <= number <= 599:
+        return "village_like"
     merged_from = _profile(profile).merged_community_from
     if merged_from is not None and number >= merged_from:
         return "merged"
-    raise InvalidCode(f"community code {community!r}: expected 001–199 (residents' committee) "
-                      f"or 200–399 (village committee)"
+    raise InvalidCode(f"community code {community!r}: expected 001–199 (residents' committee), "
+                      f"200–399 (village committee) or 400–599 (units like them)"
                       + (f" or {merged_from}–999 (merged)" if merged_from else ""),
                       part="community")
+
+
+_COUNTY_LEVEL = "a county-level code (province 11–82, not a province code)"
+
+
+def _is_county_level(district: str) -> bool:
+    return 11 <= int(district[:2]) <= 82 and district[2:] != "0000"
+
+
+def check_division_code(code: object, level: str) -> str:
+    """Check the form of a district (6 digits), street (9) or community (12) code.
+
+    Parameters
+    ----------
+    code
+        The code as received.
+    level
+        ``district``, ``street`` or ``community``.
+
+    Returns
+    -------
+    str
+        ``code``, unchanged.
+
+    Raises
+    ------
+    InvalidCode
+        Saying what was received and what was expected: non-ASCII-digit characters (with
+        their position), a wrong length, a province code, a street or community part outside
+        its ranges. Whether the code is in the official table is :mod:`gridmap.reference`'s
+        question, not this one's.
+    """
+    digits = DIVISION_DIGITS.get(level)
+    if digits is None:
+        raise InvalidCode(f"level {level!r}: expected one of {', '.join(DIVISION_DIGITS)}",
+                          part="level")
+    if not isinstance(code, str):
+        raise InvalidCode(f"{level} code {code!r}: expected a string of {digits} digits, got "
+                          f"{type(code).__name__}", part=level)
+    if not is_ascii_digits(code):
+        bad = _first_non_digit(code)
+        raise InvalidCode(f"{level} code {code!r}: character {bad + 1} is "
+                          f"{code[bad:bad + 1]!r}; expected {digits} ASCII digits 0–9"
+                          if code else f"{level} code is empty; expected {digits} digits",
+                          code=code, part=level)
+    if len(code) != digits:
+        raise InvalidCode(f"{level} code {code!r}: expected {digits} digits, got {len(code)}",
+                          code=code, part=level)
+    if not _is_county_level(code[:6]):
+        where = f"district part {code[:6]!r}" if digits > 6 else "expected"
+        raise InvalidCode(f"{level} code {code!r}: {where}"
+                          + (f" is not {_COUNTY_LEVEL}" if digits > 6 else f" {_COUNTY_LEVEL}"),
+                          code=code, part="district")
+    if digits >= 9:
+        street_kind(code[6:9])
+    if digits >= 12:
+        community_kind(code[9:12])
+    return code
 
 
 def _check_digits(code: str, profile: CodeProfile | None) -> CodeProfile:
     if not isinstance(code, str):
         raise InvalidCode(f"expected a string of digits, got {type(code).__name__}", part="code")
-    if not code.isascii() or not code.isdigit():
-        bad = next((i for i, ch in enumerate(code) if not ("0" <= ch <= "9")), 0)
+    if not is_ascii_digits(code):
+        bad = _first_non_digit(code)
         raise InvalidCode(f"{code!r} is not all digits (character {bad + 1} is "
                           f"{code[bad:bad + 1]!r})" if code else "the code is empty",
                           code=code, part="code")
@@ -155,7 +252,8 @@ def parse(code: str, profile: str | None = None, *,
     profile
         A key of :data:`PROFILES`; ``None`` infers it from the length.
     known_districts
-        GB/T 2260 district codes to accept; ``None`` checks only the form.
+        District codes to accept (the official table: :func:`load_district_table`);
+        ``None`` checks only the form.
 
     Raises
     ------
@@ -165,16 +263,17 @@ def parse(code: str, profile: str | None = None, *,
     prof = _check_digits(code, _profile(profile) if profile else None)
     prefix, rest = code[:prof.prefix_digits], code[prof.prefix_digits:]
     district, street, community, seq = rest[:6], rest[6:9], rest[9:12], rest[12:]
-    if not 11 <= int(district[:2]) <= 82 or district[2:] == "0000":
-        raise _fail(code, "district", district, "a GB/T 2260 county-level code "
-                    "(province 11–82, not a province code)")
+    if not _is_county_level(district):
+        raise _fail(code, "district", district, _COUNTY_LEVEL)
     if known_districts is not None and district not in known_districts:
-        raise _fail(code, "district", district, "a district in the loaded GB/T 2260 table")
+        raise _fail(code, "district", district, "a district in the official table of "
+                    "county-level codes (data/reference/districts.csv)")
     if prefix and prefix == "000000":
         raise _fail(code, "service object", prefix, "a non-zero 6-digit service-object code")
-    if not 1 <= int(street) <= 399:
-        raise _fail(code, "street", street, "001–399 (GB/T 10114: 001–099 street, "
-                    "100–199 town, 200–399 township)")
+    try:
+        street_kind(street)
+    except InvalidCode as exc:
+        raise _fail(code, "street", street, exc.detail.split("expected ", 1)[1]) from None
     try:
         community_kind(community, prof.name)
     except InvalidCode as exc:
@@ -223,17 +322,48 @@ def parent_code(code: str, level: str = "community") -> str:
 def child_code(community_code: str, sequence: int, profile: str = "gbt30428", *,
                service_object: str = "") -> str:
     """The grid code of sequence ``sequence`` inside a 12-digit community code."""
-    if len(community_code) != 12 or not community_code.isdigit():
-        raise InvalidCode(f"community code {community_code!r}: expected 12 digits "
-                          f"(district 6 · street 3 · community 3)", part="community")
+    check_division_code(community_code, "community")
     return format_code(GridCode(community_code[:6], community_code[6:9], community_code[9:],
                                 sequence, profile, service_object))
 
 
-def load_district_table(path: Path) -> dict[str, str]:
-    """Read a GB/T 2260 table (CSV with ``code,name``) into ``{code: name}``."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        return {row["code"]: row["name"] for row in csv.DictReader(handle)}
+def district_table_path(data_dir: Path | str | None = None) -> Path:
+    """``<data_dir>/reference/districts.csv``; ``data_dir`` defaults to the ``data_dir`` setting."""
+    if data_dir is None:
+        from gridmap.config import load_settings
+
+        data_dir = load_settings()["data_dir"]
+    return Path(data_dir) / "reference" / "districts.csv"
+
+
+def load_district_table(path: Path | str | None = None) -> Mapping[str, str]:
+    """The official county-level codes as a read-only ``{code: name}``.
+
+    Parameters
+    ----------
+    path
+        A CSV with at least ``code`` and ``name`` columns; default
+        :func:`district_table_path` (the full NBS 2023 table shipped in ``data/reference``).
+
+    Raises
+    ------
+    InvalidInput
+        When the file cannot be read or lacks the columns.
+    """
+    return _read_district_table(str(Path(path) if path else district_table_path()))
+
+
+@lru_cache(maxsize=8)
+def _read_district_table(path: str) -> Mapping[str, str]:
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if not {"code", "name"} <= set(reader.fieldnames or ()):
+                raise InvalidInput(f"district table {path}: expected columns code,name; "
+                                   f"found {reader.fieldnames}")
+            return MappingProxyType({row["code"]: row["name"] for row in reader})
+    except OSError as exc:
+        raise InvalidInput(f"cannot read the district table {path}: {exc.strerror}") from None
 
 
 def sequence_rows(y: Iterable[float], *, row_height: float) -> np.ndarray:

@@ -15,9 +15,11 @@ def test_help_lists_commands(runner):
 
 
 def test_code_parse(runner):
-    result = runner("code", "parse", "420111005001003")
+    result = runner("code", "parse", "420111002023003")
     assert result.exit_code == 0
-    assert "洪山区" in result.output and "community  001 (residents)" in result.output
+    assert "district   420111 洪山区" in result.output
+    assert "street     002 (street) → 420111002 关山街道" in result.output
+    assert "community  023 (residents) → 420111002023" in result.output
 
 
 def test_validate_demo_is_clean(runner):
@@ -29,7 +31,7 @@ def test_validate_demo_is_clean(runner):
 def test_validate_reports_violations(runner, committed):
     with committed() as session:
         session.execute(text("update grid set geom = ST_Multi(ST_Translate(geom, 0.0005, 0)) "
-                             "where code = '420111005001001'"))
+                             "where code = '420111002023001'"))
     try:
         result = runner("validate", "--json")
         assert result.exit_code == 1
@@ -43,7 +45,7 @@ def test_validate_reports_violations(runner, committed):
     finally:
         with committed() as session:
             session.execute(text("update grid set geom = ST_Multi(ST_Translate(geom, -0.0005, "
-                                 "0)) where code = '420111005001001'"))
+                                 "0)) where code = '420111002023001'"))
     assert runner("validate").exit_code == 0
 
 
@@ -53,7 +55,7 @@ def _run(*args, env=None):
 
 
 def test_errors_are_one_line_on_stderr(database_url):
-    bad = _run("code", "parse", "4201110050010")
+    bad = _run("code", "parse", "4201110020230")
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.strip().count("\n") == 0 and "13 digits" in bad.stderr
     down = _run("--database-url", "postgresql://postgres@127.0.0.1:1/x", "validate")

@@ -10,7 +10,7 @@ from gridmap.registry import issue_codes, retire_codes
 
 
 def test_new_codes_follow_every_issued_one_and_order_west_east_north_south(db):
-    community = "420111005001"
+    community = "420111002023"
     before = set(db.execute(select(CodeRegistryEntry.code)).scalars())
     highest = max(int(c[12:]) for c in before if c.startswith(community))
     retire_codes(db, [f"{community}{highest:03d}"])

@@ -29,11 +29,17 @@ UNIT_BUILDING_M2 = 2500.0  # footprint making a block without households a unit 
 MIN_BLOCK_M2 = 2500.0      # smaller slivers join a neighbour before planning
 ROAD_KINDS = ("trunk", "primary", "secondary", "tertiary", "unclassified", "residential",
               "trunk_link", "secondary_link")
-COMMUNITIES = [  # (code suffix, name, side of 民族大道 x, side of 珞喻路 y)
-    ("001", "工程大社区", "west", "north"),
-    ("002", "光谷广场社区", "east", "north"),
-    ("003", "珞喻路社区", "west", "south"),
-    ("004", "鲁磨路社区", "east", "south"),
+DISTRICT = "420111"        # 洪山区
+STREET = "420111002"       # 关山街道 (NBS statistical division codes 2023)
+# (code, name, side of 民族大道 x, side of 珞喻路 y): real communities of 关山街道, chosen by
+# name for the quadrants of 光谷广场; their boundaries here are drawn by this tool, not
+# official. The official names end in 居民委员会 (the committee); the plan uses the
+# community's name, which gridmap.reference matches to the official one.
+COMMUNITIES = [
+    ("420111002023", "鲁磨路社区", "west", "north"),
+    ("420111002046", "华中科技大学社区", "east", "north"),
+    ("420111002022", "关南社区", "west", "south"),
+    ("420111002015", "关山口社区", "east", "south"),
 ]
 
 
@@ -188,12 +194,12 @@ def _plan(blocks, buildings, roads):
     blocks["side_x"] = np.where(c.x < main_ns, "west", "east")
     blocks["side_y"] = np.where(c.y > main_ew, "north", "south")
     communities, grids = [], []
-    for suffix, name, sx, sy in COMMUNITIES:
+    for code, name, sx, sy in COMMUNITIES:
         mine = blocks[(blocks.side_x == sx) & (blocks.side_y == sy)].reset_index(drop=True)
-        communities.append({"code": f"420111005{suffix}", "name": name,
+        communities.append({"code": code, "name": name,
                             "geometry": _union(blocks, mine.block_id)})
         for members, kind in _grow(mine):
-            grids.append({"community_code": f"420111005{suffix}", "kind": kind,
+            grids.append({"community_code": code, "kind": kind,
                           "households": int(mine.households.iloc[members].sum()),
                           "geometry": _union(blocks, mine.block_id.iloc[members])})
     return communities, grids
@@ -221,8 +227,8 @@ def main(source: Path, out: Path) -> None:
 
     street = shapely.union_all([c["geometry"] for c in communities], grid_size=GRID_SIZE)
     frames = {
-        "district": storage([{"code": "420111", "name": "洪山区（演示范围）", "geometry": street}]),
-        "streets": storage([{"code": "420111005", "name": "关山街道", "geometry": street}]),
+        "district": storage([{"code": DISTRICT, "name": "洪山区（演示范围）", "geometry": street}]),
+        "streets": storage([{"code": STREET, "name": "关山街道", "geometry": street}]),
         "communities": storage(communities),
         "grids": storage(grids),
     }

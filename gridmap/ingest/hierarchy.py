@@ -19,7 +19,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gridmap import codes as gcodes
+from gridmap import codes as gcodes, reference
 from gridmap.errors import ImportFailed, InvalidCode, ValidationFailed
 from gridmap.geo import gauss_kruger_epsg, storage_ewkb
 from gridmap.grid.assign import assign_district
@@ -78,18 +78,25 @@ def _write_areas(session: Session, recipe: Recipe, frame, attrs, report: ImportR
     noun, model, digits, parent = _AREA_LEVELS[recipe.layer]
     codes = [str(c) for c in attrs["code"]]
     labels = {code: _label(recipe, row, code) for row, code in enumerate(codes)}
+    names = [_text(attrs, "name", row) for row in range(len(codes))]
     for row, code in enumerate(codes):
         try:
             _check_area_code(noun, code, digits)
+            # official codes and names (gridmap.reference): refuses unofficial codes, fills
+            # empty names, warns about names that differ from the official ones
+            official = reference.check_official(session, noun, code, names[row],
+                                                unofficial=recipe.unofficial)
         except InvalidCode as exc:
             raise ImportFailed(f"{labels[code]}: {exc.detail}") from None
+        names[row] = official.name
+        report.warnings.extend(official.warnings)
     lock_districts(session, {c[:6] for c in codes})
     touched: list[str] = []
     for row, (code, geom) in enumerate(zip(codes, frame.geometry.values)):
         if parent is not None and session.get(parent, code[:digits - 3]) is None:
             raise ImportFailed(f"{labels[code]}: {parent.__tablename__} {code[:digits - 3]} "
                                f"is not loaded")
-        name = _text(attrs, "name", row)
+        name = names[row]
         obj = session.get(model, code)
         if obj is not None and obj.name == name and shapely.equals(to_shape(obj.geom), geom):
             continue  # unchanged: write nothing

@@ -11,6 +11,7 @@ Example (``import/wuhan_buildings.yaml``)::
     repair: true         # make_valid() invalid polygons instead of rejecting the import
     fields: {source_id: id, name: name, address: addr_housenumber}
     households: {...}    # rule deriving households (see gridmap.ingest.households)
+    unofficial: false    # streets/communities: accept codes not in the official table
 """
 from __future__ import annotations
 
@@ -32,9 +33,9 @@ TARGET_FIELDS = {
 }
 REQUIRED_FIELDS = {
     "buildings": ("source_id",),
-    "districts": ("code", "name"),
-    "streets": ("code", "name"),
-    "communities": ("code", "name"),
+    "districts": ("code",),  # an empty name is taken from the official table
+    "streets": ("code",),
+    "communities": ("code",),
     "grids": (),  # without code: codes are issued; without kind: residential
 }
 
@@ -60,6 +61,7 @@ class Recipe:
     households: dict[str, Any] | None = None
     duplicates: str = "refuse"  # footprints duplicating others: refuse | skip | keep
     allow_move: bool = False  # a known id may move its footprint far (a real move)
+    unofficial: bool = False  # accept street/community codes the official table lacks
 
     def __post_init__(self) -> None:
         if self.layer not in TARGET_LAYERS:
@@ -71,6 +73,9 @@ class Recipe:
         if self.layer == "buildings" and not self.district:
             raise ImportFailed("a buildings import needs the district code (recipe 'district' "
                                "or --district)")
+        if not isinstance(self.unofficial, bool):
+            raise ImportFailed(f"recipe key unofficial: {self.unofficial!r}; expected true or "
+                               f"false")
 
 
 def load_recipe(path: Path, **overrides: Any) -> Recipe:

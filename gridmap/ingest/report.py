@@ -16,6 +16,7 @@ class ImportReport:
     skipped: int = 0
     notes: list[str] = field(default_factory=list)
     assignment: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         text_ = (f"{self.source} → {self.layer}: {self.features} features, {self.inserted} "
@@ -27,4 +28,4 @@ class ImportReport:
         if self.assignment:
             text_ += (f"; {self.assignment['assigned']} of {self.assignment['buildings']} "
                       f"buildings in a grid")
-        return "\n".join([text_, *self.notes])
+        return "\n".join([text_, *self.notes, *(f"warning: {w}" for w in self.warnings)])

@@ -7,7 +7,6 @@ writes (:mod:`gridmap.locks`), so concurrent imports run one after the other.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Mapping
 
 from sqlalchemy.orm import Session
@@ -22,9 +21,9 @@ from gridmap.ingest.report import ImportReport
 from gridmap.progress import NoProgress, Progress
 
 
-def _known_districts(settings: Mapping[str, Any]) -> set[str] | None:
-    path = Path(settings["data_dir"]) / "reference" / "gbt2260.csv"
-    return set(gcodes.load_district_table(path)) if path.exists() else None
+def _known_districts(settings: Mapping[str, Any]) -> set[str]:
+    """The official county-level codes (``data/reference/districts.csv``)."""
+    return set(gcodes.load_district_table(gcodes.district_table_path(settings["data_dir"])))
 
 
 def import_recipe(session: Session, recipe: Recipe, *,

@@ -264,21 +264,21 @@ def test_recipe_with_unknown_key(tmp_path):
 def test_grid_import_refuses_retired_code(db, tmp_path):
     """A grid redrawn by an import retires its code; a later file using that code is refused."""
     geom = db.execute(text("select ST_AsText(ST_Buffer(geom, -0.00002)) from grid "
-                           "where code = '420111005001001'")).scalar()
-    path = one_feature_file(tmp_path, geom, code="420111005001001", kind="residential")
+                           "where code = '420111002023001'")).scalar()
+    path = one_feature_file(tmp_path, geom, code="420111002023001", kind="residential")
     grids = Recipe(source=path, layer="grids", fields={"code": "code", "kind": "kind"})
     import_recipe(db, grids)
-    assert db.execute(text("select status from code_registry where code = '420111005001001'")
+    assert db.execute(text("select status from code_registry where code = '420111002023001'")
                       ).scalar() == "retired"
-    with pytest.raises(ImportFailed, match="code 420111005001001 was retired"):
+    with pytest.raises(ImportFailed, match="code 420111002023001 was retired"):
         import_recipe(db, grids)
 
 
 @pytest.mark.parametrize("layer, code, message", [
-    ("communities", "420111005450", "community code '450'"),
+    ("communities", "420111002650", "community code '650'"),
     ("communities", "420111009001", "street 420111009 is not loaded"),
     ("streets", "42011100", "street code '42011100': expected 9 digits"),
-    ("streets", "420111400", "street code '400'"),
+    ("streets", "420111600", "street code '600'"),
 ])
 def test_hierarchy_import_checks_codes_and_parents(db, tmp_path, layer, code, message):
     path = one_feature_file(tmp_path, box(LON, LAT, LON + 0.001, LAT + 0.001), code=code,
@@ -289,26 +289,26 @@ def test_hierarchy_import_checks_codes_and_parents(db, tmp_path, layer, code, me
 
 
 def test_hierarchy_import_updates_names(db, tmp_path):
-    geom = db.execute(text("select ST_AsText(geom) from community where code = '420111005001'")
+    geom = db.execute(text("select ST_AsText(geom) from community where code = '420111002023'")
                       ).scalar()
-    path = one_feature_file(tmp_path, geom, code="420111005001", name="新名字社区")
+    path = one_feature_file(tmp_path, geom, code="420111002023", name="新名字社区")
     report = import_recipe(db, Recipe(source=path, layer="communities",
                                       fields={"code": "code", "name": "name"}))
     assert (report.inserted, report.updated) == (0, 1)
-    assert db.execute(text("select name from community where code = '420111005001'")
+    assert db.execute(text("select name from community where code = '420111002023'")
                       ).scalar() == "新名字社区"
 
 
 def test_community_outside_its_street_is_rejected(db, tmp_path):
     geom = db.execute(text("select ST_AsText(ST_Translate(geom, 0.01, 0)) from community "
-                           "where code = '420111005001'")).scalar()
-    path = one_feature_file(tmp_path, geom, code="420111005001", name="工程大社区")
+                           "where code = '420111002023'")).scalar()
+    path = one_feature_file(tmp_path, geom, code="420111002023", name="鲁磨路社区")
     before = db.execute(text("select ST_AsText(geom) from community "
-                             "where code = '420111005001'")).scalar()
+                             "where code = '420111002023'")).scalar()
     with pytest.raises(ImportFailed, match=r"^import rejected: one.gpkg feature 1 \(code "
-                                           r"420111005001\): community 420111005001 extends "
-                                           r"\d+\.\d m² outside its parent 420111005"):
+                                           r"420111002023\): community 420111002023 extends "
+                                           r"\d+\.\d m² outside its parent 420111002"):
         import_recipe(db, Recipe(source=path, layer="communities",
                                  fields={"code": "code", "name": "name"}))
     assert db.execute(text("select ST_AsText(geom) from community "
-                           "where code = '420111005001'")).scalar() == before
+                           "where code = '420111002023'")).scalar() == before

@@ -16,9 +16,9 @@ def test_districts_is_a_feature_collection(client):
 
 
 def test_grids_of_a_community(client):
-    body = client.get("/api/grids?community=420111005003").get_json()
+    body = client.get("/api/grids?community=420111002022").get_json()
     codes = [f["properties"]["code"] for f in body["features"]]
-    assert codes and all(c.startswith("420111005003") for c in codes)
+    assert codes and all(c.startswith("420111002022") for c in codes)
     assert codes == sorted(codes)
     for feature in body["features"]:
         props = feature["properties"]
@@ -30,20 +30,21 @@ def test_grids_of_a_community(client):
 
 
 def test_one_grid(client):
-    body = client.get("/api/grids/420111005001001").get_json()
-    assert body["type"] == "Feature" and body["id"] == "420111005001001"
-    assert body["properties"]["community_name"] == "工程大社区"
+    body = client.get("/api/grids/420111002023001").get_json()
+    assert body["type"] == "Feature" and body["id"] == "420111002023001"
+    assert body["properties"]["community_name"] == "鲁磨路社区"
     assert body["properties"]["building_count"] >= 1
 
 
 @pytest.mark.parametrize("url, status, needle", [
-    ("/api/grids/42011100500100x", 400, "character 15"),
-    ("/api/grids/420111405001001", 400, "street '405'"),
-    ("/api/grids/420111005001999", 404, "no active grid has code 420111005001999"),
+    ("/api/grids/42011100202300x", 400, "character 15"),
+    ("/api/grids/420111605001001", 400, "street '605'"),
+    ("/api/grids/420111002023999", 404, "no active grid has code 420111002023999"),
     ("/api/grids", 400, "give exactly one of"),
     ("/api/grids?community=12", 400, "expected 12 digits"),
-    ("/api/grids?community=420111005099", 404, "community 420111005099 is not loaded"),
-    ("/api/grids?community=420111005001&limit=0", 400, "limit '0'"),
+    ("/api/grids?district=４２０１１１", 400, "character 1 is '４'"),
+    ("/api/grids?community=420111002099", 404, "community 420111002099 is not loaded"),
+    ("/api/grids?community=420111002023&limit=0", 400, "limit '0'"),
     ("/api/layers/nope/features", 404, "no layer 'nope'"),
     ("/api/layers/grids/features?bbox=a,b,c,d", 400, "expected four numbers"),
     ("/api/layers/grids/features?colour=red", 400, "has no filter 'colour'"),
@@ -90,7 +91,7 @@ def test_unreachable_database_is_503():
     from webapp import create_app
 
     app = create_app({"database_url": "postgresql://postgres@127.0.0.1:1/nowhere"})
-    response = app.test_client().get("/api/grids?community=420111005001")
+    response = app.test_client().get("/api/grids?community=420111002023")
     assert response.status_code == 503
     assert response.get_json()["error"] == "database unavailable"
 

@@ -33,8 +33,7 @@ def _hierarchy_filter() -> dict[str, str]:
         raise InvalidInput("give exactly one of community=CODE (12 digits), street=CODE (9) "
                            "or district=CODE (6)")
     (level, code), = given.items()
-    if len(code) != _HIERARCHY_FILTERS[level] or not code.isdigit():
-        raise InvalidInput(f"{level} {code!r}: expected {_HIERARCHY_FILTERS[level]} digits")
+    gcodes.check_division_code(code, level)  # ASCII digits only: not ４２０１１１
     table = {"community": "community", "street": "street", "district": "district"}[level]
     found = get_session().execute(text(f"select 1 from {table} where code = :c"),
                                   {"c": code}).scalar()

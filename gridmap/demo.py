@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from gridmap import codes as gcodes
 from gridmap.config import REPO_ROOT
+from gridmap.divisions import load_divisions
 from gridmap.errors import ImportFailed
 from gridmap.grid.assign import assign_district
 from gridmap.grid.frames import projected_epsg
@@ -27,6 +28,8 @@ from gridmap.registry import issue_codes
 DEMO_DISTRICT = "420111"
 RECIPES = REPO_ROOT / "import"
 PLAN = REPO_ROOT / "data" / "wuhan_guanggu" / "demo_plan.gpkg"
+# The official communities of the demo district, so its community codes are checked too.
+DEMO_COMMUNITIES = REPO_ROOT / "data" / "reference" / "communities_420111.csv"
 
 
 def _load_grids(session: Session, plan: Path, epsg: int) -> int:
@@ -57,7 +60,8 @@ def load_demo(session: Session) -> list[str]:
     if not PLAN.exists():
         raise ImportFailed(f"demo plan {PLAN} is missing")
     lock_district(session, DEMO_DISTRICT)  # two `gridmap demo` at once run one after the other
-    lines = []
+    lines = load_divisions(session, communities=DEMO_COMMUNITIES,
+                           district=DEMO_DISTRICT).lines()
     for layer in ("districts", "streets", "communities"):
         lines.append(import_recipe(session, load_recipe(RECIPES / f"demo_{layer}.yaml"))
                      .summary())

@@ -79,9 +79,12 @@ def test_demo_is_idempotent(runner, engine):
                 "(select max(xmin::text::bigint) from building), "
                 "(select max(xmin::text::bigint) from community), "
                 "(select max(xmin::text::bigint) from district), "
-                "(select max(xmin::text::bigint) from grid)")).one()
+                "(select max(xmin::text::bigint) from grid), "
+                "(select max(xmin::text::bigint) from division)")).one()
     before = state()
     result = runner("demo")
     assert result.exit_code == 0 and "already drawn" in result.output
-    assert result.output.count("0 new, 0 updated") == 4  # district, street, communities, buildings
+    counted = [line for line in result.output.splitlines() if " new, " in line]
+    # official divisions (province … community), district, street, communities, buildings
+    assert len(counted) == 9 and all("0 new, 0 updated" in line for line in counted)
     assert state() == before

@@ -117,6 +117,7 @@ def test_street_rules(db):
 
 
 def test_communities_are_checked_once_loaded(db):
+    db.execute(text("delete from division where level = 'community'"))  # the demo loads them
     assert check_official(db, "community", "420111002099", "某社区").warnings == ()
     load_divisions(db, communities=HONGSHAN, district="420111")
     found = check_official(db, "community", "420111002023", "")
@@ -204,6 +205,7 @@ def test_demo_plan_uses_official_codes_and_names(db):
 # --- the loader ------------------------------------------------------------------------------
 
 def test_load_one_district_then_nothing_changes(db):
+    db.execute(text("delete from division"))  # the demo loaded them
     report = load_divisions(db, communities=HONGSHAN, district="420111")
     assert report.total == {"province": 1, "city": 1, "district": 1, "street": 17,
                             "community": 327}
@@ -257,6 +259,7 @@ def test_npm_tarball_and_gzip_are_read_like_the_csv(tmp_path):
      "street 420111098, which is not in the shipped street table"),
 ])
 def test_malformed_community_files_are_refused_whole(db, tmp_path, content, message):
+    db.execute(text("delete from division"))  # the demo loaded them
     path = tmp_path / "villages.csv"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(InvalidInput, match=message):
@@ -281,6 +284,8 @@ def test_unknown_district_and_missing_files(db, tmp_path):
 # --- the command --------------------------------------------------------------------------
 
 def test_reference_load_command_and_code_parse_names(runner, committed):
+    with committed() as session:  # the demo loaded them: start without communities
+        session.execute(text("delete from division where level = 'community'"))
     try:
         result = runner("reference", "load", "--communities", str(HONGSHAN),
                         "--district", "420111")
@@ -291,9 +296,8 @@ def test_reference_load_command_and_code_parse_names(runner, committed):
         assert "community: 327 official, 0 new, 0 updated" in again.output
         parsed = runner("code", "parse", "420111002023003").output
         assert "community  023 (residents) → 420111002023 鲁磨路社区居民委员会" in parsed
-    finally:
-        with committed() as session:
-            session.execute(text("delete from division"))
+    finally:  # leave the communities loaded, as the demo does
+        runner("reference", "load", "--communities", str(HONGSHAN), "--district", "420111")
 
 
 def _gridmap(*args):

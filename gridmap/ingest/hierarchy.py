@@ -11,8 +11,6 @@ transaction.
 """
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import shapely
 from geoalchemy2.shape import to_shape
@@ -36,7 +34,6 @@ _AREA_LEVELS = {
     "streets": ("street", Street, 9, District),
     "communities": ("community", Community, 12, Street),
 }
-_ASCII_DIGITS = re.compile(r"[0-9]+")
 _SHOWN = 5  # violations listed in the message; the count says how many more
 
 
@@ -49,15 +46,6 @@ def _text(attrs: pd.DataFrame, column: str, row: int) -> str | None:
         return None
     value = attrs[column].iloc[row]
     return None if pd.isna(value) else str(value)
-
-
-def _check_area_code(noun: str, code: str, digits: int) -> None:
-    if len(code) != digits or not _ASCII_DIGITS.fullmatch(code):
-        raise InvalidCode(f"{noun} code {code!r}: expected {digits} digits 0-9")
-    if digits >= 9:
-        gcodes.street_kind(code[6:9])
-    if digits >= 12:
-        gcodes.community_kind(code[9:12])
 
 
 def _reject_violations(violations, labels: dict[str, str]) -> None:
@@ -81,7 +69,7 @@ def _write_areas(session: Session, recipe: Recipe, frame, attrs, report: ImportR
     names = [_text(attrs, "name", row) for row in range(len(codes))]
     for row, code in enumerate(codes):
         try:
-            _check_area_code(noun, code, digits)
+            gcodes.check_division_code(code, noun)
             # official codes and names (gridmap.reference): refuses unofficial codes, fills
             # empty names, warns about names that differ from the official ones
             official = reference.check_official(session, noun, code, names[row],

@@ -30,3 +30,18 @@ def test_new_codes_follow_every_issued_one_and_order_west_east_north_south(db):
     status = db.execute(text("select status from code_registry where code = :c"),
                         {"c": codes[0]}).scalar()
     assert status == "retired"
+
+
+def test_registry_holds_one_code_per_sequence(db):
+    """The database itself refuses a second code for a community's sequence number (a 14-digit
+    and a 15-digit code of one sequence were both accepted once)."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    entry = db.execute(select(CodeRegistryEntry)).scalars().first()
+    short = entry.community_code + f"{entry.sequence:02d}"
+    with pytest.raises(IntegrityError, match="code_registry_sequence_key"):
+        with db.begin_nested():
+            db.add(CodeRegistryEntry(code=short, community_code=entry.community_code,
+                                     sequence=entry.sequence, status="issued"))
+            db.flush()

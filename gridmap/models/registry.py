@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import (CheckConstraint, DateTime, ForeignKey, Integer, String,
+                        UniqueConstraint, func)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gridmap.models.base import Base
@@ -11,7 +12,11 @@ from gridmap.models.base import Base
 
 class CodeRegistryEntry(Base):
     __tablename__ = "code_registry"
-    __table_args__ = (CheckConstraint("status in ('issued', 'retired')", name="status"),)
+    __table_args__ = (CheckConstraint("status in ('issued', 'retired')", name="status"),
+                      # One sequence number is one code: a 14- and a 15-digit code of the same
+                      # community and sequence can never both be issued.
+                      UniqueConstraint("community_code", "sequence",
+                                       name="code_registry_sequence_key"))
     code: Mapped[str] = mapped_column(String(20), primary_key=True)
     community_code: Mapped[str] = mapped_column(ForeignKey("community.code"), index=True)
     sequence: Mapped[int] = mapped_column(Integer)

@@ -111,56 +111,73 @@ def throwaway_cluster():
                        capture_output=True)
 
 
-def _connects(url: str) -> bool:
+def _connects(url: str, passfile) -> bool:
     try:
-        psycopg.connect(pgurl.parse(url).conninfo()).close()
+        psycopg.connect(pgurl.parse(url).conninfo(), passfile=str(passfile)).close()
         return True
     except psycopg.OperationalError as error:
         assert "authentication failed" in str(error) or "no password supplied" in str(error)
         return False
 
 
+def _as_postgres(version: str, name: str, query: str) -> list[str]:
+    done = subprocess.run(["runuser", "-u", "postgres", "--", "psql", "--cluster",
+                           f"{version}/{name}", "-XtA", "-d", "postgres", "-c", query],
+                          capture_output=True, text=True, check=True, cwd="/")
+    return done.stdout.splitlines()
+
+
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("pg_createcluster") is None,
                     reason="creates a throwaway Debian cluster: needs root and postgresql-common")
-def test_local_cluster_is_started_and_opened_to_this_url_only(throwaway_cluster):
+def test_local_cluster_is_started_and_opened_without_trust(throwaway_cluster, tmp_path,
+                                                            monkeypatch):
     version, name, port = throwaway_cluster
+    passfile = tmp_path / "pgpass"
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
     others = {path: state for path, state in access_files_snapshot().items()
               if f"/{name}/" not in path}
     hba = f"/etc/postgresql/{version}/{name}/pg_hba.conf"
     ident = f"/etc/postgresql/{version}/{name}/pg_ident.conf"
     original = {hba: open(hba, "rb").read(), ident: open(ident, "rb").read()}
-    dbname = AWKWARD.format("tcp")
-    tcp = _url(dbname, host="127.0.0.1", port=port)
-    sock = _url("gridmap sock", host="/var/run/postgresql", port=port)
-    neighbour = _url("postgres", host="127.0.0.1", port=port)
+    user = 'gm o\'neil "x":y'  # quote, apostrophe, space, colon (a .pgpass separator)
+    tcp = _url(AWKWARD.format("tcp"), host="127.0.0.1", port=port, user=user)
+    scratch = _url("postgres", host="127.0.0.1", port=port, user=user)
+    sock = _url(AWKWARD.format("sock"), host="/var/run/postgresql", port=port, user=user)
+    nowhere = tmp_path / "no-pgpass"
 
     done = run_script("ensure-db.sh", tcp)
     assert done.returncode == 0, done.stderr
-    for said in (f"started PostgreSQL {version}/{name}", f"created database {dbname}",
-                 f"added at the top of {hba}", "to undo: make db-untrust",
+    for said in (f"started PostgreSQL {version}/{name}", f"created role {user}",
+                 f"created database {AWKWARD.format('tcp')} (owner {user})",
+                 f"set a generated password on role {user}", f"saved it in {passfile}",
+                 "pg_hba.conf is unchanged", "to undo: make db-untrust",
                  "created extension postgis"):
         assert said in done.stdout
-    assert _connects(tcp) and not _connects(neighbour)  # one database, one user: no more
+    assert {hba: open(hba, "rb").read(), ident: open(ident, "rb").read()} == original
+    assert _connects(tcp, passfile) and _connects(scratch, passfile)  # tests make databases
+    assert not _connects(tcp, nowhere)  # no trust: only who holds the password file
     assert run_script("ensure-db.sh", tcp).stdout == ""  # idempotent
-    assert run_script("ensure-db.sh", sock).returncode == 0  # peer, mapped from root
-    assert _connects(sock)
 
-    admin = ["runuser", "-u", "postgres", "--", "psql", "--cluster", f"{version}/{name}", "-XtA",
-             "-d", "postgres", "-c"]
-    rules = subprocess.run(admin + ["select type, database, user_name, address, auth_method, "
-                                    "error from pg_hba_file_rules order by line_number limit 2"],
-                           capture_output=True, text=True, check=True, cwd="/").stdout
-    # PostgreSQL itself reads the quoted names back exactly
-    assert rules.splitlines() == [
-        'local|{"gridmap sock"}|{postgres}||peer|',
-        'host|{"gridmap hsetup \\"it\'s\\" #tcp"}|{postgres}|127.0.0.1|trust|']
+    done = run_script("ensure-db.sh", sock)  # peer, mapped from root
+    assert done.returncode == 0 and f"added at the top of {hba}" in done.stdout, done.stderr
+    assert _connects(sock, nowhere)
+    # PostgreSQL itself reads the quoted names back exactly; postgres keeps its own access
+    assert _as_postgres(version, name, "select type, database, user_name, auth_method, error "
+                        "from pg_hba_file_rules order by line_number limit 1") == [
+        'local|{all}|{"gm o\'neil \\"x\\":y"}|peer|']
+    assert _as_postgres(version, name, "select map_name, sys_name, pg_username from "
+                        "pg_ident_file_mappings where map_name = 'gridmap'") == [
+        f"gridmap|root|{user}", f"gridmap|{user}|{user}"]
 
     undo = run_script("ensure-db.sh", "--undo", tcp)
-    assert undo.returncode == 0 and f"removed from {hba}" in undo.stdout
-    assert not _connects(tcp) and _connects(sock)  # only that URL's rule went
-    # (not a bare --undo: that would also take the test database's rules, if any, away)
-    assert run_script("ensure-db.sh", "--undo", sock).returncode == 0
-    assert not _connects(sock)
+    assert undo.returncode == 0 and f"removed from {passfile}" in undo.stdout, undo.stderr
+    assert f"role {user} has no password again" in undo.stdout
+    assert not _connects(tcp, passfile) and _connects(sock, nowhere)  # only that URL's
+    # (not a bare --undo: that would also take the test database's access, if any, away)
+    undo = run_script("ensure-db.sh", "--undo", sock)
+    assert undo.returncode == 0 and f"removed from {hba}" in undo.stdout, undo.stderr
+    assert not _connects(sock, nowhere)
     assert {hba: open(hba, "rb").read(), ident: open(ident, "rb").read()} == original
+    assert passfile.read_text() == ""
     assert {path: state for path, state in access_files_snapshot().items()
             if f"/{name}/" not in path} == others

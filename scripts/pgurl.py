@@ -2,8 +2,9 @@
 
 Runs on the system's ``python3`` with the standard library only: it is needed before the
 project's virtual environment exists. ``python3 scripts/pgurl.py URL`` prints shell assignments
-(each value quoted with :func:`shlex.quote`) for ``eval``; a URL it cannot read gets one line on
-stderr and exit status 2.
+(each value quoted with :func:`shlex.quote`) for ``eval``; ``pgurl.py --dbname NAME URL`` prints
+the URL of database NAME on the same server. A URL it cannot read gets one line on stderr and
+exit status 2.
 
 Accepted: ``postgresql://`` and ``postgres://`` URLs, SQLAlchemy's ``postgresql+DRIVER://``,
 percent-encoded user, password, host and database, ``[::1]`` IPv6 hosts, and query parameters
@@ -20,7 +21,7 @@ import re
 import shlex
 import sys
 from dataclasses import dataclass, field
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 DEFAULT_TIMEOUT = 5  # seconds; libpq waits forever by default, a set-up script should not
@@ -80,6 +81,22 @@ class Target:
         """The target for messages: ``user@host:port/dbname``, never the password."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{self.user}@{host}:{self.port}/{self.dbname}"
+
+
+    def url(self, dbname: str | None = None) -> str:
+        """A ``postgresql://`` URL for this target, or for ``dbname`` on the same server."""
+        query = dict(self.params)
+        if self.password is not None:
+            query["password"] = self.password
+        if self.locality == "socket":
+            netloc, query = "", {"host": self.host, "port": str(self.port), **query}
+        else:
+            netloc = f"[{self.host}]" if ":" in self.host else quote(self.host, safe="")
+            netloc += f":{self.port}"
+        path = quote(self.dbname if dbname is None else dbname, safe="")
+        url = f"postgresql://{quote(self.user, safe='')}@{netloc}/{path}"
+        pairs = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in query.items())
+        return url + ("?" + pairs if pairs else "")
 
 
 def quote_conninfo_value(value: str) -> str:
@@ -179,11 +196,14 @@ def shell_assignments(target: Target) -> str:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: pgurl.py URL", file=sys.stderr)
+    """``pgurl.py URL``: shell assignments; ``pgurl.py --dbname NAME URL``: the URL of NAME."""
+    if not (len(argv) == 1 or len(argv) == 3 and argv[0] == "--dbname"):
+        print("usage: pgurl.py [--dbname NAME] URL", file=sys.stderr)
         return 2
     try:
-        sys.stdout.write(shell_assignments(parse(argv[0])))
+        target = parse(argv[-1])
+        sys.stdout.write(target.url(argv[1]) + "\n" if len(argv) == 3
+                         else shell_assignments(target))
     except URLError as error:
         print(f"gridmap: cannot read the database URL: {error}", file=sys.stderr)
         return 2

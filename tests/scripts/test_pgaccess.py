@@ -76,7 +76,7 @@ def test_peer_rules_added_once_at_the_top_and_removed_exactly(tmp_path, before, 
     hba, _ = pgaccess.peer_rules(_target(user), "root")
     assert marked_lines.add_lines(path, hba) == hba
     assert marked_lines.add_lines(path, hba) == []
-    assert path.read_text().split("\n")[:len(hba)] == hba  # first, so they match first
+    assert marked_lines.read_lines(path)[0][:len(hba)] == hba  # first, so they match first
     assert marked_lines.remove_lines(path, MARK, hba) == hba
     assert path.read_bytes() == original
 
@@ -88,7 +88,7 @@ def test_password_entry_added_at_the_top_and_removed_exactly(tmp_path, before, e
     original = _write(path, before, ending)
     target = _target(user, "127.0.0.1")
     password = pgaccess.add_pgpass(path, target)
-    assert path.read_text().split("\n")[1] == pgaccess.pgpass_lines(target, password)[1]
+    assert marked_lines.read_lines(path)[0][1] == pgaccess.pgpass_lines(target, password)[1]
     assert pgaccess.remove_pgpass(path, _target("someone else", "127.0.0.1")) == []
     assert pgaccess.remove_pgpass(path, target) == [["127.0.0.1", "5432", "*", user, password]]
     assert path.read_bytes() == original

@@ -59,6 +59,17 @@ def test_conninfo_is_read_back_by_libpq(user, password, dbname, host):
     assert conninfo_to_dict(target.conninfo("postgres"))["dbname"] == "postgres"
 
 
+@given(user=names, password=names, dbname=names, other=names,
+       host=st.sampled_from(["127.0.0.1", "::1", "/var/run/postgresql"]))
+def test_url_for_another_database_keeps_the_server(user, password, dbname, other, host):
+    target = pgurl.Target(host=host, port=6432, user=user, dbname=dbname, password=password,
+                          params={"sslmode": "disable"})
+    assert conninfo_to_dict(target.url(other)) == {
+        "host": host, "port": "6432", "user": user, "dbname": other, "password": password,
+        "sslmode": "disable"}
+    assert pgurl.parse(target.url(), environ={}) == target
+
+
 @pytest.mark.parametrize(("url", "environ", "locality"), [
     ("postgresql://postgres@127.0.0.1:5432/gridmap", {}, "tcp"),
     ("postgresql://postgres@LocalHost/gridmap", {}, "tcp"),

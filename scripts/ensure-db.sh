@@ -94,9 +94,14 @@ start_local_server() {
       "(data in /var/lib/postgresql/$cluster_version/main); to remove it:" \
       "pg_dropcluster --stop $cluster_version main"
   fi
+  [ "$cluster_status" != online ] || die "nothing answers at $pg_display, yet cluster" \
+    "$cluster_version/$cluster_name on port $pg_port is running: does it listen on $pg_host?" \
+    "(listen_addresses, unix_socket_directories in its postgresql.conf)"
   can_be_postgres || die "nothing answers at $pg_display; run as root (or postgres) to start" \
     "cluster $cluster_version/$cluster_name"
-  pg_ctlcluster "$cluster_version" "$cluster_name" start
+  pg_ctlcluster "$cluster_version" "$cluster_name" start 2>/dev/null || die "could not start" \
+    "cluster $cluster_version/$cluster_name; see" \
+    "/var/log/postgresql/postgresql-$cluster_version-$cluster_name.log"
   say "started PostgreSQL $cluster_version/$cluster_name (port $pg_port); to stop it:" \
     "pg_ctlcluster $cluster_version $cluster_name stop"
 }
@@ -185,8 +190,9 @@ ensure_postgis() {
 
 ensure() {
   load_url "$1"
-  cluster_version="" cluster_name=""
-  [ -z "$pg_local" ] || read -r cluster_version cluster_name _ <<< "$(cluster_on_port "$pg_port")"
+  cluster_version="" cluster_name="" cluster_status=""
+  [ -z "$pg_local" ] \
+    || read -r cluster_version cluster_name cluster_status <<< "$(cluster_on_port "$pg_port")"
   ensure_reachable
   try_connect "$pg_conninfo" && { ensure_postgis; return; }
   local first_error=$conn_error

@@ -84,6 +84,16 @@ def test_local_port_without_a_cluster_changes_nothing():
     _assert_one_line_and_nothing_changed(done, before_files, before_clusters, says)
 
 
+@pytest.mark.skipif(f" {SERVER.port} online " not in clusters(),
+                    reason="needs a running local Debian cluster on the test server's port")
+def test_running_cluster_that_does_not_answer_there_is_not_restarted(tmp_path):
+    before_files, before_clusters = access_files_snapshot(), clusters()
+    done = run_script("ensure-db.sh", _url("gridmap", host=str(tmp_path), port=SERVER.port))
+    _assert_one_line_and_nothing_changed(
+        done, before_files, before_clusters,
+        f"on port {SERVER.port} is running: does it listen on {tmp_path}?")
+
+
 @pytest.mark.parametrize(("args", "says"), [
     (["mysql://root@127.0.0.1/gridmap"], "expected a postgresql:// URL"),
     (["postgresql://127.0.0.1:http/gridmap"], "port 'http' is not a number"),

@@ -9,37 +9,57 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DATABASE_URL TEST_DATABASE_URL HOST PORT
 
-.PHONY: run test bench system venv db testdb demo serve clean-venv
+.PHONY: run test bench system system-run system-test system-bench venv venv-run db testdb \
+        db-untrust demo serve clean-venv
 
-run: system venv db
+run: system-run venv-run db
 	$(BIN)/gridmap db upgrade
 	$(BIN)/gridmap demo
 	@echo "gridmap: serving http://$(HOST):$(PORT)/ — press Ctrl+C to stop"
 	$(BIN)/gridmap serve --host $(HOST) --port $(PORT)
 
-test: system venv testdb
+test: system-test venv testdb
 	$(BIN)/python -m pytest
 
-bench: system venv testdb
+bench: system-bench venv testdb
 	$(BIN)/python bench/run.py
 
+# Debian packages by group (scripts/install-system.sh): `make run` installs the run group,
+# `make test` adds Chromium, `make bench` GDAL's tools; `make system` installs every group.
+system-run:
+	bash scripts/install-system.sh run
+
+system-test:
+	bash scripts/install-system.sh run test
+
+system-bench:
+	bash scripts/install-system.sh run bench
+
 system:
-	bash scripts/install-system.sh
+	bash scripts/install-system.sh run test bench
 
-# The package and its test extras, installed into .venv/ once per change of setup.cfg.
-venv: $(VENV)/.installed
+# The package into .venv/, once per change of setup.cfg: venv-run without the test extras
+# (pytest, hypothesis, Playwright), venv with them.
+venv-run: $(VENV)/.installed-run
 
-$(VENV)/.installed: setup.cfg pyproject.toml
+venv: $(VENV)/.installed-test
+
+$(VENV)/.installed-%: setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.$(if $(filter test,$*),[test])'
 	touch $@
 
+# The database and PostGIS (scripts/ensure-db.sh says what it changes and how to undo it).
 db:
 	bash scripts/ensure-db.sh "$(DATABASE_URL)"
 
 testdb:
 	bash scripts/ensure-db.sh "$(TEST_DATABASE_URL)"
+
+# Remove every access rule ensure-db.sh added to a local cluster's pg_hba.conf/pg_ident.conf.
+db-untrust:
+	bash scripts/ensure-db.sh --undo
 
 clean-venv:
 	rm -rf $(VENV)

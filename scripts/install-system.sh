@@ -1,19 +1,64 @@
 #!/usr/bin/env bash
-# Installs the Debian packages gridmap needs, only those that are missing.
+# Install the Debian packages of the named groups that are missing, and nothing else.
+#
+#   scripts/install-system.sh GROUP...          e.g. run, or run test
+#   scripts/install-system.sh --list GROUP...   print the groups' packages, install nothing
+#
+#   run    what `make run` needs: PostgreSQL with PostGIS, Python's venv, a CJK font
+#   test   what only the test suite adds: Chromium for the end-to-end tests (Playwright drives
+#          /usr/bin/chromium itself, so no chromedriver)
+#   bench  what only the benchmarks add: GDAL's command-line tools (ogr2ogr)
+#
+# A new group is one more entry in group_packages below and one more name on the make target
+# that needs it (the device work will add "mqtt" with mosquitto for `make run`).
+# Packages already installed are left alone; nothing is ever removed.
 set -euo pipefail
-packages=(postgresql postgresql-15-postgis-3 chromium chromium-driver fonts-wqy-microhei python3-venv)
+
+# PostGIS is packaged per PostgreSQL major version: follow the installed PostgreSQL, or let
+# Debian's metapackage follow its default version when none is installed yet.
+postgis_package() {
+  local version
+  version=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null \
+    | sort -V | tail -n 1)
+  if [ -n "$version" ]; then echo "postgresql-$version-postgis-3"; else echo postgresql-postgis; fi
+}
+
+groups=(run test bench)
+declare -A group_packages=(
+  [run]="postgresql $(postgis_package) python3 python3-venv fonts-wqy-microhei"
+  [test]="chromium"
+  [bench]="gdal-bin"
+)
+
+list=""
+[ "${1:-}" != --list ] || { list=1; shift; }
+if [ $# -eq 0 ]; then
+  echo "usage: install-system.sh [--list] GROUP... (groups: ${groups[*]})" >&2
+  exit 2
+fi
+wanted=()
+for group in "$@"; do
+  [ -n "${group_packages[$group]+set}" ] || {
+    echo "gridmap: unknown package group '$group'; expected one of: ${groups[*]}" >&2
+    exit 2
+  }
+  read -r -a packages <<< "${group_packages[$group]}"
+  wanted+=("${packages[@]}")
+done
+[ -z "$list" ] || { echo "${wanted[*]}"; exit 0; }
+
 missing=()
-for p in "${packages[@]}"; do
+for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
+[ ${#missing[@]} -gt 0 ] || exit 0
 if [ "$(id -u)" -ne 0 ]; then
-  echo "gridmap: missing Debian packages: ${missing[*]}; run as root or install them" >&2
+  echo "gridmap: missing Debian packages: ${missing[*]}; run as root, or:" \
+    "sudo apt-get install --no-install-recommends ${missing[*]}" >&2
   exit 1
 fi
-echo "gridmap: installing ${missing[*]}"
+echo "gridmap: installing Debian packages: ${missing[*]}" \
+  "(to remove them: apt-get remove ${missing[*]})"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

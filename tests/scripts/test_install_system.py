@@ -1,0 +1,64 @@
+"""scripts/install-system.sh groups and the make targets that use them: `make run` installs
+neither Chromium nor the test extras (issue 5). Only --list and dry runs here: a test never
+installs packages."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.scripts.conftest import run_script
+
+
+def _packages(*groups: str) -> list[str]:
+    done = run_script("install-system.sh", "--list", *groups)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_run_group_has_the_database_and_no_browser_or_gdal():
+    run = _packages("run")
+    assert {"postgresql", "python3-venv"} <= set(run)
+    assert not {"chromium", "chromium-driver", "gdal-bin"} & set(run)
+    assert _packages("run", "test") == run + ["chromium"]
+    assert _packages("run", "bench") == run + ["gdal-bin"]
+
+
+def test_postgis_follows_the_installed_postgresql():
+    installed = sorted(os.listdir("/usr/lib/postgresql"), key=int) if Path(
+        "/usr/lib/postgresql").is_dir() else []
+    postgis = [p for p in _packages("run") if "postgis" in p]
+    assert postgis == ([f"postgresql-{installed[-1]}-postgis-3"] if installed
+                       else ["postgresql-postgis"])
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["mqtt"], "gridmap: unknown package group 'mqtt'; expected one of: run test bench"),
+    (["--list", "run", "tests"], "unknown package group 'tests'"),
+    ([], "usage: install-system.sh [--list] GROUP..."),
+])
+def test_unknown_groups_get_one_line_and_status_2(args, says):
+    done = run_script("install-system.sh", *args)
+    assert done.returncode == 2 and done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1 and says in done.stderr
+
+
+def _dry_run(target: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    done = subprocess.run(["make", "-n", "-B", target], cwd=REPO, env=env, capture_output=True,
+                          text=True, check=True)
+    return done.stdout
+
+
+@pytest.mark.parametrize(("target", "groups", "extras"), [
+    ("run", "run", "'.'"), ("test", "run test", "'.[test]'"), ("bench", "run bench", None),
+])
+def test_make_targets_install_only_their_groups(target, groups, extras):
+    commands = _dry_run(target)
+    assert re.findall(r"scripts/install-system\.sh (.*)", commands) == [groups]
+    if extras:
+        assert re.findall(r"pip install --quiet -e (\S+)", commands) == [extras]

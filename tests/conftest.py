@@ -15,7 +15,7 @@ from gridmap.db import get_engine, session_scope
 TEST_URL = os.environ.get("TEST_DATABASE_URL",
                           "postgresql://postgres@127.0.0.1:5432/gridmap_test")
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
+TEST_DATA = REPO / "tests" / "data"  # small real subsets, see tests/data/README.md
 ARTIFACTS = REPO / "test-artifacts"
 
 

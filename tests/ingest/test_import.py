@@ -14,7 +14,7 @@ from sqlalchemy import text
 from gridmap.errors import ImportFailed
 from gridmap.ingest import Recipe, import_recipe, load_recipe
 from gridmap.ingest.read import read_source
-from tests.conftest import REPO, SHARED_DATA
+from tests.conftest import REPO, TEST_DATA
 
 LON, LAT = 114.3871, 30.5150  # inside the demo district, on ground with no building
 
@@ -197,8 +197,8 @@ def test_invalid_polygon_repaired_when_allowed(db, tmp_path):
 def test_real_invalid_polygons_of_kotka(db):
     """Kotka's 23 invalid OSM polygons: rejected as a whole without repair; and since Kotka is
     in Finland, even repaired they cannot be CGCS2000 coordinates of a Chinese district."""
-    source = SHARED_DATA / "kotka" / "kotka_test_derived.gpkg"
-    base = dict(source_layer="buildings", fields={"source_id": "osmid"})
+    source = TEST_DATA / "kotka" / "kotka_buildings_subset.gpkg"
+    base = dict(source_layer="buildings", fields={"source_id": "id"})
     with pytest.raises(ImportFailed, match="outside China"):
         import_recipe(db, recipe(source, **base, repair=True))
     frame = read_source(recipe(source, **base))
@@ -207,7 +207,7 @@ def test_real_invalid_polygons_of_kotka(db):
 
 
 def test_osm_pbf_is_read_as_multipolygons(tmp_path):
-    source = SHARED_DATA / "kotka" / "kotka_karhula_test.osm.pbf"
+    source = TEST_DATA / "kotka" / "kotka_karhula_test.osm.pbf"
     frame = read_source(recipe(source, where="building IS NOT NULL",
                                fields={"source_id": "osm_way_id"}))
     assert len(frame) > 1000
@@ -216,7 +216,7 @@ def test_osm_pbf_is_read_as_multipolygons(tmp_path):
 
 
 def test_osm_pbf_with_broken_rings_is_rejected_naming_the_feature(db):
-    source = SHARED_DATA / "kotka" / "kotka_karhula_test.osm.pbf"
+    source = TEST_DATA / "kotka" / "kotka_karhula_test.osm.pbf"
     with pytest.raises(ImportFailed, match=r"4 feature\(s\) without a readable geometry, "
                                            r"first feature \d+ \(osm_id="):
         import_recipe(db, recipe(source, where="building IS NOT NULL", repair=True,

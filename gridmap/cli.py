@@ -97,32 +97,49 @@ def demo(ctx: _Context) -> None:
 @click.option("--crs", help="CRS of a file that declares none, e.g. EPSG:4326.")
 @click.option("--encoding", help="Attribute encoding when the file does not say (e.g. gbk).")
 @click.option("--source-layer", help="Layer inside a multi-layer file.")
+@click.option("--source-name", help="Who issued the ids (default: osm for OSM files, else "
+                                    "the district's own ids).")
 @click.option("--repair/--no-repair", default=None, help="make_valid() invalid polygons.")
 @click.option("--field", "fields", multiple=True, metavar="TARGET=SOURCE",
               help="Map a source field to a target field (repeatable).")
+@click.option("--where", "where", multiple=True, metavar="CONDITION",
+              help="Keep features meeting FIELD=VALUE, FIELD=A,B, FIELD!=VALUE, FIELD>=N "
+                   "(<, <=, >), FIELD= (missing) or FIELD!= (present); repeatable, all must "
+                   "hold.")
+@click.option("--households", "households", metavar="KEY=VALUE,…",
+              help="Derive households: 'default', or rule parameters such as "
+                   "dwelling_m2=90,net_ratio=0.75,floor_height_m=3,default_floors=6.")
+@click.option("--households-rule", type=click.Path(path_type=Path), metavar="FILE",
+              help="Derive households with the rule in a YAML file.")
+@click.option("--wkt-field", help="CSV column holding WKT geometries.")
+@click.option("--x-field", help="CSV column of x (longitude or easting).")
+@click.option("--y-field", help="CSV column of y (latitude or northing).")
 @click.pass_obj
 def import_(ctx: _Context, source: Path, layer: str | None, district: str | None,
             crs: str | None, encoding: str | None, source_layer: str | None,
-            repair: bool | None, fields: tuple[str, ...]) -> None:
-    """Import a recipe from import/ (a .yaml file) or a data file with --layer. All or nothing."""
-    from gridmap.ingest import Recipe, import_recipe, load_recipe
+            source_name: str | None, repair: bool | None, fields: tuple[str, ...],
+            where: tuple[str, ...], households: str | None, households_rule: Path | None,
+            wkt_field: str | None, x_field: str | None, y_field: str | None) -> None:
+    """Import a recipe from import/ (a .yaml file) or a data file with --layer. All or nothing.
 
-    mapping = {}
-    for item in fields:
-        if "=" not in item:
-            raise InvalidInput(f"--field {item!r}: expected TARGET=SOURCE")
-        target, src = item.split("=", 1)
-        mapping[target] = src
-    options = dict(district=district, crs=crs, encoding=encoding, source_layer=source_layer,
-                   repair=repair)
+    Every option is also a recipe key (README, "Importing"); an option adds to or replaces
+    the recipe's value.
+    """
+    from gridmap.ingest import Recipe, import_recipe, load_recipe
+    from gridmap.ingest import options as opts
+
+    values = dict(layer=layer, district=district, crs=crs, encoding=encoding,
+                  source_layer=source_layer, source_name=source_name, repair=repair,
+                  fields=opts.parse_fields(fields) or None, where=opts.parse_where(where),
+                  households=opts.households_rule(households, households_rule),
+                  wkt_field=wkt_field, x_field=x_field, y_field=y_field)
     if source.suffix.lower() in (".yaml", ".yml"):
-        recipe = load_recipe(source, layer=layer, **options)
-        recipe.fields.update(mapping)
+        recipe = load_recipe(source, **values)
     else:
         if not layer:
             raise InvalidInput(f"{source.name} is a data file: say the target with --layer")
-        recipe = Recipe(source=source.resolve(), layer=layer, fields=mapping,
-                        **{k: v for k, v in options.items() if v is not None})
+        recipe = Recipe(source=source.resolve(),
+                        **{k: v for k, v in values.items() if v is not None})
     from gridmap.progress import TerminalProgress
 
     with TerminalProgress() as progress, ctx.session() as session:

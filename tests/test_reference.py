@@ -185,7 +185,7 @@ def test_street_import_fills_and_checks_names(db, tmp_path, wuchang):
 def test_recipe_flag_must_be_a_boolean(tmp_path):
     path = tmp_path / "r.yaml"
     path.write_text("source: x.gpkg\nlayer: streets\nunofficial: 'yes'\n")
-    with pytest.raises(ImportFailed, match="unofficial: 'yes'; expected true or false"):
+    with pytest.raises(ImportFailed, match="key unofficial: got 'yes', expected true or false"):
         load_recipe(path)
 
 

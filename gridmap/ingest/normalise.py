@@ -57,7 +57,7 @@ def to_storage_crs(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
 
 
 def require_geometry(frame: gpd.GeoDataFrame, recipe: Recipe) -> None:
-    """Every feature has a readable, non-empty geometry."""
+    """Every feature has a readable, non-empty geometry with finite coordinates."""
     geoms = frame.geometry.values
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
@@ -65,6 +65,16 @@ def require_geometry(frame: gpd.GeoDataFrame, recipe: Recipe) -> None:
         raise ImportFailed(f"{recipe.source.name}: {int(missing.sum())} feature(s) without a "
                            f"readable geometry, first {_feature(frame, row, recipe)} (empty, "
                            f"or e.g. a ring of fewer than 3 points)")
+    coords, rows = shapely.get_coordinates(geoms, return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1)
+    if bad.any():
+        row = int(rows[np.nonzero(bad)[0][0]])
+        point = coords[np.nonzero(bad)[0][0]]
+        count = np.unique(rows[bad]).size
+        raise ImportFailed(f"{recipe.source.name}: {count} feature(s) with coordinates that are "
+                           f"not finite numbers, first {_feature(frame, row, recipe)} at "
+                           f"{point[0]}, {point[1]}; expected numbers (fix the source: "
+                           f"repair cannot invent coordinates)")
 
 
 def polygons_only(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:

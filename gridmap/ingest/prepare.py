@@ -1,28 +1,42 @@
 """Read and check a source without touching the database: features in EPSG:4490 and their
-target attributes, or :class:`~gridmap.errors.ImportFailed` naming the feature and the reason."""
+target attributes, or :class:`~gridmap.errors.ImportFailed` naming the feature and the reason.
+
+Warnings raised by the libraries on the way (GDAL, shapely, pyproj) never reach the user with
+their internal paths: they are kept, one line each, in ``frame.attrs["notes"]``.
+"""
 from __future__ import annotations
+
+import warnings
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 
 from gridmap.errors import ImportFailed
+from gridmap.ingest import osm
 from gridmap.ingest.households import derive_households
 from gridmap.ingest.normalise import (assign_crs, metric_crs, polygons_only,
                                       require_geometry, to_storage_crs)
 from gridmap.ingest.read import read_source
 from gridmap.ingest.recipe import REQUIRED_FIELDS, Recipe
+from gridmap.ingest.values import check_values
+
+
+def _osm_hint(recipe: Recipe, target: str, column: str) -> str:
+    return f"; {osm.id_hint(column)}" if recipe.is_osm and target == "source_id" else ""
 
 
 def _attributes(frame: gpd.GeoDataFrame, recipe: Recipe) -> pd.DataFrame:
     """Target fields from source fields (mapping, defaults), checking required ones."""
+    name = recipe.source.name
     out = pd.DataFrame(index=frame.index)
     for target, source in recipe.fields.items():
         if source not in frame.columns:
-            raise ImportFailed(f"{recipe.source.name}: field {source!r} (mapped to {target}) "
-                               f"is missing; the source has "
-                               f"{', '.join(c for c in frame.columns if c != 'geometry')}")
-        out[target] = frame[source]
+            raise ImportFailed(f"{name}: field {source!r} (mapped to {target}) is missing; "
+                               f"the source has "
+                               f"{', '.join(c for c in frame.columns if c != 'geometry')}"
+                               f"{_osm_hint(recipe, target, source)}")
+        out[target] = frame[source].astype(object).where(frame[source].notna(), None)
     for target, value in recipe.defaults.items():
         out[target] = out[target].fillna(value) if target in out else value
     for required in REQUIRED_FIELDS[recipe.layer]:
@@ -30,16 +44,17 @@ def _attributes(frame: gpd.GeoDataFrame, recipe: Recipe) -> pd.DataFrame:
             raise ImportFailed(f"recipe for {recipe.layer} must map field {required!r}")
         empty = out[required].isna().to_numpy().nonzero()[0]
         if empty.size:
-            raise ImportFailed(f"{recipe.source.name} feature {empty[0] + 1}: {required} is "
-                               f"empty")
+            raise ImportFailed(f"{name} feature {empty[0] + 1}: {required} "
+                               f"({recipe.fields.get(required, 'default')}) is empty"
+                               + (f" in {empty.size} features" if empty.size > 1 else "")
+                               + _osm_hint(recipe, required, recipe.fields.get(required, "")))
     for key in ("source_id", "code"):
         if key in out:
             out[key] = out[key].map(_as_text)
             dup = out[key][out[key].duplicated()]
             if len(dup):
-                raise ImportFailed(f"{recipe.source.name}: {key} {dup.iloc[0]!r} appears "
-                                   f"more than once")
-    return out
+                raise ImportFailed(f"{name}: {key} {dup.iloc[0]!r} appears more than once")
+    return check_values(name, out, recipe.layer)
 
 
 def _as_text(value) -> str:
@@ -48,12 +63,10 @@ def _as_text(value) -> str:
     return str(value)
 
 
-def prepare(recipe: Recipe) -> tuple[gpd.GeoDataFrame, pd.DataFrame, int]:
-    """Read and check a source without touching the database.
-
-    Returns the features in EPSG:4490, their target attributes and how many were repaired.
-    """
-    frame = assign_crs(read_source(recipe), recipe)
+def _prepare(recipe: Recipe) -> tuple[gpd.GeoDataFrame, pd.DataFrame, int, list[str]]:
+    frame = read_source(recipe)
+    notes = list(frame.attrs.get("notes", []))
+    frame = assign_crs(frame, recipe)
     if len(frame) == 0:
         raise ImportFailed(f"{recipe.source.name} holds no features")
     require_geometry(frame, recipe)
@@ -67,4 +80,19 @@ def prepare(recipe: Recipe) -> tuple[gpd.GeoDataFrame, pd.DataFrame, int]:
         for column in derived:
             attrs[column] = attrs[column].fillna(derived[column]) if column in attrs \
                 else derived[column]
-    return frame, attrs, int(before.sum())
+        attrs = check_values(recipe.source.name, attrs, recipe.layer)
+    return frame, attrs, int(before.sum()), notes
+
+
+def prepare(recipe: Recipe) -> tuple[gpd.GeoDataFrame, pd.DataFrame, int]:
+    """Read and check a source without touching the database.
+
+    Returns the features in EPSG:4490 (with ``attrs["notes"]``: what the libraries warned
+    about, one line each), their target attributes and how many were repaired.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame, attrs, repaired, notes = _prepare(recipe)
+    notes += [f"{w.category.__name__}: {' '.join(str(w.message).split())}" for w in caught]
+    frame.attrs["notes"] = list(dict.fromkeys(notes))
+    return frame, attrs, repaired

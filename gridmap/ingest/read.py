@@ -1,7 +1,14 @@
-"""Read a source file into a GeoDataFrame: GeoPackage, Shapefile, GeoJSON, CSV, OSM PBF."""
+"""Read a source file into a GeoDataFrame: GeoPackage, Shapefile, GeoJSON, CSV, OSM PBF.
+
+Only the columns the import uses are read (plus OSM's id and tag columns), so text in other
+columns can neither fail nor slow an import. Library warnings never reach the user as they
+are: the ones that matter become errors (a file with several layers and none chosen,
+undecodable text), the others one-line notes in ``frame.attrs["notes"]``.
+"""
 from __future__ import annotations
 
-import re
+import warnings
+from collections import Counter
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,123 +18,188 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from gridmap.errors import ImportFailed
+from gridmap.ingest import encoding, osm
 from gridmap.ingest.recipe import Recipe
+from gridmap.ingest.rowfilter import apply_filter
 
-_OSM_SUFFIXES = (".pbf", ".osm")
+_SHOWN_COLUMNS = 40
+# GDAL warns once per feature it had to mend; the mended geometry is checked later anyway.
+_GDAL_RECODE = "couldn't be converted correctly"
+
+
+def _read_csv_text(recipe: Recipe, encoding_name: str) -> pd.DataFrame:
+    return pd.read_csv(recipe.source, encoding=encoding_name, dtype=str)
 
 
 def _read_csv(recipe: Recipe) -> gpd.GeoDataFrame:
+    name = recipe.source.name
+    declared = recipe.encoding or "utf-8"
     try:
-        frame = pd.read_csv(recipe.source, encoding=recipe.encoding or "utf-8", dtype=str)
+        frame = _read_csv_text(recipe, declared)
     except UnicodeDecodeError as exc:
-        raise ImportFailed(f"{recipe.source.name} is not {recipe.encoding or 'utf-8'} text "
-                           f"(byte {exc.start}); give the encoding, e.g. encoding: gbk") from None
+        raise ImportFailed(f"{name}: text does not decode as {declared} (byte {exc.start}: "
+                           f"{exc.object[exc.start:exc.start + 4]!r}); "
+                           + encoding.suggestion(lambda e: _read_csv_text(recipe, e),
+                                                  list(recipe.used_columns()), declared)
+                           ) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ImportFailed(f"{name} is not a readable CSV file: "
+                           f"{str(exc).strip().splitlines()[0]}") from None
+    _require_columns(recipe, frame.columns.tolist(), [])
     if recipe.wkt_field:
-        if recipe.wkt_field not in frame.columns:
-            raise ImportFailed(f"{recipe.source.name}: no WKT column {recipe.wkt_field!r}; "
-                               f"columns are {', '.join(frame.columns)}")
-        geoms = []
-        for row, wkt in enumerate(frame[recipe.wkt_field]):
-            try:
-                geoms.append(shapely.from_wkt(wkt) if isinstance(wkt, str) else None)
-            except shapely.errors.GEOSException as exc:
-                raise ImportFailed(f"{recipe.source.name} row {row + 2}: unreadable WKT "
-                                   f"({exc})") from None
+        wkt = frame[recipe.wkt_field]
+        try:
+            geoms = shapely.from_wkt(wkt.where(wkt.notna(), None).to_numpy(dtype=object))
+        except shapely.errors.GEOSException:
+            geoms = None
+        if geoms is None:  # find the row only when something failed
+            for row, value in enumerate(wkt):
+                try:
+                    shapely.from_wkt(value if isinstance(value, str) else None)
+                except shapely.errors.GEOSException as exc:
+                    raise ImportFailed(f"{name} row {row + 2}: unreadable WKT "
+                                       f"{value[:40]!r} ({exc})") from None
         frame = frame.drop(columns=[recipe.wkt_field])
     elif recipe.x_field and recipe.y_field:
-        missing = [c for c in (recipe.x_field, recipe.y_field) if c not in frame.columns]
-        if missing:
-            raise ImportFailed(f"{recipe.source.name}: no column {missing[0]!r}; columns are "
-                               f"{', '.join(frame.columns)}")
         x = pd.to_numeric(frame[recipe.x_field], errors="coerce")
         y = pd.to_numeric(frame[recipe.y_field], errors="coerce")
         bad = (x.isna() | y.isna()).to_numpy().nonzero()[0]
         if bad.size:
-            raise ImportFailed(f"{recipe.source.name} row {bad[0] + 2}: coordinates "
+            raise ImportFailed(f"{name} row {bad[0] + 2}: coordinates "
                                f"{frame[recipe.x_field].iloc[bad[0]]!r}, "
                                f"{frame[recipe.y_field].iloc[bad[0]]!r} are not numbers")
-        geoms = list(shapely.points(x.to_numpy(), y.to_numpy()))
+        geoms = shapely.points(x.to_numpy(), y.to_numpy())
     else:
-        raise ImportFailed(f"{recipe.source.name}: a CSV needs wkt_field, or x_field and y_field")
-    return gpd.GeoDataFrame(frame, geometry=geoms, crs=None)
+        raise ImportFailed(f"{name}: a CSV needs wkt_field (--wkt-field), or x_field and "
+                           f"y_field (--x-field, --y-field)")
+    return gpd.GeoDataFrame(frame, geometry=list(geoms), crs=None)
+
+
+def _choose_layer(recipe: Recipe) -> str | None:
+    """The layer to read: the recipe's, OSM's areas, or the only one; never a silent pick."""
+    if recipe.source_layer:
+        return recipe.source_layer
+    if recipe.is_osm:
+        return "multipolygons"
+    try:
+        layers = [str(n) for n in pyogrio.list_layers(recipe.source)[:, 0]]
+    except (DataSourceError, DataLayerError) as exc:
+        raise ImportFailed(f"cannot read {recipe.source.name}: {_first_line(exc)}") from None
+    if len(layers) > 1:
+        raise ImportFailed(f"{recipe.source.name} holds {len(layers)} layers "
+                           f"({', '.join(layers)}); say which with --source-layer "
+                           f"(source_layer: in a recipe)")
+    return layers[0] if layers else None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _notes(caught: list[warnings.WarningMessage]) -> list[str]:
+    counts = Counter(" ".join(str(w.message).split()) for w in caught)
+    return [f"GDAL: {message}" + (f" ({n} times)" if n > 1 else "")
+            for message, n in counts.items()]
+
+
+def _require_columns(recipe: Recipe, columns: list[str], tag_keys: list[str]) -> None:
+    """Every column the recipe maps or filters on exists; else list what does."""
+    needed = list(recipe.fields.values()) + list(recipe.where or {})
+    needed += [c for c in (recipe.x_field, recipe.y_field, recipe.wkt_field) if c]
+    available = set(columns) | set(tag_keys)
+    missing = [c for c in dict.fromkeys(needed) if c not in available]
+    if not missing:
+        return
+    targets = [t for t, s in recipe.fields.items() if s == missing[0]]
+    role = f"mapped to {targets[0]}" if targets else "named by the recipe"
+    shown = [c for c in columns if c != "geometry"]
+    text = ", ".join(shown)
+    if tag_keys:
+        more = len(tag_keys) - _SHOWN_COLUMNS
+        text += (f"; OSM tags: {', '.join(tag_keys[:_SHOWN_COLUMNS])}"
+                 + (f" … and {more} more" if more > 0 else ""))
+    hint = ""
+    if recipe.is_osm and "source_id" in targets:
+        hint = "; " + osm.id_hint(missing[0])
+    raise ImportFailed(f"{recipe.source.name}: field {missing[0]!r} ({role}) is missing; "
+                       f"the source has {text}{hint}")
+
+
+def _read_ogr(recipe: Recipe, layer: str | None) -> gpd.GeoDataFrame:
+    path, name = recipe.source, recipe.source.name
+    try:
+        info = pyogrio.read_info(path, layer=layer)
+    except (DataSourceError, DataLayerError) as exc:
+        raise ImportFailed(f"cannot read {name}" + (f" layer {layer!r}" if layer else "")
+                           + f": {_first_line(exc)}") from None
+    fields = [str(f) for f in info["fields"]]
+    buildings = recipe.is_osm and layer == "multipolygons" and recipe.layer == "buildings"
+    used = recipe.used_columns()
+    if recipe.is_osm:
+        used += ["osm_id", "osm_way_id", "building", osm.TAGS_COLUMN]
+    else:
+        _require_columns(recipe, fields, [])
+    columns = [c for c in dict.fromkeys(used) if c in fields]
+    where = osm.BUILDINGS_WHERE if buildings else None
+
+    def reread(encoding_name: str) -> pd.DataFrame:
+        return pyogrio.read_dataframe(path, layer=layer, columns=columns, where=where,
+                                      read_geometry=False, encoding=encoding_name)
+
+    context = dict(reread=reread, columns=columns, driver=info["driver"])
+    encoding.refuse_needless_encoding(name, recipe_encoding=recipe.encoding, **context)
+    options = {"encoding": encoding.codec_name(recipe.encoding)} if recipe.encoding else {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            # Unreadable geometries (a ring of two points…) become missing ones, which
+            # normalise.require_geometry rejects naming the feature.
+            frame = pyogrio.read_dataframe(path, layer=layer, columns=columns, where=where,
+                                           on_invalid="ignore", **options)
+        except (DataSourceError, DataLayerError) as exc:
+            raise ImportFailed(f"cannot read {name}" + (f" layer {layer!r}" if layer else "")
+                               + f": {_first_line(exc)}") from None
+        except UnicodeDecodeError:
+            raise encoding.explain_decode_error(
+                name, recipe_encoding=recipe.encoding, file_encoding=info["encoding"],
+                **context) from None
+    if any(_GDAL_RECODE in str(w.message) for w in caught):
+        raise encoding.explain_decode_error(name, recipe_encoding=recipe.encoding,
+                                            file_encoding=info["encoding"], **context)
+    notes = _notes(caught)
+    tag_keys: list[str] = []
+    if recipe.is_osm:
+        frame, tag_keys = osm.expand_tags(frame, used)
+        frame = osm.add_address(osm.add_ids(frame, layer))
+        if buildings:
+            frame, parts = osm.buildings_only(frame)
+            if parts:
+                notes.append(f"{parts} OSM building:part area(s) left out: they lie over "
+                             f"their building")
+        frame = frame.drop(columns=[osm.TAGS_COLUMN], errors="ignore").reset_index(drop=True)
+        _require_columns(recipe, frame.columns.tolist(), tag_keys)
+    has_cpg = path.with_suffix(".cpg").exists() or path.with_suffix(".CPG").exists()
+    encoding.check_text(frame, name, columns=columns, driver=info["driver"],
+                        guessed=not recipe.encoding and not has_cpg,
+                        declared=recipe.encoding or info["encoding"], reread=reread)
+    frame.attrs["notes"] = notes
+    return frame
 
 
 def read_source(recipe: Recipe) -> gpd.GeoDataFrame:
-    """The source's features with the CRS the file declares (``None`` when it has none)."""
+    """The source's features (filtered by ``recipe.where``), in the CRS the file declares
+    (``None`` when it has none), numbered from 0 in the order read."""
     path: Path = recipe.source
     if not path.exists():
         raise ImportFailed(f"source file {path} does not exist")
     if path.suffix.lower() == ".csv":
-        return _read_csv(recipe)
-    layer = recipe.source_layer
-    if layer is None and path.suffix.lower() in _OSM_SUFFIXES:
-        layer = "multipolygons"
-    options = {}
-    if recipe.encoding:
-        options["encoding"] = recipe.encoding
-    try:
-        # Unreadable geometries (a ring of two points…) become missing ones, which
-        # normalise.polygons_only rejects naming the feature.
-        frame = pyogrio.read_dataframe(path, layer=layer, where=recipe.where,
-                                       on_invalid="ignore", **options)
-    except (DataSourceError, DataLayerError) as exc:
-        raise ImportFailed(f"cannot read {path.name}"
-                           + (f" layer {layer!r}" if layer else "") + f": {exc}") from None
-    except UnicodeDecodeError as exc:
-        declared = recipe.encoding or "the encoding the file declares (.cpg)"
-        raise ImportFailed(f"{path.name}: attribute text does not decode as {declared} "
-                           f"(byte {exc.object[exc.start:exc.start + 1]!r}); give the right "
-                           f"encoding, e.g. encoding: gbk") from None
-    _check_text(frame, recipe)
+        frame = _read_csv(recipe)
+    else:
+        frame = _read_ogr(recipe, _choose_layer(recipe))
+    notes = frame.attrs.get("notes", [])
+    frame = apply_filter(frame, recipe.where, path.name)
+    if recipe.where and len(frame) == 0:
+        raise ImportFailed(f"{path.name}: no feature meets the filter {recipe.where}")
+    frame.attrs["notes"] = notes
     return frame
-
-
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_HIGH_LATIN1 = re.compile(r"[\u0080-\u00ff]")
-
-
-def _misread_as(value: str) -> str | None:
-    """The encoding a Latin-1-decoded string really was in, when it decodes to Chinese."""
-    try:
-        raw = value.encode("latin-1")
-    except UnicodeEncodeError:
-        return None
-    for candidate in ("utf-8", "gbk"):
-        try:
-            if _CJK.search(raw.decode(candidate)):
-                return candidate
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
-def _check_text(frame: gpd.GeoDataFrame, recipe: Recipe) -> None:
-    """Reject text that was decoded with the wrong encoding, naming the field and feature.
-
-    Two symptoms: replacement characters (bytes invalid in the declared encoding), and
-    Latin-1 mojibake (a DBF without .cpg is read as ISO-8859-1 by default) that decodes to
-    Chinese in GBK or UTF-8.
-    """
-    for column in frame.columns:
-        if column == frame.geometry.name or not (
-                pd.api.types.is_object_dtype(frame[column])
-                or pd.api.types.is_string_dtype(frame[column])):
-            continue
-        values = frame[column].dropna()
-        values = values[values.map(lambda v: isinstance(v, str))]
-        broken = values[values.str.contains("\ufffd", regex=False)]
-        if len(broken):
-            raise ImportFailed(f"{recipe.source.name}: field {column!r} of feature "
-                               f"{broken.index[0] + 1} does not decode as "
-                               f"{recipe.encoding or 'the declared encoding'} "
-                               f"({broken.iloc[0]!r}); give the right encoding "
-                               f"(a .cpg file, or encoding: gbk in the recipe)")
-        if recipe.encoding:
-            continue
-        for row, value in values[values.str.contains(_HIGH_LATIN1)].items():
-            real = _misread_as(value)
-            if real:
-                raise ImportFailed(f"{recipe.source.name}: field {column!r} of feature "
-                                   f"{row + 1} reads as {value!r}, which is {real.upper()} "
-                                   f"text read as Latin-1 (the file does not say its "
-                                   f"encoding); add a .cpg file or give encoding: {real}")

@@ -3,27 +3,37 @@
 Example (``import/wuhan_buildings.yaml``)::
 
     source: ../data/wuhan_guanggu/wuhan_guanggu.gpkg   # relative to the recipe file
-    source_layer: buildings
+    source_layer: buildings   # needed when the file holds several layers
     layer: buildings
     district: "420111"
     crs: null            # the file's own CRS; set it when the file has none
     encoding: null       # attribute encoding when the file does not say (.cpg), e.g. gbk
     repair: true         # make_valid() invalid polygons instead of rejecting the import
+    where: {kind: {"!=": building_part}}   # row filter, see gridmap.ingest.rowfilter
     fields: {source_id: id, name: name, address: addr_housenumber}
     households: {...}    # rule deriving households (see gridmap.ingest.households)
     unofficial: false    # streets/communities: accept codes not in the official table
+
+Every key is checked when the recipe is made (:mod:`gridmap.ingest.recipe_schema`), so a
+wrong value is refused before anything is read, naming the key, the value and what is expected.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields as dataclass_fields
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from gridmap.errors import ImportFailed
+from gridmap.ingest import osm
+from gridmap.ingest.households import DEFAULT_RULE
+from gridmap.ingest.recipe_schema import TARGET_LAYERS, check_recipe
+from gridmap.ingest.values import column_length
+from gridmap.models import Building
 
-TARGET_LAYERS = ("buildings", "districts", "streets", "communities", "grids")
+__all__ = ["Recipe", "load_recipe", "TARGET_LAYERS", "TARGET_FIELDS", "REQUIRED_FIELDS"]
+
 TARGET_FIELDS = {
     "buildings": ("source_id", "name", "use", "households", "floors", "address"),
     "districts": ("code", "name"),
@@ -38,6 +48,8 @@ REQUIRED_FIELDS = {
     "communities": ("code",),
     "grids": (),  # without code: codes are issued; without kind: residential
 }
+# Keys whose mapping values add to (rather than replace) the recipe's when overridden.
+_MERGED_KEYS = ("fields", "where", "households", "defaults")
 
 
 @dataclass
@@ -51,7 +63,7 @@ class Recipe:
     crs: str | int | None = None
     encoding: str | None = None
     repair: bool = False
-    where: str | None = None
+    where: dict[str, Any] | None = None
     x_field: str | None = None
     y_field: str | None = None
     wkt_field: str | None = None
@@ -64,8 +76,11 @@ class Recipe:
     unofficial: bool = False  # accept street/community codes the official table lacks
 
     def __post_init__(self) -> None:
-        if self.layer not in TARGET_LAYERS:
-            raise ImportFailed(f"layer {self.layer!r}: expected one of {', '.join(TARGET_LAYERS)}")
+        if isinstance(self.district, int) and not isinstance(self.district, bool):
+            self.district = str(self.district)
+        check_recipe({f.name: str(v) if isinstance(v, Path) else v
+                      for f in dataclass_fields(self) if (v := getattr(self, f.name)) is not None})
+        self.source = Path(self.source)
         unknown = set(self.fields) - set(TARGET_FIELDS[self.layer])
         if unknown:
             raise ImportFailed(f"recipe maps unknown {self.layer} fields {sorted(unknown)}; "
@@ -73,26 +88,62 @@ class Recipe:
         if self.layer == "buildings" and not self.district:
             raise ImportFailed("a buildings import needs the district code (recipe 'district' "
                                "or --district)")
-        if not isinstance(self.unofficial, bool):
-            raise ImportFailed(f"recipe key unofficial: {self.unofficial!r}; expected true or "
-                               f"false")
+        if self.is_osm and self.layer == "buildings":
+            self.fields = {**osm.DEFAULT_FIELDS, **self.fields}
+            if self.source_name is None:
+                self.source_name = osm.SOURCE_NAME
+        limit = column_length(Building, "source")
+        if self.source_name is not None and len(self.source_name) > limit:
+            raise ImportFailed(f"source name {self.source_name!r} has {len(self.source_name)} "
+                               f"characters; expected at most {limit}")
+
+    @property
+    def is_osm(self) -> bool:
+        """Whether the source is an OpenStreetMap file (.osm or .pbf)."""
+        return osm.is_osm(self.source)
+
+    def used_columns(self) -> list[str]:
+        """The source columns this import reads: mapped, filtered on, or used by the rule."""
+        used = list(self.fields.values()) + list(self.where or {})
+        used += [c for c in (self.x_field, self.y_field, self.wkt_field) if c]
+        if self.households is not None and self.layer == "buildings":
+            rule = {**DEFAULT_RULE, **self.households}
+            used += list(rule["type_fields"]) + ["name"]
+            used += [rule[k] for k in ("landuse_field", "height_field", "levels_field")
+                     if rule[k]]
+        return list(dict.fromkeys(used))
+
+
+def _merge(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(data)
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key in _MERGED_KEYS and isinstance(value, dict) and isinstance(data.get(key), dict):
+            merged[key] = {**data[key], **value}
+        else:
+            merged[key] = value
+    return merged
 
 
 def load_recipe(path: Path, **overrides: Any) -> Recipe:
-    """Read a YAML recipe; ``source`` is resolved relative to the recipe's folder."""
+    """Read a YAML recipe; ``source`` is resolved relative to the recipe's folder.
+
+    ``overrides`` (e.g. from command-line options) replace the recipe's values, except
+    ``fields``, ``where``, ``households`` and ``defaults``, whose entries are added to the
+    recipe's. ``None`` overrides nothing.
+    """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ImportFailed(f"cannot read recipe {path}: {exc}") from None
-    if not isinstance(data, dict) or "source" not in data or "layer" not in data:
-        raise ImportFailed(f"recipe {path}: expected a mapping with at least 'source' and "
-                           f"'layer'")
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    known = set(Recipe.__dataclass_fields__)
-    extra = set(data) - known
-    if extra:
-        raise ImportFailed(f"recipe {path}: unknown keys {sorted(extra)}")
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ImportFailed(f"cannot read recipe {path}: {first}") from None
+    if not isinstance(data, dict):
+        raise ImportFailed(f"recipe {path}: got {type(data).__name__} {data!r:.60}, expected "
+                           f"a mapping with at least 'source' and 'layer'")
+    data = _merge(data, overrides)
+    if isinstance(data.get("district"), int) and not isinstance(data["district"], bool):
+        data["district"] = str(data["district"])  # YAML reads 420111 unquoted as a number
+    check_recipe(data, origin=f"recipe {path.name}")
     data["source"] = (path.parent / data["source"]).resolve()
-    if data.get("district") is not None:
-        data["district"] = str(data["district"])
     return Recipe(**data)

@@ -42,6 +42,53 @@ def codec_name(encoding: str) -> str:
     return codecs.lookup(encoding).name
 
 
+class Undecodable(ValueError):
+    """A value whose bytes are not text in the encoding they were decoded with."""
+
+    def __init__(self, column: str, row: int, data: bytes, encoding: str) -> None:
+        super().__init__(f"field {column!r} of feature {row + 1} ({data[:16]!r}) is not "
+                         f"{encoding} text")
+        self.column, self.row, self.data, self.encoding = column, row, data, encoding
+
+
+def cpg_encoding(text: str) -> str:
+    """The encoding a Shapefile's ``.cpg`` names, as GDAL reads it: ``936`` is code page 936
+    (GBK), ``ANSI 1252`` code page 1252, ``88591`` ISO-8859-1, else the name itself."""
+    value = text.strip()
+    digits = re.sub(r"\D", "", value)
+    if value.isdigit() or value.upper().startswith("ANSI "):
+        value = f"cp{digits}"
+    elif value.startswith("8859") and digits[4:]:
+        value = f"iso8859-{digits[4:]}"
+    return codec_name(value)
+
+
+def decode_columns(frame: pd.DataFrame, columns: list[str], encoding: str) -> pd.DataFrame:
+    """``frame`` read as Latin-1 (its raw bytes), with the text ``columns`` decoded strictly.
+
+    Raises
+    ------
+    Undecodable
+        Naming the first value that is not ``encoding`` text.
+    """
+    codec = codec_name(encoding)
+    if codec == "iso8859-1":
+        return frame
+    out = frame.copy()
+    for column in _text_columns(frame, columns):
+        strings = _strings(frame, column)
+        decoded = []
+        for row, value in strings.items():
+            data = value.encode("latin-1")
+            try:
+                decoded.append(data.decode(codec))
+            except UnicodeDecodeError:
+                raise Undecodable(column, int(row), data, encoding) from None
+        out[column] = out[column].astype(object)
+        out.loc[strings.index, column] = decoded
+    return out
+
+
 def _text_columns(frame: pd.DataFrame, columns: list[str]) -> list[str]:
     return [c for c in columns if c in frame.columns
             and (pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c]))]
@@ -56,7 +103,7 @@ def _works(reread: Reread, encoding: str, columns: list[str]) -> bool:
     """Whether reading the columns with ``encoding`` decodes every value cleanly."""
     try:
         frame = reread(encoding)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeDecodeError, Undecodable, LookupError):
         return False
     return not any(_strings(frame, c).str.contains("\ufffd", regex=False).any()
                    for c in _text_columns(frame, columns))
@@ -93,17 +140,19 @@ def _first_undecodable(raw: pd.DataFrame, columns: list[str],
 
 
 def explain_decode_error(name: str, *, reread: Reread, columns: list[str], driver: str,
-                         recipe_encoding: str | None, file_encoding: str | None) -> ImportFailed:
+                         recipe_encoding: str | None, file_encoding: str | None,
+                         found: Undecodable | None = None) -> ImportFailed:
     """The error for text that failed to decode: which field, which feature, what works."""
     used = recipe_encoding or ("utf-8" if driver in FIXED_UTF8 else file_encoding) or "utf-8"
-    where = ""
-    try:
-        found = _first_undecodable(reread(RAW), columns, used)
-    except (UnicodeDecodeError, LookupError):
-        found = None
-    if found is not None:
-        column, row, data = found
-        where = f" field {column!r} of feature {row + 1} ({data[:16]!r})"
+    if found is None:
+        try:
+            located = _first_undecodable(reread(RAW), columns, used)
+        except (UnicodeDecodeError, Undecodable, LookupError):
+            located = None
+        if located is not None:
+            found = Undecodable(*located, used)
+    where = (f" field {found.column!r} of feature {found.row + 1} ({found.data[:16]!r})"
+             if found is not None else "")
     return ImportFailed(f"{name}:{where} text does not decode as "
                         f"{_declared(recipe_encoding, driver, file_encoding)}; "
                         f"{suggestion(reread, columns, used)}")

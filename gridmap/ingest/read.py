@@ -23,7 +23,7 @@ from gridmap.ingest.recipe import Recipe
 from gridmap.ingest.rowfilter import apply_filter
 
 _SHOWN_COLUMNS = 40
-# GDAL warns once per feature it had to mend; the mended geometry is checked later anyway.
+# GDAL's warning (once per process) that it dropped text it could not recode to UTF-8.
 _GDAL_RECODE = "couldn't be converted correctly"
 
 
@@ -126,7 +126,43 @@ def _require_columns(recipe: Recipe, columns: list[str], tag_keys: list[str]) ->
                        f"the source has {text}{hint}")
 
 
+def _declared_encoding(recipe: Recipe, info: dict) -> tuple[str | None, bool]:
+    """The encoding to read text with (``None``: GDAL's own), and whether it is a guess.
+
+    The recipe's encoding wins; a Shapefile's ``.cpg`` is read as GDAL reads it; a Shapefile
+    with neither is Latin-1 by GDAL's default — a guess, so its text is checked for Chinese
+    read as Latin-1.
+    """
+    if recipe.encoding:
+        return encoding.codec_name(recipe.encoding), False
+    if info["driver"] != "ESRI Shapefile":
+        return None, False
+    for suffix in (".cpg", ".CPG"):
+        cpg = recipe.source.with_suffix(suffix)
+        if cpg.exists():
+            text = cpg.read_text(encoding="ascii", errors="replace")
+            try:
+                return encoding.cpg_encoding(text), False
+            except LookupError:
+                raise ImportFailed(f"{cpg.name} names the encoding {text.strip()!r}, which is "
+                                   f"not one Python knows; give the encoding "
+                                   f"(--encoding gbk, encoding: gbk)") from None
+    if str(info["encoding"]).upper() in ("ISO-8859-1", "LATIN1"):
+        return encoding.codec_name("latin-1"), True
+    return None, False  # the .dbf's language driver id says it, and GDAL decodes
+
+
 def _read_ogr(recipe: Recipe, layer: str | None) -> gpd.GeoDataFrame:
+    """Read with every GDAL warning caught: the ones that matter raise, the rest are notes."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = _read_ogr_checked(recipe, layer, caught)
+    frame.attrs["notes"] = _notes(caught) + frame.attrs.get("notes", [])
+    return frame
+
+
+def _read_ogr_checked(recipe: Recipe, layer: str | None,
+                      caught: list[warnings.WarningMessage]) -> gpd.GeoDataFrame:
     path, name = recipe.source, recipe.source.name
     try:
         info = pyogrio.read_info(path, layer=layer)
@@ -143,31 +179,41 @@ def _read_ogr(recipe: Recipe, layer: str | None) -> gpd.GeoDataFrame:
     columns = [c for c in dict.fromkeys(used) if c in fields]
     where = osm.BUILDINGS_WHERE if buildings else None
 
-    def reread(encoding_name: str) -> pd.DataFrame:
-        return pyogrio.read_dataframe(path, layer=layer, columns=columns, where=where,
-                                      read_geometry=False, encoding=encoding_name)
+    driver = info["driver"]
+    shapefile = driver == "ESRI Shapefile"
 
-    context = dict(reread=reread, columns=columns, driver=info["driver"])
+    def read(encoding_name: str | None, geometry: bool = False) -> pd.DataFrame:
+        # GDAL recodes Shapefile text itself, silently dropping bytes that are not text in
+        # the encoding (and says so once per process): read the raw bytes and decode them
+        # here, strictly. Other drivers are decoded strictly by pyogrio.
+        raw = shapefile and encoding_name is not None
+        frame = pyogrio.read_dataframe(
+            path, layer=layer, columns=columns, where=where, read_geometry=geometry,
+            on_invalid="ignore", encoding=encoding.RAW if raw else encoding_name)
+        return encoding.decode_columns(frame, columns, encoding_name) if raw else frame
+
+    def reread(encoding_name: str) -> pd.DataFrame:
+        return read(encoding_name)
+
+    declared, guessed = _declared_encoding(recipe, info)
+    context = dict(reread=reread, columns=columns, driver=driver)
     encoding.refuse_needless_encoding(name, recipe_encoding=recipe.encoding, **context)
-    options = {"encoding": encoding.codec_name(recipe.encoding)} if recipe.encoding else {}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            # Unreadable geometries (a ring of two points…) become missing ones, which
-            # normalise.require_geometry rejects naming the feature.
-            frame = pyogrio.read_dataframe(path, layer=layer, columns=columns, where=where,
-                                           on_invalid="ignore", **options)
-        except (DataSourceError, DataLayerError) as exc:
-            raise ImportFailed(f"cannot read {name}" + (f" layer {layer!r}" if layer else "")
-                               + f": {_first_line(exc)}") from None
-        except UnicodeDecodeError:
-            raise encoding.explain_decode_error(
-                name, recipe_encoding=recipe.encoding, file_encoding=info["encoding"],
-                **context) from None
+    try:
+        # Unreadable geometries (a ring of two points…) become missing ones, which
+        # normalise.require_geometry rejects naming the feature.
+        frame = read(declared, geometry=True)
+    except (DataSourceError, DataLayerError) as exc:
+        raise ImportFailed(f"cannot read {name}" + (f" layer {layer!r}" if layer else "")
+                           + f": {_first_line(exc)}") from None
+    except (UnicodeDecodeError, encoding.Undecodable) as exc:
+        found = exc if isinstance(exc, encoding.Undecodable) else None
+        raise encoding.explain_decode_error(
+            name, recipe_encoding=recipe.encoding, file_encoding=declared or info["encoding"],
+            found=found, **context) from None
     if any(_GDAL_RECODE in str(w.message) for w in caught):
         raise encoding.explain_decode_error(name, recipe_encoding=recipe.encoding,
                                             file_encoding=info["encoding"], **context)
-    notes = _notes(caught)
+    notes: list[str] = []
     tag_keys: list[str] = []
     if recipe.is_osm:
         frame, tag_keys = osm.expand_tags(frame, used)
@@ -179,10 +225,8 @@ def _read_ogr(recipe: Recipe, layer: str | None) -> gpd.GeoDataFrame:
                              f"their building")
         frame = frame.drop(columns=[osm.TAGS_COLUMN], errors="ignore").reset_index(drop=True)
         _require_columns(recipe, frame.columns.tolist(), tag_keys)
-    has_cpg = path.with_suffix(".cpg").exists() or path.with_suffix(".CPG").exists()
-    encoding.check_text(frame, name, columns=columns, driver=info["driver"],
-                        guessed=not recipe.encoding and not has_cpg,
-                        declared=recipe.encoding or info["encoding"], reread=reread)
+    encoding.check_text(frame, name, columns=columns, driver=driver, guessed=guessed,
+                        declared=declared or info["encoding"], reread=reread)
     frame.attrs["notes"] = notes
     return frame
 

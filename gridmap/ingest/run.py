@@ -40,7 +40,7 @@ def import_recipe(session: Session, recipe: Recipe, *,
     progress.stage(f"reading {recipe.source.name}")
     frame, attrs, repaired = prepare(recipe)
     report = ImportReport(layer=recipe.layer, source=recipe.source.name, features=len(frame),
-                          repaired=repaired)
+                          repaired=repaired, notes=list(frame.attrs.get("notes", [])))
     # Writes are checked after they are made (with the validator's own predicates), so they
     # run in a savepoint: a rejected import leaves even the caller's transaction as it was.
     with session.begin_nested():

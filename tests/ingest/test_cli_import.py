@@ -151,3 +151,18 @@ def test_nan_coordinates_with_repair_are_one_line(gridmap, tmp_path):
     one_line_error(gridmap("import", str(path), *BASE, "--field", "source_id=bid",
                            "--wkt-field", "wkt", "--crs", "EPSG:4326", "--repair"),
                    "coordinates that are not finite numbers")
+
+
+def test_what_the_libraries_warned_about_is_a_note_of_the_import(gridmap, tmp_path):
+    """GDAL mended an unclosed ring and dropped that relation: said once, without paths."""
+    town = OsmFile()
+    town.box(0, {"building": "yes"})
+    ring = [(LON + 0.001, LAT), (LON + 0.0012, LAT), (LON + 0.0012, LAT + 0.0002)]
+    town.multipolygon([town.way(ring, closed=False)], {"building": "yes"})
+    path = town.write(tmp_path / "unclosed.osm")
+    code, out, err = gridmap("import", str(path), *BASE)
+    assert (code, err) == (0, ""), err
+    lines = out.splitlines()
+    assert "1 features, 1 new" in lines[0]
+    assert [n for n in lines if n.startswith("GDAL: Non closed ring detected")]
+    assert ".py" not in out and "Warning" not in out

@@ -101,6 +101,25 @@ def test_wrong_cpg_names_the_field_and_the_suggestion_works(tmp_path):
     assert read_source(recipe(path, encoding="gbk"))["name"].tolist() == NAMES
 
 
+@pytest.mark.parametrize("cpg", ["GBK", "936", "CP936", "ANSI 936"])
+def test_cpg_spellings_are_read_as_gdal_reads_them(tmp_path, cpg):
+    assert read_source(recipe(gbk_shapefile(tmp_path, cpg)))["name"].tolist() == NAMES
+
+
+def test_bytes_that_are_not_text_in_the_cpg_encoding_are_refused_every_time(tmp_path):
+    """GDAL drops such bytes silently and warns once per process; every import must refuse."""
+    path = tmp_path / "bad.shp"
+    pyogrio.write_dataframe(frame(bid=["a", "b"], name=["ok", "\xff\xfe abc"]), path,
+                            encoding="ISO-8859-1")
+    (tmp_path / "bad.cpg").write_text("GBK")
+    for _ in range(2):
+        with pytest.raises(ImportFailed, match=r"bad.shp: field 'name' of feature 2 "
+                                               r"\(b'\\xff\\xfe abc'\) text does not decode "
+                                               r"as gbk .*does not read cleanly as utf-8 or "
+                                               r"gbk either"):
+            read_source(recipe(path))
+
+
 def test_bad_bytes_in_an_unused_column_do_not_matter(tmp_path):
     path = gbk_shapefile(tmp_path, "UTF-8", note=["x", "y", "z"])
     assert read_source(recipe(path, fields={"source_id": "bid"}))["bid"].tolist() == \

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gridmap.errors import ImportFailed
@@ -83,6 +83,7 @@ def test_an_unquoted_district_is_read_as_its_digits(tmp_path):
                                  st.lists(st.text(max_size=3), max_size=2),
                                  st.dictionaries(st.text(max_size=3), st.integers(),
                                                  max_size=2))))
+@settings(deadline=None)  # pyproj looks odd CRS strings up in its database
 def test_any_recipe_is_accepted_or_refused_with_a_one_line_message(data):
     """Whatever a YAML file holds, the answer is a Recipe or an ImportFailed, nothing else."""
     try:

@@ -5,8 +5,9 @@ Rule (documented in data/README.md):
 * a building is residential when its type (``kind_detail``/``building``) is one of
   ``residential_types``, or its name matches ``residential_name`` (宿舍, 公寓, 住宅, 小区 …),
   or it stands on residential land use with no other type;
-* floors = ``height`` ÷ ``floor_height_m`` (rounded, at least 1), else ``building:levels``,
-  else ``default_floors``;
+* floors = ``height`` ÷ ``floor_height_m`` (rounded, at least 1), else ``building:levels``
+  (rounded), else ``default_floors``; values that are not positive numbers ("3;4", "12 m")
+  count as unknown;
 * households = ⌊footprint area (m²) × floors × ``net_ratio`` ÷ ``dwelling_m2``⌋, at least 1;
   non-residential buildings hold 0 households.
 """
@@ -56,8 +57,9 @@ def derive_households(frame: gpd.GeoDataFrame, metric: gpd.GeoSeries,
                    | (landuse.eq("residential") & kind.isna()))
     height = pd.to_numeric(_column(frame, r["height_field"]), errors="coerce")
     levels = pd.to_numeric(_column(frame, r["levels_field"]), errors="coerce")
+    # OSM levels may be fractional (2.5: an attic storey): whole floors, like heights.
     floors = np.where(height > 0, np.maximum(1, np.round(height / r["floor_height_m"])),
-                      np.where(levels > 0, levels, np.nan))
+                      np.where(levels > 0, np.maximum(1, np.round(levels)), np.nan))
     known = ~np.isnan(floors)
     use = np.where(residential, "residential",
                    kind.fillna("other").astype(str).str.slice(0, 32))

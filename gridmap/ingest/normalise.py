@@ -56,15 +56,31 @@ def to_storage_crs(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
     return out
 
 
+_LISTED = 5
+
+
+def _leave_out(frame: gpd.GeoDataFrame, rows: np.ndarray, recipe: Recipe) -> str:
+    """How to leave ``rows`` out with a filter, when they have ids to name."""
+    key = recipe.fields.get("source_id") or recipe.fields.get("code")
+    if not key or key not in frame.columns or rows.size > _LISTED:
+        return ""
+    ids = frame[key].iloc[rows]
+    if ids.isna().any():
+        return ""
+    text = ",".join(str(v) for v in ids)
+    return f"; fix them, or leave them out with --where '{key}!={text}'"
+
+
 def require_geometry(frame: gpd.GeoDataFrame, recipe: Recipe) -> None:
     """Every feature has a readable, non-empty geometry with finite coordinates."""
     geoms = frame.geometry.values
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
-        row = int(np.nonzero(missing)[0][0])
-        raise ImportFailed(f"{recipe.source.name}: {int(missing.sum())} feature(s) without a "
-                           f"readable geometry, first {_feature(frame, row, recipe)} (empty, "
-                           f"or e.g. a ring of fewer than 3 points)")
+        rows = np.nonzero(missing)[0]
+        raise ImportFailed(f"{recipe.source.name}: {rows.size} feature(s) without a "
+                           f"readable geometry, first {_feature(frame, int(rows[0]), recipe)} "
+                           f"(empty, or e.g. a ring of fewer than 3 points)"
+                           f"{_leave_out(frame, rows, recipe)}")
     coords, rows = shapely.get_coordinates(geoms, return_index=True)
     bad = ~np.isfinite(coords).all(axis=1)
     if bad.any():
@@ -73,8 +89,8 @@ def require_geometry(frame: gpd.GeoDataFrame, recipe: Recipe) -> None:
         count = np.unique(rows[bad]).size
         raise ImportFailed(f"{recipe.source.name}: {count} feature(s) with coordinates that are "
                            f"not finite numbers, first {_feature(frame, row, recipe)} at "
-                           f"{point[0]}, {point[1]}; expected numbers (fix the source: "
-                           f"repair cannot invent coordinates)")
+                           f"{point[0]}, {point[1]}; expected numbers (repair cannot invent "
+                           f"coordinates){_leave_out(frame, np.unique(rows[bad]), recipe)}")
 
 
 def polygons_only(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:

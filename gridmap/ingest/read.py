@@ -94,6 +94,9 @@ def _choose_layer(recipe: Recipe) -> str | None:
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
+    if "not recognized as being in a supported file format" in text:
+        return ("not a format GDAL reads (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, OSM "
+                "PBF/XML…; CSV by its .csv suffix)")
     return text.splitlines()[0] if text else type(exc).__name__
 
 

@@ -2,6 +2,9 @@
 columns, ids unique across ways and relations, the source named osm."""
 from __future__ import annotations
 
+import re
+
+import pandas as pd
 import pyogrio
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,7 +14,9 @@ from sqlalchemy import text
 from gridmap.errors import ImportFailed
 from gridmap.ingest import Recipe, import_recipe
 from gridmap.ingest import osm
+from gridmap.ingest.prepare import prepare
 from gridmap.ingest.read import read_source
+from gridmap.ingest.rowfilter import combine, parse_condition
 from tests.conftest import TEST_DATA
 from tests.ingest.osmxml import OsmFile
 
@@ -162,3 +167,27 @@ def test_kotka_buildings_carry_levels_and_addresses():
 def test_malformed_hstore_is_refused():
     with pytest.raises(ValueError, match="not hstore text at character 10"):
         osm.parse_other_tags('"a"=>"b",junk')
+
+
+def test_broken_rings_are_refused_with_a_filter_that_leaves_them_out():
+    """Kotka's 4 ways with rings GDAL cannot build: the suggested --where works as given."""
+    with pytest.raises(ImportFailed, match=r"4 feature\(s\) without a readable geometry") as e:
+        prepare(osm_recipe(KOTKA_PBF, repair=True))
+    option = re.search(r"--where '([^']+)'", str(e.value)).group(1)
+    assert option.startswith("osm_element!=w")
+    where = combine([parse_condition(option)])
+    with pytest.raises(ImportFailed, match="outside China"):  # the next check: Kotka is in Finland
+        prepare(osm_recipe(KOTKA_PBF, repair=True, where=where))
+
+
+def test_odd_levels_and_heights_from_osm_do_not_break_the_households_rule(tmp_path):
+    town = OsmFile()
+    town.box(0, {"building": "residential", "building:levels": "2.5"})
+    town.box(1, {"building": "residential", "building:levels": "3;4"})
+    town.box(2, {"building": "residential", "height": "12 m"})
+    town.box(3, {"building": "residential", "building:levels": "-1"})
+    _, attrs, _ = prepare(osm_recipe(town.write(tmp_path / "odd.osm"), households={}))
+    floors = dict(zip(attrs["source_id"], attrs["floors"]))
+    assert list(floors.values())[0] in (2, 3)  # half a storey rounds to a whole one
+    assert all(v is pd.NA for v in list(floors.values())[1:])  # not numbers: unknown
+    assert (attrs["households"] > 0).all()  # counted with default_floors

@@ -7,6 +7,7 @@ undecodable text), the others one-line notes in ``frame.attrs["notes"]``.
 """
 from __future__ import annotations
 
+import re
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -101,7 +102,10 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _notes(caught: list[warnings.WarningMessage]) -> list[str]:
-    counts = Counter(" ".join(str(w.message).split()) for w in caught)
+    # GDAL's advice to set one of its configuration options is not the user's to follow.
+    counts = Counter(re.sub(r"\s*To avoid accepting it, set the \S+ configuration option "
+                            r"to \S+", "", " ".join(str(w.message).split()))
+                     for w in caught)
     return [f"GDAL: {message}" + (f" ({n} times)" if n > 1 else "")
             for message, n in counts.items()]
 

@@ -110,6 +110,7 @@ def test_tags_can_be_mapped_and_filtered_on(tmp_path):
 
 
 @given(st.dictionaries(TAG_TEXT, TAG_TEXT | st.none(), max_size=6))
+@settings(suppress_health_check=[HealthCheck.too_slow])  # the character table, on a busy machine
 def test_hstore_text_round_trips(tags):
     assert osm.parse_other_tags(osm.format_other_tags(tags)) == tags
 
@@ -117,7 +118,7 @@ def test_hstore_text_round_trips(tags):
 @given(st.dictionaries(TAG_TEXT.filter(lambda k: k.strip() != ""), TAG_TEXT, min_size=1,
                        max_size=5))
 @settings(max_examples=20, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 def test_tags_gdal_writes_are_the_tags_in_the_file(tmp_path, tags):
     """GDAL's own other_tags text, parsed, gives back exactly the tags written in the XML,
     and so do the columns made from it (an empty value is a missing one)."""

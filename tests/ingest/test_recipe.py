@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gridmap.errors import ImportFailed
@@ -83,7 +83,8 @@ def test_an_unquoted_district_is_read_as_its_digits(tmp_path):
                                  st.lists(st.text(max_size=3), max_size=2),
                                  st.dictionaries(st.text(max_size=3), st.integers(),
                                                  max_size=2))))
-@settings(deadline=None)  # pyproj looks odd CRS strings up in its database
+# pyproj looks odd CRS strings up in its database; slow on a busy machine
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_any_recipe_is_accepted_or_refused_with_a_one_line_message(data):
     """Whatever a YAML file holds, the answer is a Recipe or an ImportFailed, nothing else."""
     try:

@@ -1,7 +1,7 @@
 """Read a source file into a GeoDataFrame: GeoPackage, Shapefile, GeoJSON, CSV, OSM PBF.
 
-Only the columns the import uses are read (plus OSM's id and tag columns), so text in other
-columns can neither fail nor slow an import. Library warnings never reach the user as they
+Only the columns the import uses are read (plus OSM's id and tag columns; a CSV is read
+whole), so text in other columns can neither fail nor slow an import. Library warnings never reach the user as they
 are: the ones that matter become errors (a file with several layers and none chosen,
 undecodable text), the others one-line notes in ``frame.attrs["notes"]``.
 """
@@ -173,9 +173,11 @@ def _read_ogr_checked(recipe: Recipe, layer: str | None,
     path, name = recipe.source, recipe.source.name
     try:
         info = pyogrio.read_info(path, layer=layer)
-    except (DataSourceError, DataLayerError) as exc:
-        raise ImportFailed(f"cannot read {name}" + (f" layer {layer!r}" if layer else "")
-                           + f": {_first_line(exc)}") from None
+    except DataLayerError:
+        layers = ", ".join(str(n) for n in pyogrio.list_layers(path)[:, 0])
+        raise ImportFailed(f"{name} has no layer {layer!r}; its layers are {layers}") from None
+    except DataSourceError as exc:
+        raise ImportFailed(f"cannot read {name}: {_first_line(exc)}") from None
     fields = [str(f) for f in info["fields"]]
     buildings = recipe.is_osm and layer == "multipolygons" and recipe.layer == "buildings"
     used = recipe.used_columns()

@@ -175,6 +175,9 @@ def test_a_file_with_several_layers_asks_which(tmp_path):
                                            r"--source-layer"):
         read_source(recipe(path))
     assert read_source(recipe(path, source_layer="points"))["bid"].tolist() == ["p"]
+    with pytest.raises(ImportFailed, match=r"two.gpkg has no layer 'roads'; its layers are "
+                                           r"buildings, points$"):
+        read_source(recipe(path, source_layer="roads"))
 
 
 def unclosed_relation_file(tmp_path):

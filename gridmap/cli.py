@@ -114,12 +114,18 @@ def demo(ctx: _Context) -> None:
 @click.option("--wkt-field", help="CSV column holding WKT geometries.")
 @click.option("--x-field", help="CSV column of x (longitude or easting).")
 @click.option("--y-field", help="CSV column of y (latitude or northing).")
+@click.option("--duplicates", type=click.Choice(["refuse", "skip", "keep"]), default=None,
+              help="Footprints that are the same building as another (in the file or "
+                   "stored): refuse the import (default), skip them, or keep them.")
+@click.option("--allow-move", is_flag=True, default=None,
+              help="Let a known building id move its footprint farther than 50 m.")
 @click.pass_obj
 def import_(ctx: _Context, source: Path, layer: str | None, district: str | None,
             crs: str | None, encoding: str | None, source_layer: str | None,
             source_name: str | None, repair: bool | None, fields: tuple[str, ...],
             where: tuple[str, ...], households: str | None, households_rule: Path | None,
-            wkt_field: str | None, x_field: str | None, y_field: str | None) -> None:
+            wkt_field: str | None, x_field: str | None, y_field: str | None,
+            duplicates: str | None, allow_move: bool | None) -> None:
     """Import a recipe from import/ (a .yaml file) or a data file with --layer. All or nothing.
 
     Every option is also a recipe key (README, "Importing"); an option adds to or replaces
@@ -132,7 +138,8 @@ def import_(ctx: _Context, source: Path, layer: str | None, district: str | None
                   source_layer=source_layer, source_name=source_name, repair=repair,
                   fields=opts.parse_fields(fields) or None, where=opts.parse_where(where),
                   households=opts.households_rule(households, households_rule),
-                  wkt_field=wkt_field, x_field=x_field, y_field=y_field)
+                  wkt_field=wkt_field, x_field=x_field, y_field=y_field,
+                  duplicates=duplicates, allow_move=allow_move or None)
     if source.suffix.lower() in (".yaml", ".yml"):
         recipe = load_recipe(source, **values)
     else:

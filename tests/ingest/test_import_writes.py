@@ -348,3 +348,28 @@ def test_terminal_progress_draws_on_stderr(capsys):
         bar.stage("staging", total=10)
         bar.advance(10)
     assert "staging" in capsys.readouterr().err
+
+
+def test_cli_duplicates_and_allow_move_options(runner, tmp_path):
+    path = write(tmp_path, "a.gpkg", boxes(FREE_LON, FREE_LAT - 0.0005), bid=["1", "2", "3"],
+                 hh=[1, 2, 3])
+    args = ["import", str(path), "--layer", "buildings", "--district", DEMO,
+            "--field", "source_id=bid", "--field", "households=hh"]
+    try:
+        assert runner(*args, "--source-name", "cli-a").exit_code == 0
+        refused = runner(*args, "--source-name", "cli-b")
+        assert refused.exit_code == 2 and "duplicate buildings already stored" in refused.output
+        skipped = runner(*args, "--source-name", "cli-b", "--duplicates", "skip")
+        assert skipped.exit_code == 0 and "3 skipped" in skipped.output
+        moved = write(tmp_path, "b.gpkg", boxes(114.3837, 30.5110), bid=["1", "2", "3"],
+                      hh=[1, 2, 3])
+        args[1] = str(moved)
+        assert runner(*args, "--source-name", "cli-a").exit_code == 2
+        assert runner(*args, "--source-name", "cli-a", "--allow-move").exit_code == 0
+    finally:
+        from gridmap.db import session_scope
+        from tests.conftest import TEST_URL
+        with session_scope(TEST_URL) as session:
+            session.execute(text("delete from building where source like 'cli-%'"))
+            from gridmap.grid.assign import refresh_grid_totals
+            refresh_grid_totals(session)

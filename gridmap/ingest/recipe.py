@@ -23,13 +23,15 @@ import yaml
 
 from gridmap.errors import ImportFailed
 
-TARGET_LAYERS = ("buildings", "districts", "streets", "communities", "grids")
+TARGET_LAYERS = ("buildings", "districts", "streets", "communities", "grids", "roads", "water")
 TARGET_FIELDS = {
     "buildings": ("source_id", "name", "use", "households", "floors", "address"),
     "districts": ("code", "name"),
     "streets": ("code", "name"),
     "communities": ("code", "name"),
     "grids": ("code", "kind", "name", "community_code"),
+    "roads": ("source_id", "kind", "name", "bridge", "tunnel", "layer"),
+    "water": ("source_id", "kind", "name"),
 }
 REQUIRED_FIELDS = {
     "buildings": ("source_id",),
@@ -37,7 +39,10 @@ REQUIRED_FIELDS = {
     "streets": ("code",),
     "communities": ("code",),
     "grids": (),  # without code: codes are issued; without kind: residential
+    "roads": ("source_id",),
+    "water": ("source_id",),
 }
+DISTRICT_LAYERS = ("buildings", "roads", "water")  # layers whose rows belong to one district
 
 
 @dataclass
@@ -70,9 +75,9 @@ class Recipe:
         if unknown:
             raise ImportFailed(f"recipe maps unknown {self.layer} fields {sorted(unknown)}; "
                                f"known: {', '.join(TARGET_FIELDS[self.layer])}")
-        if self.layer == "buildings" and not self.district:
-            raise ImportFailed("a buildings import needs the district code (recipe 'district' "
-                               "or --district)")
+        if self.layer in DISTRICT_LAYERS and not self.district:
+            raise ImportFailed(f"a {self.layer} import needs the district code (recipe "
+                               f"'district' or --district)")
         if not isinstance(self.unofficial, bool):
             raise ImportFailed(f"recipe key unofficial: {self.unofficial!r}; expected true or "
                                f"false")

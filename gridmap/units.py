@@ -83,7 +83,28 @@ def districts(session: Session) -> list[Unit]:
 
 
 def browse(session: Session, code: str) -> UnitTree:
-    """The unit ``code`` with its ancestors and children; :class:`NotFound` when not loaded."""
+    """The unit ``code`` with its ancestors and children.
+
+    Parameters
+    ----------
+    session
+        A session on the gridmap database.
+    code
+        A district (6 digits), street (9) or community (12) code.
+
+    Returns
+    -------
+    UnitTree
+        The unit, its parents (district first) and its children: streets of a district,
+        communities of a street, active grids of a community.
+
+    Raises
+    ------
+    InvalidInput
+        ``code`` is not a unit code.
+    NotFound
+        No such unit is loaded.
+    """
     level = level_of(code)
     found = _units(session, level, "g.code = :code", {"code": code})
     if not found:
@@ -103,8 +124,24 @@ def browse(session: Session, code: str) -> UnitTree:
 
 def resolve_selection(district: str | None = None, street: str | None = None,
                       community: str | None = None) -> str | None:
-    """The deepest unit a ``?district=&street=&community=`` query selects, after checking the
-    codes' form and that each given code is the prefix of the deeper ones."""
+    """The deepest unit a ``?district=&street=&community=`` query selects.
+
+    Parameters
+    ----------
+    district, street, community
+        The codes given (``None`` or empty when not given).
+
+    Returns
+    -------
+    str or None
+        The deepest code given, or ``None`` when none is.
+
+    Raises
+    ------
+    InvalidInput
+        A code has the wrong form for its level, or does not start with the code of a
+        shallower level that is given.
+    """
     given = [(level, code) for level, code in
              (("district", district), ("street", street), ("community", community)) if code]
     for level, code in given:

@@ -42,9 +42,19 @@ _FALSE_WORDS = {"", "no", "false", "none", "null", "nan"}
 
 
 def osm_flag(value: Any) -> bool:
-    """An OSM yes/no tag as a boolean: missing, empty, ``no``, ``false`` and zero (``0``,
-    ``0.0``, as a number or as text) are false; any other value (``yes``, ``1``, ``viaduct``,
-    ``building_passage`` …) is true."""
+    """An OSM yes/no tag as a boolean.
+
+    Parameters
+    ----------
+    value
+        The tag as read from a file: text, a number, a boolean, ``None`` or NaN.
+
+    Returns
+    -------
+    bool
+        False for missing, empty, ``no``, ``false`` and zero (``0``, ``0.0``, as a number or
+        as text); true for any other value (``yes``, ``1``, ``viaduct``, ``building_passage``).
+    """
     if value is None:
         return False
     if isinstance(value, (bool, np.bool_)):
@@ -175,7 +185,29 @@ def _upsert(layer: str, table: str, staged: str) -> str:
 
 def write_context(session: Session, recipe: Recipe, frame, attrs, report: ImportReport, *,
                   tolerance_m: float) -> None:
-    """Check and write the roads or water of one district (see the module doc)."""
+    """Check and write the roads or water of one district (see the module doc).
+
+    Parameters
+    ----------
+    session
+        The caller's session; nothing is committed here.
+    recipe
+        The import recipe (layer ``roads`` or ``water``, with its district).
+    frame
+        Features in EPSG:4490, already checked by ``lines_only``/``areas_or_lines``.
+    attrs
+        Their target attributes (``source_id``, ``kind``, ``name`` …), row for row.
+    report
+        Filled with the counts of inserted and updated rows and any notes.
+    tolerance_m
+        How far (metres) outside the district a feature may lie and still reach it.
+
+    Raises
+    ------
+    ImportFailed
+        The district is not loaded, a feature lies outside it, or an id belongs to another
+        district.
+    """
     table = CONTEXT_LAYERS[recipe.layer]
     lock_district(session, recipe.district)
     if session.get(District, recipe.district) is None:

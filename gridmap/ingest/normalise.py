@@ -111,6 +111,23 @@ def lines_only(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
 
     A line cannot be repaired the way a polygon can: one without length (all its points in one
     place) is rejected, naming the feature.
+
+    Parameters
+    ----------
+    frame
+        The features, in any CRS.
+    recipe
+        The recipe, for the messages (source name, layer, id field).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``frame`` with 2-D multilinestrings.
+
+    Raises
+    ------
+    ImportFailed
+        A feature is not a line, or has no length.
     """
     geoms = frame.geometry.values
     not_line = ~np.isin(shapely.get_type_id(geoms), (1, 5))

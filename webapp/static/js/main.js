@@ -3,7 +3,7 @@
  * overlap, a district → street → community chooser kept in the URL, and a panel that is a
  * side bar in landscape and a collapsible bottom sheet in portrait.
  *
- * window.gridmap exposes the map and idle() (resolves once every layer request and label
+ * window.gridmap exposes the map, the label placer and idle() (resolves once every layer request and label
  * placement has settled) for the browser console and the end-to-end tests.
  */
 import { Chooser, parseLocation } from "./chooser.js";
@@ -58,6 +58,7 @@ map.on("moveend", () => layers.refresh());
 
 window.gridmap = {
   map,
+  labels,
   /** Resolves when no layer request is pending and labels are placed. */
   async idle() {
     await started;

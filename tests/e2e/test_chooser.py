@@ -63,6 +63,8 @@ def test_choosing_walks_down_and_history_walks_back(tablet, server, artifacts):
     assert _contains(shown, community["bbox"])
     assert (shown[2] - shown[0]) < (SUZHOU[2] - SUZHOU[0])  # zoomed to the community
     assert "华中科技大学社区" in tablet.inner_text("#info")
+    outlined = tablet.locator(".leaflet-layer-communities-pane path[stroke='#6a1b9a']")
+    assert outlined.count() == 1  # the chosen community's boundary stands out
     tablet.screenshot(path=str(artifacts / "chooser-community.png"))
 
     tablet.go_back()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shapely
 
 from tests.e2e.mapdriver import (features, grid_at, idle, labels, lonlat_at, open_map,
-                                 page_point, set_view, view)
+                                 overlaps, page_point, set_view, view)
 
 
 def _hide_buildings(page) -> None:
@@ -83,7 +83,7 @@ def test_portrait_sheet_leaves_the_map_most_of_the_screen(portrait, server, arti
     assert closed["width"] == 800 and closed["height"] >= 0.9 * 1280
     assert not portrait.locator("#choose-district").is_visible()
     shown = labels(portrait)
-    assert shown
+    assert shown and overlaps(shown) == []
     label = max(shown, key=lambda l: l["w"] * l["h"])
     portrait.touchscreen.tap(label["x"] + label["w"] / 2, label["y"] + label["h"] / 2)
     portrait.wait_for_function(f"document.getElementById('summary').textContent"

@@ -10,7 +10,9 @@ import { fetchJson, fillTemplate } from "./util.js";
 import { isInteractive, styleFor } from "./style.js";
 
 const PANE_BASE_Z = 400;  // Leaflet's overlay pane; markers start at 600
-const HIGHLIGHT = { color: "#f28c28", weight: 5, opacity: 1 };
+// Colours no road, water or boundary uses: the tapped shape, the chosen unit's boundary.
+const HIGHLIGHT = { color: "#e0115f", weight: 5, opacity: 1 };
+const FOCUS = { color: "#6a1b9a", weight: 6, opacity: 0.85 };
 
 /** The label variants of a feature, longest first, empty and repeated ones left out. */
 export function labelVariants(def, props) {
@@ -45,6 +47,7 @@ export class LayerSet {
     this.hooks = hooks;
     this.district = null;
     this.selected = null;
+    this.focus = null;
     this.pending = 0;
     this.groups = {};
     this.renderers = {};
@@ -73,6 +76,12 @@ export class LayerSet {
   }
 
   setDistrict(code) { this.district = code; }
+
+  /** Outline the chosen district, street or community (its code is its feature id). */
+  setFocus(code) {
+    this.focus = code;
+    this.highlight();
+  }
 
   refresh() {
     this.defs.forEach((def) => { if (this.isOn(def.name)) { this.load(def); } });
@@ -162,11 +171,12 @@ export class LayerSet {
     this.defs.forEach((def) => {
       const style = styleFor(def);
       this.groups[def.name].eachLayer((layer) => {
-        const on = this.selected && this.selected.name === def.name &&
-          String(layer.feature.id) === this.selected.id;
+        const id = String(layer.feature.id);
+        const on = this.selected && this.selected.name === def.name && id === this.selected.id;
         if (!layer.setStyle) { return; }
-        layer.setStyle(on ? Object.assign(style(layer.feature), HIGHLIGHT) : style(layer.feature));
-        if (on) { layer.bringToFront(); }
+        const extra = on ? HIGHLIGHT : (id === this.focus ? FOCUS : {});
+        layer.setStyle(Object.assign(style(layer.feature), extra));
+        if (on || id === this.focus) { layer.bringToFront(); }
       });
     });
   }

@@ -47,6 +47,7 @@ const chooser = new Chooser(map, {
   onUnit: (tree, path) => {
     layers.setDistrict(path[0].code);
     layers.clearSelection();
+    layers.setFocus(tree.level === "district" ? null : tree.code);
     panel.showUnit(Object.assign({}, tree, { childLabel: CHILDREN[tree.level] }));
     panel.setSummary(path.map((u) => u.name || u.code).join(" › "));
   },

@@ -1,13 +1,15 @@
 """Load the demo district (Wuhan Optics Valley) from ``data/`` and the recipes in ``import/``.
 
 Idempotent: the hierarchy and buildings are upserted, grids of a community are drawn and
-coded only when the community has none, and the assignment writes only what changed.
+coded only when the community has none, and the assignment writes only what changed;
+roads and water are upserted (an unchanged re-run writes nothing).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import shapely
 from sqlalchemy import func, select
@@ -30,6 +32,7 @@ RECIPES = REPO_ROOT / "import"
 PLAN = REPO_ROOT / "data" / "wuhan_guanggu" / "demo_plan.gpkg"
 # The official communities of the demo district, so its community codes are checked too.
 DEMO_COMMUNITIES = REPO_ROOT / "data" / "reference" / "communities_420111.csv"
+CONTEXT_RECIPES = ("demo_roads.yaml", "demo_water.yaml")
 
 
 def _load_grids(session: Session, plan: Path, epsg: int) -> int:
@@ -44,12 +47,14 @@ def _load_grids(session: Session, plan: Path, epsg: int) -> int:
         codes = issue_codes(session, community_code, geoms,
                             row_height=sequence_row_height(geoms), note="demo plan")
         storage = gpd.GeoSeries(geoms, crs=epsg).to_crs(4490)
-        for code, kind, geom in zip(codes, rows["kind"], storage.values):
+        names = rows["name"] if "name" in rows else [None] * len(rows)
+        for code, kind, name, geom in zip(codes, rows["kind"], names, storage.values):
             parts = gcodes.parse(code)
             multi = shapely.multipolygons(shapely.get_parts(geom))
             session.add(Grid(code=code, district_code=parts.district,
                              street_code=parts.street_code, community_code=community_code,
-                             sequence=parts.sequence, kind=kind, geom=f"SRID=4490;{multi.wkt}"))
+                             sequence=parts.sequence, kind=kind, geom=f"SRID=4490;{multi.wkt}",
+                             name=None if pd.isna(name) else str(name)))
             issued += 1
     session.flush()
     return issued
@@ -71,4 +76,6 @@ def load_demo(session: Session) -> list[str]:
     stats = assign_district(session, DEMO_DISTRICT)
     lines.append(f"assignment: {stats['assigned']} of {stats['buildings']} buildings in a grid, "
                  f"{stats['changed']} changed")
+    for context in CONTEXT_RECIPES:  # roads and water, drawn under the grids
+        lines.append(import_recipe(session, load_recipe(RECIPES / context)).summary())
     return lines

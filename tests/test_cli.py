@@ -80,11 +80,15 @@ def test_demo_is_idempotent(runner, engine):
                 "(select max(xmin::text::bigint) from community), "
                 "(select max(xmin::text::bigint) from district), "
                 "(select max(xmin::text::bigint) from grid), "
-                "(select max(xmin::text::bigint) from division)")).one()
+                "(select max(xmin::text::bigint) from division), "
+                "(select count(*) from road), (select max(xmin::text::bigint) from road), "
+                "(select count(*) from water), (select max(xmin::text::bigint) from water)"
+                )).one()
     before = state()
     result = runner("demo")
     assert result.exit_code == 0 and "already drawn" in result.output
     counted = [line for line in result.output.splitlines() if " new, " in line]
-    # official divisions (province … community), district, street, communities, buildings
-    assert len(counted) == 9 and all("0 new, 0 updated" in line for line in counted)
+    # official divisions (province … community), district, street, communities, buildings,
+    # roads, water
+    assert len(counted) == 11 and all("0 new, 0 updated" in line for line in counted)
     assert state() == before

@@ -176,6 +176,22 @@ def _union(blocks, ids):
     return shapely.union_all(blocks.storage.values[np.asarray(ids)], grid_size=GRID_SIZE)
 
 
+UNIT_KINDS = {"mall": "商场", "retail": "商场", "commercial": "商业楼", "hotel": "酒店",
+              "train_station": "车站", "school": "学校", "university": "大学", "hospital": "医院",
+              "industrial": "工厂", "office": "办公楼"}
+
+
+def _unit_name(area, buildings) -> str:
+    """A unit grid is named for its unit: the largest named building in it, else what its
+    largest building is (商场, 酒店 …), else 单位网格."""
+    inside = buildings[buildings.point.within(area)].sort_values("area", ascending=False)
+    named = inside[inside["name"].notna() & (inside["name"] != "无名")]
+    if len(named):
+        return str(named["name"].iloc[0])
+    kinds = inside["kind_detail"].dropna() if "kind_detail" in inside else []
+    return UNIT_KINDS.get(kinds.iloc[0], "单位网格") if len(kinds) else "单位网格"
+
+
 def _plan(blocks, buildings, roads):
     blocks = blocks.copy()
     blocks["block_id"] = np.arange(len(blocks))
@@ -199,7 +215,9 @@ def _plan(blocks, buildings, roads):
         communities.append({"code": code, "name": name,
                             "geometry": _union(blocks, mine.block_id)})
         for members, kind in _grow(mine):
-            grids.append({"community_code": code, "kind": kind,
+            name = (_unit_name(shapely.union_all(mine.geometry.values[members]), buildings)
+                    if kind == "unit" else None)
+            grids.append({"community_code": code, "kind": kind, "name": name,
                           "households": int(mine.households.iloc[members].sum()),
                           "geometry": _union(blocks, mine.block_id.iloc[members])})
     return communities, grids
@@ -211,6 +229,7 @@ def main(source: Path, out: Path) -> None:
     derived = derive_households(buildings, buildings.geometry)
     buildings["households"] = derived.households
     buildings["point"] = buildings.geometry.representative_point()
+    buildings["area"] = buildings.geometry.area
     b = np.r_[np.minimum(roads.total_bounds[:2], buildings.total_bounds[:2]),
               np.maximum(roads.total_bounds[2:], buildings.total_bounds[2:])]
     extent = shapely.box(*(b + np.array([-20, -20, 20, 20])))

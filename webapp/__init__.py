@@ -19,11 +19,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from layers import load_layers
     from webapp import database, errors
-    from webapp.views import api, pages
+    from webapp.views import api, hierarchy, pages
 
     app.extensions["gridmap_layers"] = load_layers()
     database.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(hierarchy.bp)
     return app

@@ -130,3 +130,68 @@ def metric_crs(frame: gpd.GeoDataFrame) -> int:
     """The Gauss–Krüger zone of the features' centre (frame in EPSG:4490)."""
     b = frame.total_bounds
     return gauss_kruger_epsg((b[0] + b[2]) / 2)
+
+
+def lines_only(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
+    """Check every geometry is a (multi)linestring with length; make them multilinestrings.
+
+    A line cannot be repaired the way a polygon can: one without length (all its points in one
+    place) is rejected, naming the feature.
+
+    Parameters
+    ----------
+    frame
+        The features, in any CRS.
+    recipe
+        The recipe, for the messages (source name, layer, id field).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``frame`` with 2-D multilinestrings.
+
+    Raises
+    ------
+    ImportFailed
+        A feature is not a line, or has no length.
+    """
+    geoms = frame.geometry.values
+    not_line = ~np.isin(shapely.get_type_id(geoms), (1, 5))
+    if not_line.any():
+        row = int(np.nonzero(not_line)[0][0])
+        raise ImportFailed(f"{recipe.source.name} {_feature(frame, row, recipe)} is a "
+                           f"{geoms[row].geom_type}; the {recipe.layer} layer takes lines")
+    flat = shapely.force_2d(geoms)
+    degenerate = ~shapely.is_valid(flat) | (shapely.length(flat) == 0)
+    if degenerate.any():
+        row = int(np.nonzero(degenerate)[0][0])
+        raise ImportFailed(f"{recipe.source.name}: {int(degenerate.sum())} line(s) without "
+                           f"length, first {_feature(frame, row, recipe)}: "
+                           f"{shapely.is_valid_reason(flat[row])}")
+    parts, index = shapely.get_parts(flat, return_index=True)
+    return frame.set_geometry(shapely.multilinestrings(parts, indices=index), crs=frame.crs)
+
+
+def areas_or_lines(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
+    """Water: areas (lakes, river banks) through :func:`polygons_only`, lines (rivers,
+    canals) through :func:`lines_only`; anything else (a label point) is rejected."""
+    kinds = shapely.get_type_id(frame.geometry.values)
+    lines = np.isin(kinds, (1, 5))
+    other = ~lines & ~np.isin(kinds, (3, 6))
+    if other.any():
+        row = int(np.nonzero(other)[0][0])
+        raise ImportFailed(f"{recipe.source.name} {_feature(frame, row, recipe)} is a "
+                           f"{frame.geometry.values[row].geom_type}; the {recipe.layer} layer "
+                           f"takes areas or lines (leave other features out with where:)")
+    geoms = frame.geometry.values.copy()
+    if (~lines).any():
+        areas = polygons_only(frame[~lines], recipe).geometry.values
+        parts, index = shapely.get_parts(areas, return_index=True)
+        geoms[~lines] = shapely.multipolygons(parts, indices=index)
+    if lines.any():
+        geoms[lines] = lines_only(frame[lines], recipe).geometry.values
+    return frame.set_geometry(geoms, crs=frame.crs)
+
+
+GEOMETRY_CHECKS = {"roads": lines_only, "water": areas_or_lines}
+"""Layers whose features are not polygons, and their check (:func:`polygons_only` otherwise)."""

@@ -15,8 +15,8 @@ import shapely
 from gridmap.errors import ImportFailed
 from gridmap.ingest import osm
 from gridmap.ingest.households import derive_households
-from gridmap.ingest.normalise import (assign_crs, metric_crs, polygons_only,
-                                      require_geometry, to_storage_crs)
+from gridmap.ingest.normalise import (GEOMETRY_CHECKS, assign_crs, metric_crs,
+                                      polygons_only, require_geometry, to_storage_crs)
 from gridmap.ingest.read import read_source
 from gridmap.ingest.recipe import REQUIRED_FIELDS, Recipe
 from gridmap.ingest.values import check_values
@@ -72,7 +72,7 @@ def _prepare(recipe: Recipe) -> tuple[gpd.GeoDataFrame, pd.DataFrame, int, list[
     require_geometry(frame, recipe)
     frame = to_storage_crs(frame, recipe)
     before = ~shapely.is_valid(frame.geometry.values)
-    frame = polygons_only(frame, recipe)
+    frame = GEOMETRY_CHECKS.get(recipe.layer, polygons_only)(frame, recipe)
     attrs = _attributes(frame, recipe)
     if recipe.layer == "buildings" and recipe.households is not None:
         derived = derive_households(frame, frame.geometry.to_crs(metric_crs(frame)),

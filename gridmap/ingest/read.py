@@ -21,7 +21,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from gridmap.errors import ImportFailed
 from gridmap.ingest import encoding, osm
 from gridmap.ingest.recipe import Recipe
-from gridmap.ingest.rowfilter import apply_filter
+from gridmap.ingest.rowfilter import GEOMETRY_TYPE, apply_filter
 
 _SHOWN_COLUMNS = 40
 # GDAL's warning (once per process) that it dropped text it could not recode to UTF-8.
@@ -112,7 +112,8 @@ def _notes(caught: list[warnings.WarningMessage]) -> list[str]:
 
 def _require_columns(recipe: Recipe, columns: list[str], tag_keys: list[str]) -> None:
     """Every column the recipe maps or filters on exists; else list what does."""
-    needed = list(recipe.fields.values()) + list(recipe.where or {})
+    needed = list(recipe.fields.values()) + [c for c in recipe.where or {}
+                                              if c != GEOMETRY_TYPE]
     needed += [c for c in (recipe.x_field, recipe.y_field, recipe.wkt_field) if c]
     available = set(columns) | set(tag_keys)
     missing = [c for c in dict.fromkeys(needed) if c not in available]

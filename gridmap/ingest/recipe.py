@@ -40,6 +40,8 @@ TARGET_FIELDS = {
     "streets": ("code", "name"),
     "communities": ("code", "name"),
     "grids": ("code", "kind", "name", "community_code"),
+    "roads": ("source_id", "kind", "name", "bridge", "tunnel", "layer"),
+    "water": ("source_id", "kind", "name"),
 }
 REQUIRED_FIELDS = {
     "buildings": ("source_id",),
@@ -47,9 +49,12 @@ REQUIRED_FIELDS = {
     "streets": ("code",),
     "communities": ("code",),
     "grids": (),  # without code: codes are issued; without kind: residential
+    "roads": ("source_id",),
+    "water": ("source_id",),
 }
 # Keys whose mapping values add to (rather than replace) the recipe's when overridden.
 _MERGED_KEYS = ("fields", "where", "households", "defaults")
+DISTRICT_LAYERS = ("buildings", "roads", "water")  # layers whose rows belong to one district
 
 
 @dataclass
@@ -85,9 +90,12 @@ class Recipe:
         if unknown:
             raise ImportFailed(f"recipe maps unknown {self.layer} fields {sorted(unknown)}; "
                                f"known: {', '.join(TARGET_FIELDS[self.layer])}")
-        if self.layer == "buildings" and not self.district:
-            raise ImportFailed("a buildings import needs the district code (recipe 'district' "
-                               "or --district)")
+        if self.layer in DISTRICT_LAYERS and not self.district:
+            raise ImportFailed(f"a {self.layer} import needs the district code (recipe "
+                               f"'district' or --district)")
+        if not isinstance(self.unofficial, bool):
+            raise ImportFailed(f"recipe key unofficial: {self.unofficial!r}; expected true or "
+                               f"false")
         if self.is_osm and self.layer == "buildings":
             self.fields = {**osm.DEFAULT_FIELDS, **self.fields}
             if self.source_name is None:
@@ -104,7 +112,8 @@ class Recipe:
 
     def used_columns(self) -> list[str]:
         """The source columns this import reads: mapped, filtered on, or used by the rule."""
-        used = list(self.fields.values()) + list(self.where or {})
+        used = list(self.fields.values()) + [c for c in self.where or {}
+                                             if c != "geometry_type"]
         used += [c for c in (self.x_field, self.y_field, self.wkt_field) if c]
         if self.households is not None and self.layer == "buildings":
             rule = {**DEFAULT_RULE, **self.households}

@@ -18,7 +18,8 @@ from pyproj.exceptions import CRSError
 
 from gridmap.errors import ImportFailed
 
-TARGET_LAYERS = ("buildings", "districts", "streets", "communities", "grids")
+TARGET_LAYERS = ("buildings", "districts", "streets", "communities", "grids", "roads",
+                 "water")
 DUPLICATE_POLICIES = ("refuse", "skip", "keep")
 FILTER_OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "in", "not in")
 

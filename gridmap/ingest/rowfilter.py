@@ -8,6 +8,7 @@ A filter maps a column to a condition; a feature is kept when every condition ho
       kind: {"!=": building_part}
       name: null                             # missing (null or empty text)
       height: {"!=": null}                   # present
+      geometry_type: [Polygon, MultiPolygon] # the feature's geometry type (not a column)
 
 On the command line each ``--where`` is one condition: ``FIELD=VALUE``, ``FIELD=A,B`` (one
 of), ``FIELD!=VALUE``, ``FIELD>=N`` (also ``<``, ``<=``, ``>``), ``FIELD=`` (missing) and
@@ -32,6 +33,10 @@ import pandas as pd
 
 from gridmap.errors import ImportFailed
 from gridmap.ingest.recipe_schema import FILTER_OPERATORS
+
+GEOMETRY_TYPE = "geometry_type"
+"""Filter key for the geometry type of each feature, when the source has no such column:
+a layer that mixes a lake's area, its label point and its outline keeps only the area."""
 
 _ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 _CLI = re.compile(r"^(?P<field>[^<>=!]+?)\s*(?P<op>!=|<=|>=|=|<|>)\s*(?P<value>.*)$",
@@ -127,12 +132,16 @@ def apply_filter(frame: pd.DataFrame, where: Mapping[str, Any] | None,
         return frame
     keep = np.ones(len(frame), dtype=bool)
     for field, condition in where.items():
-        if field not in frame.columns:
+        if field == GEOMETRY_TYPE and field not in frame.columns and hasattr(frame, "geom_type"):
+            column = frame.geom_type.fillna("")
+        elif field not in frame.columns:
             raise ImportFailed(f"{source}: the filter names column {field!r}, which the source "
                                f"does not have")
+        else:
+            column = frame[field]
         for op, value in _operators(condition).items():
             if op not in FILTER_OPERATORS:
                 raise ImportFailed(f"filter on {field}: operator {op!r}; expected one of "
                                    f"{', '.join(FILTER_OPERATORS)}")
-            keep &= _matches(frame[field], op, value)
+            keep &= _matches(column, op, value)
     return frame[keep].reset_index(drop=True)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from gridmap import codes as gcodes
 from gridmap.config import load_settings
 from gridmap.ingest.buildings import write_buildings
+from gridmap.ingest.context import CONTEXT_LAYERS, write_context
 from gridmap.ingest.hierarchy import write_hierarchy
 from gridmap.ingest.prepare import prepare
 from gridmap.ingest.recipe import Recipe
@@ -48,6 +49,10 @@ def import_recipe(session: Session, recipe: Recipe, *,
             write_buildings(session, recipe, frame, attrs, report,
                             tolerance_m=settings["containment_tolerance_m"],
                             progress=progress)
+        elif recipe.layer in CONTEXT_LAYERS:
+            progress.stage(f"writing and checking {recipe.layer}")
+            write_context(session, recipe, frame, attrs, report,
+                          tolerance_m=settings["containment_tolerance_m"])
         else:
             progress.stage(f"writing and checking {recipe.layer}")
             write_hierarchy(session, recipe, frame, attrs, report,

@@ -12,10 +12,10 @@ import pandas as pd
 from sqlalchemy import String
 
 from gridmap.errors import ImportFailed
-from gridmap.models import Building, Community, District, Grid, Street
+from gridmap.models import Building, Community, District, Grid, Road, Street, Water
 
 TARGET_MODELS = {"buildings": Building, "districts": District, "streets": Street,
-                 "communities": Community, "grids": Grid}
+                 "communities": Community, "grids": Grid, "roads": Road, "water": Water}
 # Whole-number targets and the values they may take. 100,000 households is far beyond any
 # real building (the largest housing blocks hold a few thousand), yet well inside int32.
 INTEGER_RANGES = {"households": (0, 100_000), "floors": (0, 300)}

@@ -249,7 +249,7 @@ def test_failed_import_keeps_committed_data(committed, tmp_path):
 def test_recipes_in_import_folder_load():
     for path in (REPO / "import").glob("*.yaml"):
         r = load_recipe(path)
-        assert r.layer in ("buildings", "districts", "streets", "communities")
+        assert r.layer in ("buildings", "districts", "streets", "communities", "roads", "water")
 
 
 def test_recipe_with_unknown_key(tmp_path):

@@ -295,3 +295,19 @@ def test_filter_agrees_with_a_cell_by_cell_oracle(cells, condition):
     data = pd.DataFrame({"c": pd.Series(cells, dtype=object), "i": range(len(cells))})
     kept = apply_filter(data, {"c": {op: value}}, "test")["i"].tolist()
     assert kept == [i for i, cell in enumerate(cells) if _oracle(cell, op, value)]
+
+
+def test_filter_on_geometry_type_keeps_areas_of_a_mixed_layer():
+    """A vector-tile water layer holds a lake as area, label point and outline: the filter key
+    geometry_type keeps the area without any SQL."""
+    import geopandas as gpd
+    from shapely.geometry import LineString, Point, box
+
+    from gridmap.ingest.rowfilter import apply_filter
+
+    frame = gpd.GeoDataFrame({"id": [1, 1, 1], "boundary": [None, None, 1.0]},
+                             geometry=[box(0, 0, 1, 1), Point(0.5, 0.5),
+                                       LineString([(0, 0), (1, 0)])])
+    kept = apply_filter(frame, {"boundary": None,
+                                "geometry_type": ["Polygon", "MultiPolygon"]}, "water")
+    assert list(kept.geom_type) == ["Polygon"]

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from gridmap.errors import ImportFailed
 from gridmap.ingest import Recipe, load_recipe
-from gridmap.ingest.recipe_schema import RECIPE
+from gridmap.ingest.recipe_schema import RECIPE, TARGET_LAYERS
 from tests.conftest import REPO
 
 HEAD = "source: b.gpkg\nlayer: buildings\ndistrict: '420111'\n"
@@ -57,7 +57,7 @@ def test_every_key_says_what_it_expects():
 
 def test_every_shipped_recipe_is_valid():
     for path in (REPO / "import").glob("*.yaml"):
-        assert load_recipe(path).layer in ("buildings", "districts", "streets", "communities")
+        assert load_recipe(path).layer in TARGET_LAYERS
 
 
 def test_overrides_add_to_mappings_and_replace_the_rest(tmp_path):

@@ -1,12 +1,48 @@
-"""HTML pages: the map."""
+"""HTML pages: the map.
+
+The map's URL says what it shows — ``?district=…&street=…&community=…`` (any prefix of the
+path; each code must extend the one before) and ``map=zoom/lat/lon`` — so a view can be
+shared. Malformed values are a 400 page and a unit that is not loaded a 404 page, each saying
+what was received and what was expected.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+import math
+
+from flask import Blueprint, current_app, render_template, request
+
+from gridmap import units
+from gridmap.errors import InvalidInput
+from webapp.database import get_session
 
 bp = Blueprint("pages", __name__)
+
+MAX_ZOOM = 22
+
+
+def parse_view(raw: str | None) -> list[float] | None:
+    """``zoom/lat/lon`` → ``[zoom, lat, lon]``; ``None`` when absent."""
+    if not raw:
+        return None
+    parts = raw.split("/")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) != 3 or not all(math.isfinite(v) for v in values) \
+            or not 0 <= values[0] <= MAX_ZOOM or not -90 <= values[1] <= 90 \
+            or not -180 <= values[2] <= 180:
+        raise InvalidInput(f"map {raw!r}: expected zoom/lat/lon, zoom 0–{MAX_ZOOM}, "
+                           f"lat −90…90, lon −180…180, e.g. map=16/30.5077/114.3951")
+    return values
 
 
 @bp.get("/")
 def map_page():
+    code = units.resolve_selection(request.args.get("district"), request.args.get("street"),
+                                   request.args.get("community"))
+    view = parse_view(request.args.get("map"))
+    if code is not None:
+        units.browse(get_session(), code)  # a unit that is not loaded is a 404 page
     layers = [layer.describe() for layer in current_app.extensions["gridmap_layers"].values()]
-    return render_template("map.html", layers=layers)
+    return render_template("map.html", config={"layers": layers, "unit": code, "view": view})

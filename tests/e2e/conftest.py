@@ -1,0 +1,110 @@
+"""End-to-end fixtures: a database of two districts 650 km apart (the demo and its shifted copy,
+both real geometry imported through the ordinary import path), gunicorn serving it, headless
+Chromium at tablet size (1280×800) and in portrait (800×1280), both with touch. Nothing may
+load from outside the app: every other request is aborted and recorded."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from click.testing import CliRunner
+from playwright.sync_api import sync_playwright
+
+from gridmap.db import session_scope
+from tests.conftest import REPO, TEST_URL, _reset_schema
+from tests.shifted_district import load_shifted_district
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+E2E_URL = TEST_URL.rsplit("?", 1)[0] + "_e2e"
+TABLET = {"width": 1280, "height": 800}
+PORTRAIT = {"width": 800, "height": 1280}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def two_districts(tmp_path_factory) -> str:
+    """A database of its own (the shared test database keeps one district): demo + copy."""
+    from gridmap.cli import cli
+
+    subprocess.run(["bash", str(REPO / "scripts" / "ensure-db.sh"), E2E_URL], check=True,
+                   capture_output=True)
+    _reset_schema(E2E_URL)
+    runner = CliRunner()
+    for args in (["db", "upgrade"], ["demo"]):
+        result = runner.invoke(cli, ["--database-url", E2E_URL, *args])
+        assert result.exit_code == 0, result.output + repr(result.exception)
+    with session_scope(E2E_URL) as session:
+        load_shifted_district(session, tmp_path_factory.mktemp("shifted"))
+    return E2E_URL
+
+
+@pytest.fixture(scope="session")
+def server(two_districts):
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": two_districts}
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+                             "--workers", "2", "webapp:create_app()"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url + "/api/health", timeout=2)
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("gunicorn did not start: "
+                                   + proc.stdout.read().decode(errors="replace"))
+            time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+def _page(browser, server, viewport):
+    context = browser.new_context(viewport=viewport, has_touch=True, locale="zh-CN")
+    outside: list[str] = []
+    context.route("**/*", lambda route: (outside.append(route.request.url), route.abort())
+                  if not route.request.url.startswith(server) else route.continue_())
+    page = context.new_page()
+    page.outside_requests = outside
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    return context, page
+
+
+@pytest.fixture()
+def tablet(browser, server):
+    context, page = _page(browser, server, TABLET)
+    yield page
+    assert page.errors == [] and page.outside_requests == []
+    context.close()
+
+
+@pytest.fixture()
+def portrait(browser, server):
+    context, page = _page(browser, server, PORTRAIT)
+    yield page
+    assert page.errors == [] and page.outside_requests == []
+    context.close()

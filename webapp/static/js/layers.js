@@ -1,0 +1,183 @@
+/*
+ * The map's layers, drawn from the feature API (/api/layers/<name>/features?bbox=…).
+ *
+ * Each layer gets a pane of its own stacked by the definition's "order" (water and roads
+ * under the grids, buildings over them), so reloading one layer never changes what is drawn
+ * over what. A layer reloads after every move; a newer request aborts the older one. When a
+ * district is chosen, layers that can filter by district ask only for it.
+ */
+import { fetchJson, fillTemplate } from "./util.js";
+import { isInteractive, styleFor } from "./style.js";
+
+const PANE_BASE_Z = 400;  // Leaflet's overlay pane; markers start at 600
+// Colours no road, water or boundary uses: the tapped shape, the chosen unit's boundary.
+const HIGHLIGHT = { color: "#e0115f", weight: 5, opacity: 1 };
+const FOCUS = { color: "#6a1b9a", weight: 6, opacity: 0.85 };
+
+/** The label variants of a feature, longest first, empty and repeated ones left out. */
+export function labelVariants(def, props) {
+  const spec = def.label;
+  let templates = [];
+  if (typeof spec === "string") {
+    templates = [spec];
+  } else if (Array.isArray(spec)) {
+    templates = spec;
+  } else if (spec && spec.variants) {
+    templates = spec.variants[props[spec.by]] || spec.variants.default || [];
+  }
+  const out = [];
+  templates.forEach((template) => {
+    const text = fillTemplate(template, props);
+    if (text && !out.includes(text)) { out.push(text); }
+  });
+  return out;
+}
+
+export class LayerSet {
+  /**
+   * @param {L.Map} map
+   * @param {object[]} defs layer definitions from /api/layers (drawing order)
+   * @param {LabelPlacer} labels
+   * @param {object} hooks onSelect(def, properties), onStatus(message or null)
+   */
+  constructor(map, defs, labels, hooks) {
+    this.map = map;
+    this.defs = defs;
+    this.labels = labels;
+    this.hooks = hooks;
+    this.district = null;
+    this.selected = null;
+    this.focus = null;
+    this.pending = 0;
+    this.groups = {};
+    this.renderers = {};
+    this.requests = {};
+    this.errors = {};
+    defs.forEach((def) => {
+      const pane = map.createPane(`layer-${def.name}`);
+      pane.style.zIndex = String(PANE_BASE_Z + (def.order || 0));
+      this.renderers[def.name] = L.svg({ pane: `layer-${def.name}` });
+      this.groups[def.name] = L.featureGroup();
+      if (def.visible !== false) { this.groups[def.name].addTo(map); }
+    });
+  }
+
+  isOn(name) { return this.map.hasLayer(this.groups[name]); }
+
+  setVisible(name, on) {
+    const def = this.defs.find((d) => d.name === name);
+    if (on) {
+      this.groups[name].addTo(this.map);
+      this.load(def);
+    } else {
+      this.map.removeLayer(this.groups[name]);
+      this.labels.clear(name);
+    }
+  }
+
+  setDistrict(code) { this.district = code; }
+
+  /** Outline the chosen district, street or community (its code is its feature id). */
+  setFocus(code) {
+    this.focus = code;
+    this.highlight();
+  }
+
+  refresh() {
+    this.defs.forEach((def) => { if (this.isOn(def.name)) { this.load(def); } });
+  }
+
+  url(def) {
+    const b = this.map.getBounds();
+    const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
+      .map((v) => v.toFixed(6)).join(",");
+    let url = `/api/layers/${encodeURIComponent(def.name)}/features?bbox=${bbox}`;
+    if (this.district && (def.filters || []).includes("district")) {
+      url += `&district=${encodeURIComponent(this.district)}`;
+    }
+    return url;
+  }
+
+  async load(def) {
+    const group = this.groups[def.name];
+    if (this.requests[def.name]) { this.requests[def.name].abort(); }
+    if (def.min_zoom && this.map.getZoom() < def.min_zoom) {
+      group.clearLayers();
+      this.labels.clear(def.name);
+      this.setError(def, null);
+      return;
+    }
+    const request = new AbortController();
+    this.requests[def.name] = request;
+    this.pending += 1;
+    try {
+      const data = await fetchJson(this.url(def), { signal: request.signal });
+      this.draw(def, data);
+      this.setError(def, data.truncated ? `${def.title}: 仅显示前 ${data.numberReturned} 个 ·
+        first ${data.numberReturned} shown; zoom in for all` : null);
+    } catch (err) {
+      if (err.name !== "AbortError") { this.setError(def, `${def.title}: ${err.message}`); }
+    } finally {
+      this.pending -= 1;
+      if (this.requests[def.name] === request) { delete this.requests[def.name]; }
+    }
+  }
+
+  setError(def, message) {
+    if (message) { this.errors[def.name] = message; } else { delete this.errors[def.name]; }
+    this.hooks.onStatus(Object.values(this.errors).join("\n") || null);
+  }
+
+  draw(def, data) {
+    const group = this.groups[def.name];
+    const interactive = isInteractive(def);
+    const items = [];
+    group.clearLayers();
+    L.geoJSON(data, {
+      pane: `layer-${def.name}`,
+      renderer: this.renderers[def.name],
+      interactive,
+      style: styleFor(def),
+      onEachFeature: (feature, layer) => {
+        layer.feature = feature;
+        if (interactive && def.popup) {
+          layer.on("click", () => this.select(def, feature, layer));
+        }
+        const at = feature.properties.label_point;
+        if (def.label && at) {
+          items.push({ id: String(feature.id), latlng: L.latLng(at[1], at[0]), layer,
+                       kind: feature.properties.kind, variants: labelVariants(def, feature.properties),
+                       priority: feature.properties.area_m2 || 0 });
+        }
+      },
+    }).eachLayer((layer) => group.addLayer(layer));
+    if (def.label) { this.labels.set(def.name, items); }
+    this.highlight();
+    this.map.getContainer().dataset[`loaded${def.name}`] = String(data.features.length);
+  }
+
+  select(def, feature, layer) {
+    this.selected = { name: def.name, id: String(feature.id) };
+    this.highlight();
+    this.hooks.onSelect(def, feature.properties, layer);
+  }
+
+  clearSelection() {
+    this.selected = null;
+    this.highlight();
+  }
+
+  highlight() {
+    this.defs.forEach((def) => {
+      const style = styleFor(def);
+      this.groups[def.name].eachLayer((layer) => {
+        const id = String(layer.feature.id);
+        const on = this.selected && this.selected.name === def.name && id === this.selected.id;
+        if (!layer.setStyle) { return; }
+        const extra = on ? HIGHLIGHT : (id === this.focus ? FOCUS : {});
+        layer.setStyle(Object.assign(style(layer.feature), extra));
+        if (on || id === this.focus) { layer.bringToFront(); }
+      });
+    });
+  }
+}

@@ -1,0 +1,87 @@
+/*
+ * gridmap's map page: layers from /api/layers drawn from the feature API, labels that never
+ * overlap, a district → street → community chooser kept in the URL, and a panel that is a
+ * side bar in landscape and a collapsible bottom sheet in portrait.
+ *
+ * window.gridmap exposes the map, the label placer and idle() (resolves once every layer request and label
+ * placement has settled) for the browser console and the end-to-end tests.
+ */
+import { Chooser, parseLocation } from "./chooser.js";
+import { LabelPlacer } from "./labels.js";
+import { LayerSet } from "./layers.js";
+import { Panel } from "./panel.js";
+import { escapeHtml } from "./util.js";
+
+const CHILDREN = { district: "街道 Streets", street: "社区 Communities", community: "网格 Grids" };
+const config = JSON.parse(document.getElementById("map-config").textContent);
+const map = L.map("map", { zoomControl: true, zoomSnap: 0.25, maxZoom: 20 });
+map.attributionControl.setPrefix(false);
+map.attributionControl.addAttribution("© OpenStreetMap contributors (ODbL)");
+const panel = new Panel(map);
+const labels = new LabelPlacer(map);
+const layers = new LayerSet(map, config.layers, labels, {
+  onSelect: (def, props) => panel.showFeature(def, props),
+  onStatus: (message) => panel.setStatus(message),
+});
+
+function layerSwitches() {
+  const list = document.getElementById("layer-list");
+  [...config.layers].reverse().forEach((def) => {
+    const label = document.createElement("label");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.checked = def.visible !== false;
+    box.dataset.layer = def.name;
+    box.addEventListener("change", () => layers.setVisible(def.name, box.checked));
+    label.append(box, document.createTextNode(def.title));
+    if (def.min_zoom) {
+      const note = document.createElement("small");
+      note.textContent = ` ≥ z${def.min_zoom}`;
+      label.append(note);
+    }
+    list.appendChild(label);
+  });
+}
+
+const chooser = new Chooser(map, {
+  onUnit: (tree, path) => {
+    layers.setDistrict(path[0].code);
+    layers.clearSelection();
+    layers.setFocus(tree.level === "district" ? null : tree.code);
+    panel.showUnit(Object.assign({}, tree, { childLabel: CHILDREN[tree.level] }));
+    panel.setSummary(path.map((u) => u.name || u.code).join(" › "));
+  },
+  onShown: () => layers.refresh(),
+  onError: (message) => panel.showMessage(`<p class="load-error">${escapeHtml(message)}</p>`),
+});
+
+map.on("moveend", () => layers.refresh());
+
+window.gridmap = {
+  map,
+  labels,
+  /** Resolves when no layer request is pending and labels are placed. */
+  async idle() {
+    await started;
+    return new Promise((resolve) => {
+      const check = () => {
+        if (layers.pending === 0 && !labels.pending && !chooser.busy) {
+          requestAnimationFrame(() => (labels.pending || layers.pending ? check() : resolve(true)));
+        } else {
+          setTimeout(check, 30);
+        }
+      };
+      check();
+    });
+  },
+};
+
+layerSwitches();
+const started = chooser.start({ unit: config.unit, view: config.view || parseLocation(location.search).view })
+  .then((tree) => {
+    if (!tree && !chooser.unit) {
+      map.setView([30.5, 114.3], 12);
+      panel.showMessage("<p class='hint'>尚未加载任何区 · No district loaded (run gridmap demo)</p>");
+    }
+  })
+  .catch((err) => panel.showMessage(`<p class="load-error">${escapeHtml(err.message)}</p>`));

@@ -1,0 +1,66 @@
+/*
+ * The side panel (landscape) or bottom sheet (portrait): the chooser, the details of what was
+ * tapped, the layer switches. In portrait the sheet starts collapsed to its header — one line
+ * saying what is chosen or tapped — so the map keeps most of the screen; the toggle opens it.
+ */
+import { escapeHtml } from "./util.js";
+
+const PORTRAIT = "(orientation: portrait), (max-width: 700px)";
+
+function fieldLabel(def, name) {
+  const field = (def.fields || []).find((f) => f.name === name);
+  return field ? field.label || name : name;
+}
+
+export class Panel {
+  constructor(map) {
+    this.map = map;
+    this.app = document.getElementById("app");
+    this.info = document.getElementById("info");
+    this.status = document.getElementById("status");
+    this.summary = document.getElementById("summary");
+    this.toggle = document.getElementById("panel-toggle");
+    this.portrait = window.matchMedia(PORTRAIT);
+    this.toggle.addEventListener("click", () => this.setOpen(!this.isOpen()));
+    this.portrait.addEventListener("change", () => this.setOpen(!this.portrait.matches));
+    this.setOpen(!this.portrait.matches);
+  }
+
+  isOpen() { return !this.app.classList.contains("sheet-closed"); }
+
+  setOpen(open) {
+    this.app.classList.toggle("sheet-closed", !open);
+    this.toggle.setAttribute("aria-expanded", String(open));
+    this.toggle.textContent = open ? "收起 ▾" : "详情 ▴";
+    this.toggle.title = open ? "Hide the panel" : "Show the panel";
+    // The map's box changed size: let Leaflet measure it again.
+    requestAnimationFrame(() => this.map.invalidateSize({ pan: false }));
+  }
+
+  setSummary(text) { this.summary.textContent = text; }
+
+  showFeature(def, props) {
+    const title = props.name ? `${props.name} · ${props.code || ""}` : props.code || "";
+    const rows = (def.popup || []).map((name) => `<tr><th>${escapeHtml(fieldLabel(def, name))}` +
+      `</th><td>${escapeHtml(props[name])}</td></tr>`).join("");
+    this.info.innerHTML = `<h2>${escapeHtml(def.title)} ${escapeHtml(title)}</h2>` +
+      `<table>${rows}</table>`;
+    const households = props.kind === "residential" ? ` · ${props.households} 户` : "";
+    this.setSummary(`${title}${households}`);
+  }
+
+  showUnit(unit) {
+    const rows = [["代码 Code", unit.code], ["户数 Households", unit.households],
+                  [unit.childLabel, unit.children.length]];
+    this.info.innerHTML = `<h2>${escapeHtml(unit.name)}</h2><table>` +
+      rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
+        .join("") + "</table><p class='hint'>点击网格查看详情 · Tap a grid for its details</p>";
+  }
+
+  showMessage(html) { this.info.innerHTML = html; }
+
+  setStatus(message) {
+    this.status.hidden = !message;
+    this.status.textContent = message || "";
+  }
+}

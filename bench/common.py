@@ -1,0 +1,49 @@
+"""What every benchmark reports: figures beside their peer, measured in the same run."""
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass
+class Figure:
+    """One measured figure (median, min, max) beside the same figure for its peer.
+
+    ``ratio`` is gridmap ÷ peer of the medians; ``target`` says what it must be, ``met``
+    whether it is.
+    """
+
+    name: str
+    unit: str
+    ours: tuple[float, float, float]
+    peer_name: str
+    peer: tuple[float, float, float]
+    target: str
+    met: bool
+
+    @property
+    def ratio(self) -> float:
+        return self.ours[0] / self.peer[0] if self.peer[0] else float("inf")
+
+
+def spread(values: list[float]) -> tuple[float, float, float]:
+    """Median, min and max."""
+    return statistics.median(values), min(values), max(values)
+
+
+def write_figures(path: Path, figures: list[Figure]) -> None:
+    path.write_text(json.dumps([asdict(f) for f in figures]), encoding="utf-8")
+
+
+def read_figures(path: Path) -> list[Figure]:
+    return [Figure(**{**f, "ours": tuple(f["ours"]), "peer": tuple(f["peer"])})
+            for f in json.loads(path.read_text(encoding="utf-8"))]
+
+
+def fmt(values: tuple[float, float, float]) -> str:
+    med, lo, hi = values
+    if lo == hi:
+        return f"{med:.3g}"
+    return f"{med:.3g} ({lo:.3g}–{hi:.3g})"

@@ -6,7 +6,7 @@ import numpy as np
 import shapely
 
 from gridmap.errors import ImportFailed
-from gridmap.geo import STORAGE_SRID, gauss_kruger_epsg, parse_crs
+from gridmap.geo import STORAGE_SRID, gauss_kruger_epsg, parse_crs, transformer
 from gridmap.ingest.recipe import Recipe
 
 # Where CGCS2000 coordinates can be: the bounding box of China's territory with a margin.
@@ -44,7 +44,12 @@ def to_storage_crs(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
             raise ImportFailed(f"{recipe.source.name}: coordinates {b[0]:.1f}, {b[1]:.1f} are "
                                f"not degrees, yet the CRS is {frame.crs.to_string()}; "
                                f"the declared CRS is wrong")
-    out = frame.to_crs(STORAGE_SRID)
+    # WGS 84 → CGCS2000 is a no-op in PROJ (they agree to well under a metre): skip copying
+    # every coordinate through it (a tenth of the import's memory at 170,000 buildings).
+    if transformer(frame.crs.to_wkt(), STORAGE_SRID).definition.startswith("proj=noop"):
+        out = frame.set_crs(STORAGE_SRID, allow_override=True)
+    else:
+        out = frame.to_crs(STORAGE_SRID)
     bounds = out.geometry.bounds.to_numpy()
     outside = ~((bounds[:, 0] >= _CHINA[0]) & (bounds[:, 2] <= _CHINA[2])
                 & (bounds[:, 1] >= _CHINA[1]) & (bounds[:, 3] <= _CHINA[3]))
@@ -122,8 +127,9 @@ def polygons_only(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
                                f"area left after repair: {shapely.is_valid_reason(geoms[row])}")
         geoms = geoms.copy()
         geoms[invalid] = fixed
-    frame = frame.set_geometry(shapely.force_2d(geoms), crs=frame.crs)
-    return frame
+    if shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
+    return frame.set_geometry(geoms, crs=frame.crs)
 
 
 def metric_crs(frame: gpd.GeoDataFrame) -> int:

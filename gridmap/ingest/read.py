@@ -76,12 +76,18 @@ def _read_csv(recipe: Recipe) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=list(geoms), crs=None)
 
 
+# Formats that hold exactly one layer (not .json: TopoJSON files hold several).
+_ONE_LAYER = (".geojson", ".geojsonl", ".geojsons", ".shp", ".fgb")
+
+
 def _choose_layer(recipe: Recipe) -> str | None:
     """The layer to read: the recipe's, OSM's areas, or the only one; never a silent pick."""
     if recipe.source_layer:
         return recipe.source_layer
     if recipe.is_osm:
         return "multipolygons"
+    if recipe.source.suffix.lower() in _ONE_LAYER:
+        return None  # listing layers would parse the whole file once more
     try:
         layers = [str(n) for n in pyogrio.list_layers(recipe.source)[:, 0]]
     except (DataSourceError, DataLayerError) as exc:

@@ -311,3 +311,15 @@ def test_filter_on_geometry_type_keeps_areas_of_a_mixed_layer():
     kept = apply_filter(frame, {"boundary": None,
                                 "geometry_type": ["Polygon", "MultiPolygon"]}, "water")
     assert list(kept.geom_type) == ["Polygon"]
+
+
+def test_one_layer_formats_are_parsed_without_listing_layers(tmp_path, monkeypatch):
+    """A GeoJSON holds one layer: listing them would parse the whole file once more."""
+    path = tmp_path / "one.geojson"
+    frame(bid=[1, 2], name=NAMES[:2]).to_file(path, driver="GeoJSON")
+
+    def listed(*args, **kwargs):
+        raise AssertionError("list_layers called for a one-layer format")
+
+    monkeypatch.setattr(pyogrio, "list_layers", listed)
+    assert read_source(recipe(path))["name"].tolist() == NAMES[:2]

@@ -14,7 +14,8 @@ from numpy.typing import ArrayLike, NDArray
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gridmap.grid.frames import load_buildings, load_grids, projected_epsg
+from gridmap.geo import STORAGE_SRID, transformer
+from gridmap.grid.frames import load_grids, projected_epsg
 from gridmap.grid.pointindex import point_polygon_pairs
 
 
@@ -106,23 +107,68 @@ def refresh_grid_totals(session: Session, *, grid_ids: list[int] | None = None,
                                "district": district_code})
 
 
+_BATCH = 25_000  # buildings read back per batch
+_STORED = text("""
+    select id, coalesce(grid_id, -1), ST_AsBinary(footprint) from building
+    where district_code = :district order by id
+""")
+
+
+def _projected(geoms: NDArray[np.object_], epsg: int) -> NDArray[np.object_]:
+    """Geometries in EPSG:4490 reprojected to ``epsg`` (as ``GeoSeries.to_crs`` does)."""
+    trans = transformer(STORAGE_SRID, epsg)
+    return shapely.transform(geoms, lambda xy: np.column_stack(trans.transform(xy[:, 0],
+                                                                               xy[:, 1])))
+
+
+def _grid_ids(footprints: NDArray[np.object_], grids, epsg: int) -> NDArray[np.int64]:
+    if len(grids) == 0 or footprints.size == 0:  # buildings loaded before the grids
+        return np.full(footprints.size, -1, dtype=np.int64)
+    labels = assign_buildings_to_grids(_projected(footprints, epsg), grids.geometry.values)
+    return np.where(labels >= 0, grids["id"].to_numpy()[np.maximum(labels, 0)], -1)
+
+
+def grid_ids_for(session: Session, district_code: str,
+                 footprints: ArrayLike) -> NDArray[np.int64]:
+    """Id of the active grid each footprint (EPSG:4490) belongs to, ``-1`` when none.
+
+    The batch rule in the district's projected CRS, for footprints held in memory (an import
+    can label its rows before writing them, with no second pass over the table).
+    """
+    epsg = projected_epsg(session, district_code)
+    grids = load_grids(session, district_code=district_code, epsg=epsg)
+    return _grid_ids(np.asarray(footprints, dtype=object), grids, epsg)
+
+
 def assign_district(session: Session, district_code: str) -> dict[str, int]:
     """Assign every building of a district to the active grids, vectorised, in the district's
     projected CRS; write the changes in one statement and refresh the totals.
 
+    Footprints are read back as WKB in batches of :data:`_BATCH` (bounded memory), with their
+    ids and grid ids only; only changed rows are sent back.
     Returns counts: ``buildings``, ``assigned``, ``unassigned``, ``changed``.
     """
     epsg = projected_epsg(session, district_code)
     grids = load_grids(session, district_code=district_code, epsg=epsg)
-    buildings = load_buildings(session, district_code=district_code, epsg=epsg)
-    labels = assign_buildings_to_grids(buildings.geometry.values, grids.geometry.values)
-    # labels are all -1 when the district has no grids yet (buildings loaded first).
-    grid_ids = (np.where(labels >= 0, grids["id"].to_numpy()[np.maximum(labels, 0)], -1)
-                if len(grids) else np.full(len(labels), -1))
-    ids = buildings["id"].astype(int).tolist()
-    targets = [int(g) if g >= 0 else None for g in grid_ids]
-    changed = session.execute(_WRITE_LABELS, {"ids": ids, "grid_ids": targets}).rowcount
+    result = session.execute(_STORED, {"district": district_code},
+                             execution_options={"stream_results": True,
+                                                "max_row_buffer": _BATCH})
+    ids, grid_ids, changed = [], [], []
+    for rows in result.partitions(_BATCH):
+        batch = np.array([r[0] for r in rows], dtype=np.int64)
+        labels = _grid_ids(shapely.from_wkb([r[2] for r in rows]), grids, epsg)
+        moved = labels != np.array([r[1] for r in rows], dtype=np.int64)
+        ids.append(batch)
+        grid_ids.append(labels)
+        changed.append(moved)
+    ids_, labels_, moved_ = (np.concatenate(a) if a else np.zeros(0, dtype=np.int64)
+                             for a in (ids, grid_ids, changed))
+    moved_ = moved_.astype(bool)
+    if moved_.any():
+        session.execute(_WRITE_LABELS, {
+            "ids": ids_[moved_].tolist(),
+            "grid_ids": [None if g < 0 else g for g in labels_[moved_].tolist()]})
     refresh_grid_totals(session, district_code=district_code)
-    assigned = int((labels >= 0).sum())
-    return {"buildings": len(ids), "assigned": assigned, "unassigned": len(ids) - assigned,
-            "changed": int(changed or 0)}
+    assigned = int((labels_ >= 0).sum())
+    return {"buildings": len(ids_), "assigned": assigned, "unassigned": len(ids_) - assigned,
+            "changed": int(moved_.sum())}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import shapely
 from hypothesis import given, settings, strategies as st
 from shapely.geometry import box
@@ -120,3 +121,30 @@ def test_moving_a_building_updates_both_totals(db):
     after = dict(db.execute(text("select id, households from grid")).all())
     assert after[old_grid] == before[old_grid] - households
     assert after[other[0]] == before[other[0]] + households
+
+
+@pytest.mark.parametrize("batch", [40, 25_000])
+def test_district_assignment_is_the_batch_rule_on_stored_footprints(db, monkeypatch, batch):
+    """assign_district (footprints read back as WKB in batches, reprojected by pyproj) gives
+    what the batch rule gives on the GeoDataFrames of frames.py, and writes only what
+    changed."""
+    from gridmap.grid import assign
+    from gridmap.grid.assign import assign_district, grid_ids_for
+
+    monkeypatch.setattr(assign, "_BATCH", batch)
+    from gridmap.grid.frames import load_buildings, load_grids, projected_epsg
+
+    epsg = projected_epsg(db, "420111")
+    grids = load_grids(db, district_code="420111", epsg=epsg)
+    stored = load_buildings(db, district_code="420111")
+    labels = assign_buildings_to_grids(stored.to_crs(epsg).geometry.values,
+                                       grids.geometry.values)
+    expected = np.where(labels >= 0, grids["id"].to_numpy()[np.maximum(labels, 0)], -1)
+    assert (grid_ids_for(db, "420111", stored.geometry.values) == expected).all()
+    moved = stored["id"].iloc[:7].tolist()
+    db.execute(text("update building set grid_id = null where id = any(:ids)"), {"ids": moved})
+    stats = assign_district(db, "420111")
+    assert stats["changed"] == sum(expected[:7] >= 0)
+    assert stats["assigned"] == int((expected >= 0).sum()) and stats["buildings"] == len(stored)
+    after = load_buildings(db, district_code="420111")["grid_id"].fillna(-1).to_numpy()
+    assert (after == expected).all()

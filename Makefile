@@ -2,14 +2,16 @@
 SHELL := /bin/bash
 DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/gridmap
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/gridmap_test
+# The import benchmark truncates this database's buildings at every run: keep it its own.
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/gridmap_bench
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-export DATABASE_URL TEST_DATABASE_URL HOST PORT
+export DATABASE_URL TEST_DATABASE_URL BENCH_DATABASE_URL HOST PORT
 
-.PHONY: run test bench system system-run system-test system-bench venv venv-run db testdb \
+.PHONY: run test bench system system-run system-test system-bench venv venv-run db testdb benchdb \
         db-untrust demo serve clean-venv
 
 run: system-run venv-run db
@@ -21,7 +23,7 @@ run: system-run venv-run db
 test: system-test venv testdb
 	$(BIN)/python -m pytest
 
-bench: system-bench venv testdb
+bench: system-bench venv benchdb
 	$(BIN)/python bench/run.py
 
 # Debian packages by group (scripts/install-system.sh): `make run` installs the run group,
@@ -56,6 +58,9 @@ db:
 
 testdb:
 	bash scripts/ensure-db.sh "$(TEST_DATABASE_URL)"
+
+benchdb:
+	bash scripts/ensure-db.sh "$(BENCH_DATABASE_URL)"
 
 # Remove every access rule ensure-db.sh added to a local cluster's pg_hba.conf/pg_ident.conf.
 db-untrust:

@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gridmap.geo import STORAGE_SRID, transformer
+from gridmap.geo import project_stored
 from gridmap.grid.frames import load_grids, projected_epsg
 from gridmap.grid.pointindex import point_polygon_pairs
 
@@ -115,10 +115,8 @@ _STORED = text("""
 
 
 def _projected(geoms: NDArray[np.object_], epsg: int) -> NDArray[np.object_]:
-    """Geometries in EPSG:4490 reprojected to ``epsg`` (as ``GeoSeries.to_crs`` does)."""
-    trans = transformer(STORAGE_SRID, epsg)
-    return shapely.transform(geoms, lambda xy: np.column_stack(trans.transform(xy[:, 0],
-                                                                               xy[:, 1])))
+    """Geometries in EPSG:4490 reprojected to ``epsg`` (:func:`gridmap.geo.project_stored`)."""
+    return project_stored(geoms, epsg)
 
 
 def _grid_ids(footprints: NDArray[np.object_], grids, epsg: int) -> NDArray[np.int64]:

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gridmap.errors import NotFound
-from gridmap.geo import STORAGE_SRID
+from gridmap.geo import STORAGE_SRID, project_stored
 
 _QUERIES = {
     "grid": """select g.id, g.code, g.kind, g.name, g.sequence, g.community_code,
@@ -40,7 +40,10 @@ def _load(session: Session, table: str, district_code: str,
     frame = gpd.read_postgis(text(_QUERIES[table]), session.connection(), geom_col="geom",
                              params={"district": district_code}, crs=STORAGE_SRID)
     frame = frame.rename_geometry("geometry")
-    return frame.to_crs(epsg) if epsg is not None else frame
+    if epsg is None:
+        return frame
+    return gpd.GeoDataFrame(frame.drop(columns="geometry"),
+                            geometry=project_stored(frame.geometry.values, epsg), crs=epsg)
 
 
 def _loader(table: str):

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from gridmap import codes as gcodes
 from gridmap.errors import InvalidCode, ValidationFailed
-from gridmap.geo import STORAGE_SRID, storage_ewkb, transformer
+from gridmap.geo import project_stored, storage_ewkb
 from gridmap.models import CodeRegistryEntry, District, Grid, GridLineage
 from gridmap.registry import issue_codes
 
@@ -73,9 +73,7 @@ class GridChanges:
 
 
 def _project(geoms: Sequence[BaseGeometry], epsg: int) -> np.ndarray:
-    trans = transformer(STORAGE_SRID, epsg)
-    return shapely.transform(np.asarray(geoms, dtype=object),
-                             lambda xy: np.column_stack(trans.transform(xy[:, 0], xy[:, 1])))
+    return project_stored(geoms, epsg)
 
 
 def _active_grids(session: Session, community_code: str) -> list[Grid]:

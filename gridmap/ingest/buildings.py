@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gridmap.errors import ImportFailed
-from gridmap.geo import transformer
+from gridmap.geo import project_stored, transformer
 from gridmap.grid.assign import assign_district
 from gridmap.grid.overlaps import DUPLICATE_SHARE, overlapping_pairs
 from gridmap.ingest.recipe import Recipe
@@ -56,9 +56,7 @@ def _feature(recipe: Recipe, attrs: pd.DataFrame, row: int) -> str:
 def _check_in_district(session: Session, recipe: Recipe, district: District, frame,
                        attrs, tolerance_m: float) -> None:
     epsg = district.projected_epsg
-    area = shapely.buffer(shapely.transform(
-        to_shape(district.geom), lambda xy: np.column_stack(
-            transformer(4490, epsg).transform(xy[:, 0], xy[:, 1]))), tolerance_m)
+    area = shapely.buffer(project_stored([to_shape(district.geom)], epsg)[0], tolerance_m)
     points = shapely.get_coordinates(shapely.point_on_surface(frame.geometry.values))
     x, y = transformer(4490, epsg).transform(points[:, 0], points[:, 1])
     shapely.prepare(area)

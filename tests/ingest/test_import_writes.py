@@ -374,3 +374,19 @@ def test_cli_duplicates_and_allow_move_options(runner, tmp_path):
             session.execute(text("delete from building where source like 'cli-%'"))
             from gridmap.grid.assign import refresh_grid_totals
             refresh_grid_totals(session)
+
+
+def test_long_edges_keep_their_place_when_projected(db, tmp_path):
+    """A 16 km district and three streets side by side: the district's long edges are
+    straight in longitude/latitude, the streets' shorter edges lie on them. Projecting only the
+    vertices bowed the district's edges by ~3 m and put the streets "outside" their district
+    (4,968 m² and 12,162 m² in the import benchmark's district)."""
+    x0, y0, x1, y1 = 114.10, 30.44, 114.27, 30.56  # west of the demo district
+    cuts = [x0, x0 + (x1 - x0) / 3, x0 + 2 * (x1 - x0) / 3, x1]
+    import_recipe(db, area_recipe(write(tmp_path, "d.gpkg", [box(x0, y0, x1, y1)],
+                                        code=[OTHER], name=["武昌区"]), "districts"))
+    streets = [box(a, y0, b, y1) for a, b in zip(cuts, cuts[1:])]
+    report = import_recipe(db, area_recipe(write(
+        tmp_path, "s.gpkg", streets, code=[f"{OTHER}00{k}" for k in (1, 2, 3)],
+        name=["一街", "二街", "三街"]), "streets"))
+    assert report.inserted == 3

@@ -77,7 +77,11 @@ def project_stored(geometries, epsg: int) -> np.ndarray:
     Edges are first cut to at most :data:`DENSIFY_DEGREES`, which brings that error under a
     millimetre; the vertices that define the geometry are unchanged.
     """
-    geoms = shapely.segmentize(np.asarray(geometries, dtype=object), DENSIFY_DEGREES)
+    geoms = np.asarray(geometries, dtype=object)
+    bounds = shapely.bounds(geoms)
+    if geoms.size and np.nanmax(np.maximum(bounds[:, 2] - bounds[:, 0],
+                                           bounds[:, 3] - bounds[:, 1])) > DENSIFY_DEGREES:
+        geoms = shapely.segmentize(geoms, DENSIFY_DEGREES)  # (small shapes have no long edge)
     trans = transformer(STORAGE_SRID, epsg)
     return shapely.transform(geoms, lambda xy: np.column_stack(trans.transform(xy[:, 0],
                                                                                xy[:, 1])))

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import ImportFailed
 from gridmap.geo import project_stored, transformer
-from gridmap.grid.assign import assign_district
+from gridmap.grid.assign import grid_ids_for, refresh_grid_totals
 from gridmap.grid.overlaps import DUPLICATE_SHARE, overlapping_pairs
 from gridmap.ingest.recipe import Recipe
 from gridmap.ingest.report import ImportReport
@@ -98,37 +98,43 @@ _STAGE = """
     drop table if exists pg_temp.import_building;
     create temp table import_building (
         row integer primary key, source_id text, name text, use text, households integer,
-        floors integer, address text, footprint geometry(MultiPolygon, 4490)) on commit drop;
+        floors integer, address text, grid_id integer,
+        footprint geometry(MultiPolygon, 4490)) on commit drop;
 """
+_TEXT = ("source_id", "name", "use", "address")
+_INTEGER = ("households", "floors")
 
 
-def _nullable(attrs: pd.DataFrame, name: str, rows: np.ndarray, kind=str) -> list:
-    if name not in attrs:
-        return [None] * rows.size
-    return [None if pd.isna(v) else kind(v) for v in attrs[name].to_numpy()[rows]]
+def _chunk_csv(attrs: pd.DataFrame, geoms, grid_ids: np.ndarray, rows: np.ndarray) -> str:
+    """One chunk of staged rows as CSV for COPY, built column-wise (no loop over rows)."""
+    parts, index = shapely.get_parts(geoms[rows], return_index=True)
+    multi = shapely.set_srid(shapely.multipolygons(parts, indices=index), 4490)
+    table = pd.DataFrame({"row": rows})
+    for name in _TEXT:
+        table[name] = attrs[name].to_numpy()[rows] if name in attrs else None
+    for name in _INTEGER:
+        table[name] = (pd.array(attrs[name].to_numpy()[rows], dtype="Int64") if name in attrs
+                       else pd.array([None] * rows.size, dtype="Int64"))
+    table["grid_id"] = pd.array(np.where(grid_ids[rows] >= 0, grid_ids[rows], None),
+                                dtype="Int64")
+    table["footprint"] = shapely.to_wkb(multi, hex=True, include_srid=True)
+    # Empty fields are NULL in COPY's CSV format: an empty name is stored as no name.
+    return table.to_csv(header=False, index=False)
 
 
-def _stage(session: Session, frame, attrs, keep: np.ndarray, progress: Progress) -> None:
-    """COPY the rows ``keep`` into a temporary table, in chunks (bounded memory)."""
+def _stage(session: Session, frame, attrs, keep: np.ndarray, grid_ids: np.ndarray,
+           progress: Progress) -> None:
+    """COPY the rows ``keep`` (with their grid) into a temporary table, in chunks (bounded
+    memory)."""
     raw = session.connection().connection.driver_connection
+    geoms = frame.geometry.values
     with raw.cursor() as cur:
         cur.execute(_STAGE)
-        geoms = frame.geometry.values
-        with cur.copy("copy import_building (row, source_id, name, use, households, floors, "
-                      "address, footprint) from stdin") as copy:
+        columns = ", ".join(("row", *_TEXT, *_INTEGER, "grid_id", "footprint"))
+        with cur.copy(f"copy import_building ({columns}) from stdin (format csv)") as copy:
             for lo in range(0, keep.size, _CHUNK):
                 rows = keep[lo:lo + _CHUNK]
-                parts, index = shapely.get_parts(geoms[rows], return_index=True)
-                multi = shapely.multipolygons(parts, indices=index)
-                hexes = shapely.to_wkb(shapely.set_srid(multi, 4490), hex=True,
-                                       include_srid=True)
-                columns = zip(rows.tolist(), _nullable(attrs, "source_id", rows),
-                              _nullable(attrs, "name", rows), _nullable(attrs, "use", rows),
-                              _nullable(attrs, "households", rows, int),
-                              _nullable(attrs, "floors", rows, int),
-                              _nullable(attrs, "address", rows), hexes)
-                for record in columns:
-                    copy.write_row(record)
+                copy.write(_chunk_csv(attrs, geoms, grid_ids, rows))
                 progress.advance(rows.size)
         cur.execute("analyze import_building")
 
@@ -201,24 +207,32 @@ def _stored_duplicates(session: Session, recipe: Recipe, source: str,
 _UPSERT = text("""
     with written as (
         insert into building (district_code, source, source_id, name, use, households, floors,
-                              address, footprint)
+                              address, grid_id, footprint)
         select :district, :source, t.source_id, t.name, coalesce(t.use, 'other'),
-               coalesce(t.households, 0), t.floors, t.address, t.footprint
+               coalesce(t.households, 0), t.floors, t.address, t.grid_id, t.footprint
         from import_building t
         on conflict (source, source_id) do update
            set name = excluded.name, use = excluded.use, households = excluded.households,
                floors = excluded.floors, address = excluded.address,
-               footprint = excluded.footprint
+               grid_id = excluded.grid_id, footprint = excluded.footprint
            where (building.name, building.use, building.households, building.floors,
-                  building.address)
+                  building.address, building.grid_id)
                  is distinct from (excluded.name, excluded.use, excluded.households,
-                                   excluded.floors, excluded.address)
+                                   excluded.floors, excluded.address, excluded.grid_id)
               or not ST_Equals(building.footprint, excluded.footprint)
         returning (xmax = 0) as inserted)
     select count(*) filter (where inserted) as inserted,
            count(*) filter (where not inserted) as updated
     from written
 """)
+
+
+def _assignment_counts(session: Session, district: str, *, changed: int) -> dict[str, int]:
+    total, assigned = session.execute(text(
+        "select count(*), count(grid_id) from building where district_code = :d"),
+        {"d": district}).one()
+    return {"buildings": total, "assigned": assigned, "unassigned": total - assigned,
+            "changed": changed}
 
 
 def write_buildings(session: Session, recipe: Recipe, frame, attrs, report: ImportReport, *,
@@ -239,13 +253,20 @@ def write_buildings(session: Session, recipe: Recipe, frame, attrs, report: Impo
     dropped = _within_file_duplicates(recipe, frame, attrs, report)
     keep = np.setdiff1d(np.arange(len(frame)), dropped)
     report.skipped += int(dropped.size)
+    progress.stage("assigning to grids")
+    # The district's grids do not change in a buildings import, so only the file's buildings
+    # need a grid: labelled here, in memory, and written with them (no second pass).
+    grid_ids = np.full(len(frame), -1, dtype=np.int64)
+    grid_ids[keep] = grid_ids_for(session, recipe.district, frame.geometry.values[keep])
     progress.stage("staging", total=int(keep.size))
-    _stage(session, frame, attrs, keep, progress)
+    _stage(session, frame, attrs, keep, grid_ids, progress)
     progress.stage("checking ids and duplicates")
     _check_identity(session, recipe, source)
     _stored_duplicates(session, recipe, source, report)
     progress.stage("writing")
     counts = session.execute(_UPSERT, {"district": recipe.district, "source": source}).one()
     report.inserted, report.updated = int(counts.inserted), int(counts.updated)
-    progress.stage("assigning to grids")
-    report.assignment = assign_district(session, recipe.district)
+    progress.stage("refreshing totals")
+    refresh_grid_totals(session, district_code=recipe.district)
+    report.assignment = _assignment_counts(session, recipe.district,
+                                           changed=report.inserted + report.updated)

@@ -337,7 +337,7 @@ def test_building_import_reports_each_stage(db, tmp_path):
     progress = Recorder()
     import_recipe(db, buildings_recipe(path, DEMO), progress=progress)
     names = [name for name, _ in progress.stages]
-    assert names[0] == "reading a.gpkg" and names[-1] == "assigning to grids"
+    assert names[0] == "reading a.gpkg" and names[-1] == "refreshing totals"
     assert ("staging", 3) in progress.stages and progress.done["staging"] == 3
 
 

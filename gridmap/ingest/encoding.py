@@ -96,7 +96,11 @@ def _text_columns(frame: pd.DataFrame, columns: list[str]) -> list[str]:
 
 def _strings(frame: pd.DataFrame, column: str) -> pd.Series:
     values = frame[column].dropna()
-    return values[values.map(lambda v: isinstance(v, str))]
+    if pd.api.types.is_string_dtype(values) and not pd.api.types.is_object_dtype(values):
+        return values
+    # Text columns read by GDAL hold only str; a mixed column keeps its str values.
+    is_text = values.astype(object).str.len().notna()
+    return values[is_text.to_numpy()]
 
 
 def _works(reread: Reread, encoding: str, columns: list[str]) -> bool:

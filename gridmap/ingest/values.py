@@ -75,7 +75,8 @@ def text_lengths(source: str, attrs: pd.DataFrame, layer: str) -> None:
         limit = column_length(model, target)
         if limit is None:
             continue
-        lengths = attrs[target].map(lambda v: len(v) if isinstance(v, str) else 0).to_numpy()
+        # .str.len() is NaN for what is not text (numbers, missing values): those fit.
+        lengths = attrs[target].astype(object).str.len().fillna(0).to_numpy()
         rows = np.nonzero(lengths > limit)[0]
         if rows.size:
             value = attrs[target].iloc[rows[0]]

@@ -390,3 +390,15 @@ def test_long_edges_keep_their_place_when_projected(db, tmp_path):
         tmp_path, "s.gpkg", streets, code=[f"{OTHER}00{k}" for k in (1, 2, 3)],
         name=["一街", "二街", "三街"]), "streets"))
     assert report.inserted == 3
+
+
+def test_geojson_missing_field_lists_the_file_columns(db, tmp_path):
+    """GeoJSON is read without a separate look at its layer first; a field the file lacks is
+    still named together with every column the file has."""
+    path = write(tmp_path, "a.geojson", boxes(FREE_LON, FREE_LAT), crs=4326,
+                 bid=["1", "2", "3"], hh=[1, 2, 3])
+    recipe = Recipe(source=path, layer="buildings", district=DEMO,
+                    fields={"source_id": "bid", "households": "households"})
+    with pytest.raises(ImportFailed, match=r"field 'households' \(mapped to households\) is "
+                                           r"missing; the source has bid, hh"):
+        import_recipe(db, recipe)

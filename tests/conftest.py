@@ -96,3 +96,27 @@ def runner(database_url):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def empty_database_url(database_url):
+    """A scratch database with PostGIS and no gridmap schema (never migrated)."""
+    import uuid
+
+    from sqlalchemy import create_engine
+
+    from gridmap.db import dispose_engines, normalise_url
+
+    name = f"gridmap_empty_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(normalise_url(database_url.rsplit("/", 1)[0] + "/postgres"),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'create database "{name}"'))
+    url = database_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        dispose_engines(url)
+        with admin.connect() as conn:
+            conn.execute(text(f'drop database if exists "{name}" with (force)'))
+        admin.dispose()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 from shapely.geometry import MultiPolygon, Polygon, shape
 from sqlalchemy import text
 
@@ -54,33 +54,45 @@ def test_every_feature_of_every_layer(client, name):
     check_feature(one)
 
 
+def test_demo_has_buildings_that_plain_rounding_breaks(db):
+    """So that the test above is a real check: rounding alone would break these."""
+    broken = db.execute(text(f"select count(*) from building where not "
+                             f"ST_IsValid(ST_SnapToGrid(footprint, 1e-{DECIMALS}), 0)")).scalar()
+    assert broken > 0
+
+
 def test_multipolygon_columns_stay_multipolygons(client):
     district = client.get("/api/districts").get_json()["features"][0]
     assert district["geometry"]["type"] == "MultiPolygon"
 
 
-_coord = st.integers(0, 2000).map(lambda i: 114.4 + i * 1e-8)  # a 20 µ° square near Wuhan
+@st.composite
+def _star_polygons(draw):
+    """Simple, star-shaped polygons a few 1e-7° across: vertices far closer together than
+    the 7-decimal grid, so that plain rounding often breaks them."""
+    import math
+
+    n = draw(st.integers(3, 12))
+    angles = sorted(set(draw(st.lists(st.floats(0, 2 * math.pi, exclude_max=True),
+                                      min_size=n, max_size=n))))
+    radii = draw(st.lists(st.floats(1e-8, 1e-6), min_size=len(angles), max_size=len(angles)))
+    cx, cy = 114.4 + draw(st.floats(0, 1e-7)), 30.5 + draw(st.floats(0, 1e-7))
+    ring = [(cx + r * math.cos(a), cy + r * math.sin(a)) for a, r in zip(angles, radii)]
+    assume(len(set(ring)) == len(ring) >= 3)
+    polygon = Polygon(ring[::-1])  # clockwise, the wrong way round for RFC 7946
+    assume(polygon.is_valid and polygon.area > 0)
+    return polygon
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(_coord, _coord.map(lambda x: x - 84)), min_size=3, max_size=9,
-                unique=True))
-def test_snap_rounding_keeps_any_polygon_valid(engine, points):
-    """Polygons with vertices far closer together than 1e-7° still come out valid, CCW."""
-    from shapely.geometry import MultiPoint
-
-    hull = MultiPoint(points).convex_hull
-    if not isinstance(hull, Polygon):
-        return
-    # A clockwise ring with one vertex repeated, as a worst case for the writer.
-    ring = list(hull.exterior.coords)[::-1]
-    ring.insert(1, ring[0])
-    wkt = Polygon(ring).wkt
+@settings(max_examples=150, deadline=None)
+@given(_star_polygons())
+def test_snap_rounding_keeps_any_polygon_valid(engine, polygon):
+    """Any valid polygon comes out valid, counter-clockwise, without repeated vertices."""
     with engine.connect() as conn:
         geometry = conn.execute(text(
             f"select {geojson_geometry('g')} from ST_GeomFromText(:w, 4490) g"),
-            {"w": wkt}).scalar()
+            {"w": polygon.wkt}).scalar()
     geom = shape(geometry)
     assert geom.is_valid and "crs" not in geometry
     if not geom.is_empty:  # a polygon under 1 cm across may collapse: empty, still valid
-        check_feature({"id": wkt, "geometry": geometry})
+        check_feature({"id": polygon.wkt, "geometry": geometry})

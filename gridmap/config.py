@@ -26,73 +26,73 @@ _WHOLE = re.compile(r"^[-+]?[0-9]+$")  # ASCII digits only: int() also takes '²
 _PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 _DECIMAL = re.compile(r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$")
 
-Check = Callable[[Any], None]
+@dataclass(frozen=True)
+class Check:
+    """A setting's check: what it expects (for messages and the README) and the test,
+    which returns what is wrong with a value, or None."""
+
+    expects: str
+    problem: Callable[[Any], str | None]
+
+    def __call__(self, value: Any) -> None:
+        found = self.problem(value)
+        if found:
+            raise ValueError(found)
 
 
 def _whole(minimum: int) -> Check:
-    def check(value: Any) -> None:
+    def problem(value: Any) -> str | None:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ValueError(f"expected a whole number ≥ {minimum}")
-    check.expects = f"whole number ≥ {minimum}"  # type: ignore[attr-defined]
-    return check
+            return f"expected a whole number ≥ {minimum}"
+        return None
+    return Check(f"whole number ≥ {minimum}", problem)
 
 
 def _number(minimum: float) -> Check:
-    def check(value: Any) -> None:
+    def problem(value: Any) -> str | None:
         if (isinstance(value, bool) or not isinstance(value, (int, float))
                 or not value >= minimum):  # `not >=` also rejects NaN
-            raise ValueError(f"expected a number ≥ {minimum:g}")
-    check.expects = f"number ≥ {minimum:g}"  # type: ignore[attr-defined]
-    return check
+            return f"expected a number ≥ {minimum:g}"
+        return None
+    return Check(f"number ≥ {minimum:g}", problem)
 
 
-def _code_profile(value: Any) -> None:
+def _code_profile(value: Any) -> str | None:
     from gridmap.codes import PROFILES
 
-    if value not in PROFILES:
-        raise ValueError(f"expected one of {', '.join(sorted(PROFILES))}")
+    return None if value in PROFILES else f"expected one of {', '.join(sorted(PROFILES))}"
 
 
-_code_profile.expects = "gbt30428, cjt213 or cjt349"  # type: ignore[attr-defined]
-
-
-def _database_url(value: Any) -> None:
+def _database_url(value: Any) -> str | None:
     expected = "expected postgresql://USER@HOST:PORT/DATABASE"
     try:
         url = make_url(value)
         port = url.port
     except (ArgumentError, ValueError, TypeError):
-        raise ValueError(f"not a database URL; {expected}") from None
+        return f"not a database URL; {expected}"
     if url.get_backend_name() != "postgresql":
-        raise ValueError(f"{url.drivername!r} is not PostgreSQL; {expected}")
+        return f"{url.drivername!r} is not PostgreSQL; {expected}"
     if port is not None and not 1 <= port <= 65535:
-        raise ValueError(f"port {port} is outside 1–65535; {expected}")
+        return f"port {port} is outside 1–65535; {expected}"
     if not url.database:
-        raise ValueError(f"no database name; {expected}")
+        return f"no database name; {expected}"
+    return None
 
 
-_database_url.expects = "postgresql://USER@HOST:PORT/DATABASE"  # type: ignore[attr-defined]
-
-
-def _data_dir(value: Any) -> None:
+def _data_dir(value: Any) -> str | None:
     path = Path(value)
     if not path.is_dir():
-        raise ValueError("no such folder; expected the data folder holding "
-                         f"{DISTRICT_TABLE.as_posix()}")
+        return f"no such folder; expected the data folder holding {DISTRICT_TABLE.as_posix()}"
     if not (path / DISTRICT_TABLE).is_file():
-        raise ValueError(f"the folder has no {DISTRICT_TABLE.as_posix()} (the official "
-                         "district table that district codes are checked against)")
+        return (f"the folder has no {DISTRICT_TABLE.as_posix()} (the official district "
+                f"table that district codes are checked against)")
+    return None
 
 
-_data_dir.expects = f"folder with {DISTRICT_TABLE.as_posix()}"  # type: ignore[attr-defined]
-
-
-def _any_text(value: Any) -> None:
-    if not isinstance(value, str):
-        raise ValueError("expected text")
-
-
-_any_text.expects = "any text"  # type: ignore[attr-defined]
+_ANY_TEXT = Check("any text", lambda v: None if isinstance(v, str) else "expected text")
+_DATABASE_URL = Check("postgresql://USER@HOST:PORT/DATABASE", _database_url)
+_DATA_DIR = Check(f"folder with {DISTRICT_TABLE.as_posix()}", _data_dir)
+_CODE_PROFILE = Check("gbt30428, cjt213 or cjt349", _code_profile)
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class Setting:
     name: str
     default: Any
     help: str
-    check: Check = _any_text
+    check: Check = _ANY_TEXT
     env: str | None = None
 
     @property
@@ -111,19 +111,19 @@ class Setting:
 
     @property
     def expects(self) -> str:
-        return getattr(self.check, "expects", "")
+        return self.check.expects
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("database_url", "postgresql://postgres@127.0.0.1:5432/gridmap",
             "SQLAlchemy URL of the PostGIS database (psycopg 3 driver is used).",
-            _database_url, env="DATABASE_URL"),
+            _DATABASE_URL, env="DATABASE_URL"),
     Setting("data_dir", str(REPO_ROOT / "data"),
             "Folder of reference tables (the official district table that district codes "
-            "are checked against) and the demo district.", _data_dir),
+            "are checked against) and the demo district.", _DATA_DIR),
     Setting("code_profile", "gbt30428",
             "Default grid-code profile for new districts: gbt30428 (15 digits), cjt213 (14), "
-            "cjt349 (20).", _code_profile),
+            "cjt349 (20).", _CODE_PROFILE),
     Setting("min_households", 250, "Default lower household bound of a residential grid.",
             _whole(1)),
     Setting("max_households", 500, "Default upper household bound of a residential grid.",

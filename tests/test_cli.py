@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import socket
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import text
+
+from tests.conftest import free_port
 
 
 def test_help_lists_commands(runner):
@@ -96,13 +102,6 @@ def test_demo_is_idempotent(runner, engine):
 
 # --- settings, migrations, serve and warnings: one line on stderr, exit 2 -------------------
 
-import os  # noqa: E402
-import shutil  # noqa: E402
-import socket  # noqa: E402
-
-import pytest  # noqa: E402
-
-
 
 def _env(**changes):
     env = {**os.environ, **changes}
@@ -161,12 +160,6 @@ def test_lock_held_elsewhere_is_busy_not_a_hang(database_url, engine):
     _one_line_error(result, "database busy", "200 ms", "try again")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_checks_before_starting(database_url):
     env = _env(DATABASE_URL=database_url)
     _one_line_error(_run("serve", "--port", "70000", env=env), "--port 70000", "1 to 65535")
@@ -179,10 +172,10 @@ def test_serve_checks_before_starting(database_url):
         taken.listen()
         port = str(taken.getsockname()[1])
         _one_line_error(_run("serve", "--port", port, env=env), "in use")
-    _one_line_error(_run("serve", "--port", str(_free_port()),
+    _one_line_error(_run("serve", "--port", str(free_port()),
                          env=_env(DATABASE_URL="postgresql://postgres@127.0.0.1:1/x")),
                     "database unavailable")
-    _one_line_error(_run("serve", "--port", str(_free_port()),
+    _one_line_error(_run("serve", "--port", str(free_port()),
                          env=_env(DATABASE_URL="postgres ql://nonsense")), "DATABASE_URL=")
 
 
@@ -200,7 +193,7 @@ def test_serve_refuses_a_privileged_port_without_privileges(database_url):
 
 def test_serve_refuses_an_unmigrated_database(empty_database_url):
     _one_line_error(_run("--database-url", empty_database_url, "serve", "--port",
-                         str(_free_port())), "run `gridmap db upgrade`")
+                         str(free_port())), "run `gridmap db upgrade`")
 
 
 _WARNS = """

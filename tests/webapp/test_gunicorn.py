@@ -2,43 +2,9 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def served(database_url):
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "gridmap.cli", "serve", "--port", str(port),
-                             "--workers", "1"], env={**os.environ, "DATABASE_URL": database_url},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
-            break
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("gridmap serve did not start: "
-                                   + proc.stdout.read().decode(errors="replace"))
-            time.sleep(0.3)
-    yield port
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=15)
 
 
 def _raw(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:

@@ -53,7 +53,8 @@ def _check(response):
         assert set(response.get_json()) == {"error", "detail"}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=_TEXT, name=st.sampled_from(["limit", "bbox", "kind", "community", "street",
                                           "district", "colour"]))
 def test_any_parameter_value_is_answered(client, value, name):
@@ -61,7 +62,8 @@ def test_any_parameter_value_is_answered(client, value, name):
     _check(client.get("/api/grids", query_string={name: value}))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(segment=_TEXT.filter(lambda s: s not in ("", ".", "..")))
 def test_any_path_segment_is_answered(client, segment):
     part = quote(segment, safe="")

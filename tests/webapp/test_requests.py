@@ -60,6 +60,7 @@ def _check(response):
 def test_any_parameter_value_is_answered(client, value, name):
     _check(client.get("/api/layers/grids/features", query_string={name: value}))
     _check(client.get("/api/grids", query_string={name: value}))
+    _check(client.get("/api/hierarchy", query_string={name: value}))
 
 
 @settings(max_examples=60, deadline=None,
@@ -68,5 +69,6 @@ def test_any_parameter_value_is_answered(client, value, name):
 def test_any_path_segment_is_answered(client, segment):
     part = quote(segment, safe="")
     for url in (f"/api/layers/grids/features/{part}", f"/api/layers/buildings/features/{part}",
-                f"/api/grids/{part}", f"/api/layers/{part}/features"):
+                f"/api/grids/{part}", f"/api/layers/{part}/features",
+                f"/api/hierarchy/{part}"):
         _check(client.get(url))

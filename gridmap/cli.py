@@ -7,28 +7,42 @@ import sys
 from pathlib import Path
 
 import click
-from sqlalchemy.exc import OperationalError
 
 from gridmap import codes as gcodes
 from gridmap.config import REPO_ROOT, load_settings
-from gridmap.db import check_connection, get_engine, session_scope
-from gridmap.errors import DatabaseUnavailable, GridmapError, InvalidInput
+from gridmap.db import Timeouts, check_connection, get_engine, session_scope
+from gridmap.errors import GridmapError, InvalidInput
+from gridmap.schema import require_current_schema
 
 
 class _Context:
     def __init__(self, database_url: str | None) -> None:
-        self.settings = load_settings({"database_url": database_url} if database_url else None)
+        # --database-url stands for DATABASE_URL, and a bad value is reported under that name.
+        environ = {**os.environ, "DATABASE_URL": database_url} if database_url else None
+        self.settings = load_settings(environ=environ)
+        self.timeouts = Timeouts.batch(self.settings)
 
     @property
     def url(self) -> str:
         return self.settings["database_url"]
 
+    def engine(self):
+        return get_engine(self.url, timeouts=self.timeouts)
+
+    def check_database(self) -> None:
+        """Reachable, and at the schema revision this code needs (else: what to run)."""
+        engine = self.engine()
+        check_connection(engine)
+        with engine.connect() as conn:
+            require_current_schema(conn)
+
     def session(self):
-        check_connection(get_engine(self.url))
-        return session_scope(self.url)
+        self.check_database()
+        return session_scope(self.url, timeouts=self.timeouts)
 
     def known_districts(self) -> set[str]:
-        """The official county-level codes (``data/reference/districts.csv``)."""
+        """The official county-level codes (``data/reference/districts.csv``); data_dir is
+        checked at start to hold it, so the check is never silently off."""
         return set(gcodes.load_district_table(gcodes.district_table_path(
             self.settings["data_dir"])))
 
@@ -47,12 +61,27 @@ def db() -> None:
     """Database schema (Alembic migrations)."""
 
 
-def _alembic(ctx: _Context):
+def _migrate(ctx: _Context, direction: str, revision: str) -> None:
+    """Run an Alembic command on a connection with the CLI's timeouts; report where it ends."""
+    from alembic import command
     from alembic.config import Config
+    from alembic.util import CommandError
 
+    from gridmap.schema import check_revision_argument, schema_status
+
+    check_revision_argument(revision)
+    engine = ctx.engine()
+    check_connection(engine)
     config = Config(str(REPO_ROOT / "alembic.ini"))
     config.attributes["database_url"] = ctx.url
-    return config
+    config.attributes["timeouts"] = ctx.timeouts
+    try:
+        getattr(command, direction)(config, revision)
+    except CommandError as exc:  # e.g. a downgrade "target" above the current revision
+        raise InvalidInput(f"{direction} {revision}: {exc}") from None
+    with engine.connect() as conn:
+        status = schema_status(conn)
+    click.echo(f"database at {status.database or 'base'} (code head {status.code})")
 
 
 @db.command("upgrade")
@@ -60,11 +89,7 @@ def _alembic(ctx: _Context):
 @click.pass_obj
 def db_upgrade(ctx: _Context, revision: str) -> None:
     """Migrate the schema up to REVISION (default: head)."""
-    from alembic import command
-
-    check_connection(get_engine(ctx.url))
-    command.upgrade(_alembic(ctx), revision)
-    click.echo(f"database at {revision}")
+    _migrate(ctx, "upgrade", revision)
 
 
 @db.command("downgrade")
@@ -72,11 +97,7 @@ def db_upgrade(ctx: _Context, revision: str) -> None:
 @click.pass_obj
 def db_downgrade(ctx: _Context, revision: str) -> None:
     """Migrate the schema down to REVISION (``base`` removes every table)."""
-    from alembic import command
-
-    check_connection(get_engine(ctx.url))
-    command.downgrade(_alembic(ctx), revision)
-    click.echo(f"database at {revision}")
+    _migrate(ctx, "downgrade", revision)
 
 
 @cli.command()
@@ -259,16 +280,47 @@ def _official_names(ctx: _Context, parts: gcodes.GridCode) -> dict[str, str]:
 
 @cli.command()
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="HOST")
-@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int,
+@click.option("--port", default=lambda: os.environ.get("PORT", "8000"), type=int,
               show_default="PORT")
 @click.option("--workers", default=2, type=int, show_default=True)
 @click.pass_obj
 def serve(ctx: _Context, host: str, port: int, workers: int) -> None:
-    """Serve the web app with gunicorn (a production WSGI server)."""
+    """Serve the web app with gunicorn (a production WSGI server).
+
+    The address, the worker count and the database (reachable, schema current) are checked
+    first, so a mistake is one line here instead of a traceback from gunicorn.
+    """
+    from gridmap.serve import check_listen_address, check_workers, gunicorn_argv
+
+    check_workers(workers)
+    bind = check_listen_address(host, port)
+    ctx.check_database()
     os.environ["DATABASE_URL"] = ctx.url
-    argv = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers",
-            str(workers), "--access-logfile", "-", "webapp:create_app()"]
-    os.execvp(argv[0], argv)
+    argv = gunicorn_argv(bind, workers)
+    sys.stdout.flush()
+    os.execv(argv[0], argv)
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Python warnings as one line without the library's path (``warnings.showwarning``)."""
+    text = " ".join(str(message).split())
+    click.echo(f"gridmap: warning: {text}", err=True)
+
+
+def _route_warnings() -> None:
+    """Library warnings are one clean line; deprecations are for developers, not users."""
+    import warnings
+
+    if os.environ.get("GRIDMAP_DEBUG"):
+        return  # developers see Python's own format, with paths
+    warnings.showwarning = _one_line_warning
+    for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+        warnings.simplefilter("ignore", category)
+
+
+def _fail(message: str, code: int = 2, *, prefix: str = "gridmap: ") -> None:
+    click.echo(f"{prefix}{message}", err=True)
+    sys.exit(code)
 
 
 # --- official division codes (gridmap.reference, gridmap.divisions) -------------------------
@@ -303,27 +355,43 @@ def reference_load(ctx: _Context, communities: Path | None, district: str | None
 
 
 def main() -> None:
+    from gridmap.db import user_error_in
+
+    _route_warnings()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
+        _fail("aborted", 130)
+    except click.exceptions.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "gridmap"
+        _fail(f"{where}: {exc.format_message()} (see {where} --help)", exc.exit_code, prefix="")
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        _fail(exc.format_message(), exc.exit_code)
     except GridmapError as exc:
-        click.echo(f"gridmap: {exc}", err=True)
-        sys.exit(2)
-    except OperationalError as exc:
-        click.echo(f"gridmap: {DatabaseUnavailable(str(exc.orig or exc).strip())}", err=True)
-        sys.exit(2)
+        _fail(str(exc))
     except Exception as exc:  # noqa: BLE001 — the last line of defence: no traceback
-        if os.environ.get("GRIDMAP_DEBUG"):
-            raise
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        click.echo(f"gridmap: internal error ({type(exc).__name__}): {first} — set "
-                   f"GRIDMAP_DEBUG=1 for the traceback and report it", err=True)
-        sys.exit(3)
+        meaning = user_error_in(exc, timeouts=_timeouts_in_force())
+        if meaning is None:
+            _internal(exc)
+        _fail(str(meaning))
+
+
+def _timeouts_in_force():
+    """The CLI's timeouts for messages; the defaults when the settings are unreadable."""
+    from gridmap.db import Timeouts
+
+    try:
+        return Timeouts.batch(load_settings())
+    except Exception:  # noqa: BLE001 — only for wording a message
+        return None
+
+
+def _internal(exc: Exception) -> None:
+    if os.environ.get("GRIDMAP_DEBUG"):
+        raise exc
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    _fail(f"internal error ({type(exc).__name__}): {first} — set GRIDMAP_DEBUG=1 for the "
+          f"traceback and report it", 3)
 
 
 if __name__ == "__main__":

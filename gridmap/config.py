@@ -1,88 +1,237 @@
-"""Settings: one documented table, read from the environment.
+"""Settings: one documented table, read from the environment and checked at start.
 
-Every setting has a name, a default and a help text; :func:`load_settings` reads the environment
-variable ``GRIDMAP_<NAME>`` (or the plain name for the few listed with ``env``) and converts it to
-the default's type. A test fails when a setting read elsewhere is missing here.
+Every setting has a name, a default, a help text and a check; :func:`load_settings` reads the
+environment variable ``GRIDMAP_<NAME>`` (or the plain name for the few listed with ``env``),
+converts it to the default's type and checks it. A bad value is a
+:class:`~gridmap.errors.ConfigurationError` whose one-line message names the variable, the value
+received and what was expected. A test fails when a setting read elsewhere is missing here, and
+another when the README's settings table differs from this one.
 """
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from gridmap.errors import ConfigurationError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DISTRICT_TABLE = Path("reference") / "districts.csv"  # as gridmap.codes.district_table_path
+_WHOLE = re.compile(r"^[-+]?[0-9]+$")  # ASCII digits only: int() also takes '²' and '١'
+_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+_DECIMAL = re.compile(r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$")
+
+@dataclass(frozen=True)
+class Check:
+    """A setting's check: what it expects (for messages and the README) and the test,
+    which returns what is wrong with a value, or None."""
+
+    expects: str
+    problem: Callable[[Any], str | None]
+
+    def __call__(self, value: Any) -> None:
+        found = self.problem(value)
+        if found:
+            raise ValueError(found)
+
+
+def _whole(minimum: int) -> Check:
+    def problem(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            return f"expected a whole number ≥ {minimum}"
+        return None
+    return Check(f"whole number ≥ {minimum}", problem)
+
+
+def _number(minimum: float) -> Check:
+    def problem(value: Any) -> str | None:
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or not value >= minimum):  # `not >=` also rejects NaN
+            return f"expected a number ≥ {minimum:g}"
+        return None
+    return Check(f"number ≥ {minimum:g}", problem)
+
+
+def _code_profile(value: Any) -> str | None:
+    from gridmap.codes import PROFILES
+
+    return None if value in PROFILES else f"expected one of {', '.join(sorted(PROFILES))}"
+
+
+def _database_url(value: Any) -> str | None:
+    expected = "expected postgresql://USER@HOST:PORT/DATABASE"
+    try:
+        url = make_url(value)
+        port = url.port
+    except (ArgumentError, ValueError, TypeError):
+        return f"not a database URL; {expected}"
+    if url.get_backend_name() != "postgresql":
+        return f"{url.drivername!r} is not PostgreSQL; {expected}"
+    if port is not None and not 1 <= port <= 65535:
+        return f"port {port} is outside 1–65535; {expected}"
+    if not url.database:
+        return f"no database name; {expected}"
+    return None
+
+
+def _data_dir(value: Any) -> str | None:
+    path = Path(value)
+    if not path.is_dir():
+        return f"no such folder; expected the data folder holding {DISTRICT_TABLE.as_posix()}"
+    if not (path / DISTRICT_TABLE).is_file():
+        return (f"the folder has no {DISTRICT_TABLE.as_posix()} (the official district "
+                f"table that district codes are checked against)")
+    return None
+
+
+_ANY_TEXT = Check("any text", lambda v: None if isinstance(v, str) else "expected text")
+_DATABASE_URL = Check("postgresql://USER@HOST:PORT/DATABASE", _database_url)
+_DATA_DIR = Check(f"folder with {DISTRICT_TABLE.as_posix()}", _data_dir)
+_CODE_PROFILE = Check("gbt30428, cjt213 or cjt349", _code_profile)
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One configurable value with its documentation."""
+    """One configurable value with its documentation and its check."""
 
     name: str
     default: Any
     help: str
+    check: Check = _ANY_TEXT
     env: str | None = None
 
     @property
     def env_var(self) -> str:
         return self.env or f"GRIDMAP_{self.name.upper()}"
 
+    @property
+    def expects(self) -> str:
+        return self.check.expects
+
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("database_url", "postgresql://postgres@127.0.0.1:5432/gridmap",
             "SQLAlchemy URL of the PostGIS database (psycopg 3 driver is used).",
-            env="DATABASE_URL"),
+            _DATABASE_URL, env="DATABASE_URL"),
     Setting("data_dir", str(REPO_ROOT / "data"),
-            "Folder of reference tables and the demo district."),
+            "Folder of reference tables (the official district table that district codes "
+            "are checked against) and the demo district.", _DATA_DIR),
     Setting("code_profile", "gbt30428",
             "Default grid-code profile for new districts: gbt30428 (15 digits), cjt213 (14), "
-            "cjt349 (20)."),
-    Setting("min_households", 250, "Default lower household bound of a residential grid."),
-    Setting("max_households", 500, "Default upper household bound of a residential grid."),
+            "cjt349 (20).", _CODE_PROFILE),
+    Setting("min_households", 250, "Default lower household bound of a residential grid.",
+            _whole(1)),
+    Setting("max_households", 500, "Default upper household bound of a residential grid.",
+            _whole(1)),
     Setting("containment_tolerance_m", 0.5,
-            "How far (metres) a grid may stick out of its community before it is a violation."),
+            "How far (metres) a grid may stick out of its community before it is a violation.",
+            _number(0)),
     Setting("gap_tolerance_m2", 1.0,
-            "Smallest gap or overlap area (m²) reported by the validator."),
-    Setting("api_max_features", 5000, "Upper limit of features in one API response."),
+            "Smallest gap or overlap area (m²) reported by the validator.", _number(0)),
+    Setting("api_max_features", 5000, "Upper limit of features in one API response.",
+            _whole(1)),
+    Setting("statement_timeout_ms", 15000,
+            "Web requests: longest a database statement may run (ms) before it is cancelled "
+            "and the request answered 503; keep it below gunicorn's worker timeout.",
+            _whole(1)),
+    Setting("lock_timeout_ms", 3000,
+            "Web requests: longest a statement waits for a lock (ms) before the request is "
+            "answered 503 with Retry-After.", _whole(1)),
+    Setting("batch_statement_timeout_ms", 3_600_000,
+            "CLI commands (imports, validation, migrations): longest one statement may run "
+            "(ms).", _whole(1)),
+    Setting("batch_lock_timeout_ms", 600_000,
+            "CLI commands: longest a statement waits for a lock (ms), e.g. for another import "
+            "into the same district to finish.", _whole(1)),
     Setting("secret_key", "", "Flask secret key; empty means a random key per process."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
-def _convert(raw: str, default: Any, name: str) -> Any:
+def _convert(raw: str, default: Any) -> Any:
+    """The environment's text as the type of the default; ValueError when it is not one."""
+    text = raw.strip()
     if isinstance(default, bool):
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
+        lowered = text.lower()
+        if lowered not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            raise ValueError("expected true or false")
+        return lowered in {"1", "true", "yes", "on"}
     if isinstance(default, int):
-        try:
-            return int(raw)
-        except ValueError as exc:
-            raise ValueError(f"setting {name}: expected an integer, got {raw!r}") from exc
+        if not _WHOLE.match(text):
+            raise ValueError("expected a whole number in ASCII digits")
+        return int(text)
     if isinstance(default, float):
-        try:
-            return float(raw)
-        except ValueError as exc:
-            raise ValueError(f"setting {name}: expected a number, got {raw!r}") from exc
+        if not _DECIMAL.match(text):
+            raise ValueError("expected a number in ASCII digits")
+        return float(text)
     return raw
+
+
+def _shown(value: Any) -> str:
+    """``repr`` of a value for a message, with any password in a URL masked."""
+    return _PASSWORD.sub(r"\1***@", repr(value))
+
+
+def _checked(setting: Setting, value: Any, source: str) -> Any:
+    try:
+        setting.check(value)
+    except ValueError as exc:
+        raise ConfigurationError(f"{source}={_shown(value)}: {exc}",
+                                 setting=setting.name) from None
+    return value
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None,
                   environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Return every setting: overrides, then the environment, then the default.
+    """Return every setting, checked: overrides, then the environment, then the default.
 
     Raises
     ------
     KeyError
         When an override names a setting that is not in :data:`SETTINGS`.
+    ConfigurationError
+        When a value is malformed or out of range; the message names the variable, the value
+        and what was expected (one line).
     """
     environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - set(_BY_NAME))
+    if unknown:
+        raise KeyError(f"unknown setting {unknown[0]!r}; known: {', '.join(sorted(_BY_NAME))}")
     values: dict[str, Any] = {}
     for setting in SETTINGS:
+        if setting.name in overrides:
+            values[setting.name] = _checked(setting, overrides[setting.name], setting.name)
+            continue
         raw = environ.get(setting.env_var)
-        values[setting.name] = (setting.default if raw in (None, "")
-                                else _convert(raw, setting.default, setting.name))
-    for key, value in (overrides or {}).items():
-        if key not in _BY_NAME:
-            raise KeyError(f"unknown setting {key!r}; known: {', '.join(sorted(_BY_NAME))}")
-        values[key] = value
+        if raw in (None, ""):
+            values[setting.name] = setting.default
+            continue
+        try:
+            value = _convert(raw, setting.default)
+        except ValueError as exc:
+            expected = f"expected a {setting.expects} (ASCII digits)" if setting.expects else exc
+            raise ConfigurationError(f"{setting.env_var}={_shown(raw)}: {expected}",
+                                     setting=setting.name) from None
+        values[setting.name] = _checked(setting, value, setting.env_var)
+    if values["min_households"] > values["max_households"]:
+        raise ConfigurationError(
+            f"GRIDMAP_MIN_HOUSEHOLDS={values['min_households']} is above "
+            f"GRIDMAP_MAX_HOUSEHOLDS={values['max_households']}: expected min ≤ max",
+            setting="min_households")
     return values
+
+
+def settings_table() -> str:
+    """The settings as a Markdown table (the README carries it; a test keeps them equal)."""
+    lines = ["| variable | default | expected | meaning |", "| --- | --- | --- | --- |"]
+    for s in SETTINGS:
+        default = "(repository)/data" if s.name == "data_dir" else (s.default or "(empty)")
+        lines.append(f"| `{s.env_var}` | `{default}` | {s.expects} | {s.help} |")
+    return "\n".join(lines)

@@ -1,17 +1,54 @@
-"""Engine and session scope. The caller commits; :func:`session_scope` commits on success."""
+"""Engines with statement and lock timeouts, the session scope, and what database errors mean.
+
+Every connection is opened with a statement timeout and a lock timeout (libpq ``options``), so
+no request or command waits forever behind a lock or a runaway query: web requests get short
+limits, CLI commands long ones (:class:`Timeouts`, from the settings). :func:`user_error` turns
+the database failures a user can act on into :class:`~gridmap.errors.GridmapError` s, the one
+place both the web app and the CLI ask. The caller commits; :func:`session_scope` commits on
+success.
+"""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridmap.errors import Conflict, DatabaseUnavailable
+from gridmap.config import SETTINGS
+from gridmap.errors import Conflict, DatabaseBusy, DatabaseUnavailable, GridmapError
 
-_ENGINES: dict[str, Engine] = {}
+_DEFAULTS = {s.name: s.default for s in SETTINGS}
+_QUERY_CANCELED = "57014"  # statement_timeout (or a cancel request)
+_LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Per-connection limits in milliseconds (PostgreSQL's ``statement_timeout`` and
+    ``lock_timeout``)."""
+
+    statement_ms: int = _DEFAULTS["statement_timeout_ms"]
+    lock_ms: int = _DEFAULTS["lock_timeout_ms"]
+
+    @classmethod
+    def web(cls, settings: Mapping[str, Any]) -> Timeouts:
+        """Short limits for requests: answer 503 long before gunicorn's worker timeout."""
+        return cls(settings["statement_timeout_ms"], settings["lock_timeout_ms"])
+
+    @classmethod
+    def batch(cls, settings: Mapping[str, Any]) -> Timeouts:
+        """Long limits for CLI commands (imports wait for each other's district locks)."""
+        return cls(settings["batch_statement_timeout_ms"], settings["batch_lock_timeout_ms"])
+
+    def libpq_options(self) -> str:
+        return f"-c statement_timeout={self.statement_ms} -c lock_timeout={self.lock_ms}"
+
+
+_ENGINES: dict[tuple[str, Timeouts], Engine] = {}
 
 
 def normalise_url(url: str) -> str:
@@ -22,19 +59,68 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def get_engine(url: str) -> Engine:
-    """One pooled engine per URL and process (engines are thread-safe)."""
-    key = normalise_url(url)
+def get_engine(url: str, *, timeouts: Timeouts | None = None) -> Engine:
+    """One pooled engine per URL, timeouts and process (engines are thread-safe)."""
+    key = (normalise_url(url), timeouts or Timeouts())
     engine = _ENGINES.get(key)
     if engine is None:
-        engine = create_engine(key, pool_pre_ping=True,
-                               connect_args={"connect_timeout": 5})
+        engine = create_engine(key[0], pool_pre_ping=True, connect_args={
+            "connect_timeout": 5, "options": key[1].libpq_options()})
         _ENGINES[key] = engine
     return engine
 
 
-def make_sessionmaker(url: str) -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(url), expire_on_commit=False)
+def dispose_engines(url: str) -> None:
+    """Close and forget every engine of ``url`` (before dropping its database)."""
+    target = normalise_url(url)
+    for key in [k for k in _ENGINES if k[0] == target]:
+        _ENGINES.pop(key).dispose()
+
+
+def make_sessionmaker(url: str, *, timeouts: Timeouts | None = None) -> sessionmaker[Session]:
+    return sessionmaker(bind=get_engine(url, timeouts=timeouts), expire_on_commit=False)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def user_error(exc: DBAPIError, *, timeouts: Timeouts | None = None) -> GridmapError | None:
+    """The error a database failure means to a user, or None when it is a bug of ours.
+
+    A cancelled statement or an unavailable lock is :class:`DatabaseBusy` (try again); a
+    connection that failed or was lost is :class:`DatabaseUnavailable`.
+    """
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    limits = timeouts or Timeouts()
+    if sqlstate == _QUERY_CANCELED:
+        return DatabaseBusy(f"a database statement ran longer than its limit of "
+                            f"{limits.statement_ms} ms and was cancelled; try again shortly")
+    if sqlstate == _LOCK_NOT_AVAILABLE:
+        return DatabaseBusy(f"the data is locked by another operation (e.g. an import) and "
+                            f"the lock was not free within {limits.lock_ms} ms; try again "
+                            f"shortly")
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        return DatabaseUnavailable(f"database error: {_first_line(exc.orig or exc)}")
+    return None
+
+
+def user_error_in(exc: BaseException, *,
+                  timeouts: Timeouts | None = None) -> GridmapError | None:
+    """:func:`user_error` of the first database error in ``exc``'s chain of causes.
+
+    Libraries wrap database errors in their own (pandas' ``read_sql`` raises a
+    ``pandas.errors.DatabaseError`` from it), so the type of ``exc`` alone does not say.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError):
+            return user_error(current, timeouts=timeouts)
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def check_connection(engine: Engine) -> None:
@@ -45,19 +131,16 @@ def check_connection(engine: Engine) -> None:
     except OperationalError as exc:
         raise DatabaseUnavailable(
             f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
-            f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}") from exc
+            f"{_first_line(exc.orig or exc)}") from exc
 
 
 @contextmanager
-def session_scope(url: str) -> Iterator[Session]:
+def session_scope(url: str, *, timeouts: Timeouts | None = None) -> Iterator[Session]:
     """A session that commits when the block succeeds and rolls back when it raises."""
-    session = make_sessionmaker(url)()
+    session = make_sessionmaker(url, timeouts=timeouts)()
     try:
         yield session
         session.commit()
-    except OperationalError as exc:
-        session.rollback()
-        raise DatabaseUnavailable(f"database error: {str(exc.orig or exc).strip()}") from exc
     except IntegrityError as exc:
         # Writers lock what they check (gridmap.locks); a unique key taken in between by a
         # writer that does not is still a conflict to report, not an internal error.
@@ -65,6 +148,12 @@ def session_scope(url: str) -> Iterator[Session]:
         first = str(exc.orig or exc).strip().splitlines()[0]
         raise Conflict(f"another change got there first ({first}); nothing was written — "
                        f"run the command again") from exc
+    except DBAPIError as exc:
+        session.rollback()
+        meaning = user_error(exc, timeouts=timeouts)
+        if meaning is None:
+            raise
+        raise meaning from exc
     except BaseException:
         session.rollback()
         raise

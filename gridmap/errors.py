@@ -63,8 +63,25 @@ class ValidationFailed(GridmapError):
 
 
 class DatabaseUnavailable(GridmapError):
+    """The database does not answer (down, unreachable, refusing connections)."""
+
     status = 503
     title = "database unavailable"
+
+
+class DatabaseBusy(GridmapError):
+    """A statement hit its time limit or waited too long for a lock: try again shortly."""
+
+    status = 503
+    title = "database busy"
+    retry_after = 5  # seconds, sent as the Retry-After header
+
+
+class SchemaOutdated(GridmapError):
+    """The database's schema is missing or not at the revision this code was written for."""
+
+    status = 503
+    title = "database schema out of date"
 
 
 class ConfigurationError(GridmapError):

@@ -1,12 +1,15 @@
 """The layer contract: fields, ``query(bbox, filters, limit)`` and ``get(id)``."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput
+
+_DECIMAL = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]{1,3})?")
 
 
 @dataclass(frozen=True)
@@ -19,13 +22,15 @@ class LayerQuery:
 
     @staticmethod
     def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
+        """``minlon,minlat,maxlon,maxlat`` as four floats; decimal numbers in ASCII only
+        (``float`` also takes '١٢', 'nan', 'inf' and '1_0')."""
         if not raw:
             return None
-        try:
-            values = tuple(float(v) for v in raw.split(","))
-        except ValueError:
+        parts = raw.split(",")
+        if not all(_DECIMAL.fullmatch(p.strip()) for p in parts):
             raise InvalidInput(f"bbox {raw!r}: expected four numbers "
                                f"minlon,minlat,maxlon,maxlat") from None
+        values = tuple(float(p) for p in parts)
         if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
             raise InvalidInput(f"bbox {raw!r}: expected minlon,minlat,maxlon,maxlat with "
                                f"min ≤ max")
@@ -46,14 +51,17 @@ class Layer:
         self.title: str = definition.get("title", name)
         self.fields: list[dict[str, str]] = definition.get("fields", [])
 
+    #: What the map may learn of a definition: names, labels and styles. Everything else
+    #: (table, where, the SQL of computed fields) stays on the server.
+    PUBLIC_KEYS = ("title", "style", "popup", "label", "min_zoom", "visible", "order")
+
     def describe(self) -> dict[str, Any]:
-        """What the map needs to draw the layer (no SQL, no table names)."""
-        keys = ("title", "style", "popup", "label", "min_zoom", "visible", "order", "filters")
-        out = {k: self.definition[k] for k in keys if k in self.definition}
+        """What the map needs to draw the layer: names, labels, styles; no SQL, no tables."""
+        out = {k: self.definition[k] for k in self.PUBLIC_KEYS if k in self.definition}
         out["name"] = self.name
-        out["fields"] = self.fields
-        if "filters" in out:
-            out["filters"] = sorted(out["filters"])
+        out["fields"] = [{"name": f["name"], "label": f.get("label", f["name"])}
+                         for f in self.fields]
+        out["filters"] = sorted(self.definition.get("filters") or {})
         return out
 
     def query(self, session: Session, query: LayerQuery) -> dict[str, Any]:

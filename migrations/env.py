@@ -41,7 +41,7 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    with get_engine(_url()).connect() as conn:
+    with get_engine(_url(), timeouts=config.attributes.get("timeouts")).connect() as conn:
         conn.execute(text("create extension if not exists postgis"))
         conn.commit()
         _configure(connection=conn)

@@ -96,3 +96,65 @@ def runner(database_url):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def empty_database_url(database_url):
+    """A scratch database with PostGIS and no gridmap schema (never migrated)."""
+    import uuid
+
+    from sqlalchemy import create_engine
+
+    from gridmap.db import dispose_engines, normalise_url
+
+    name = f"gridmap_empty_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(normalise_url(database_url.rsplit("/", 1)[0] + "/postgres"),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'create database "{name}"'))
+    url = database_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        dispose_engines(url)
+        with admin.connect() as conn:
+            conn.execute(text(f'drop database if exists "{name}" with (force)'))
+        admin.dispose()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def served(database_url):
+    """Port of ``gridmap serve`` (real gunicorn, gridmap's gunicorn settings) on the test
+    database; stopped at the end of the session."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "gridmap.cli", "serve", "--port", str(port),
+                             "--workers", "1"], env={**os.environ, "DATABASE_URL": database_url},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.time() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("gridmap serve did not start: "
+                                   + proc.stdout.read().decode(errors="replace"))
+            time.sleep(0.3)
+    yield port
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=15)

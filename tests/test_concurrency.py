@@ -43,9 +43,8 @@ def scratch(database_url):
         assert code == 0, err
         yield url
     finally:
-        from gridmap.db import _ENGINES
-        for key in [k for k in _ENGINES if k.endswith(name)]:
-            _ENGINES.pop(key).dispose()
+        from gridmap.db import dispose_engines
+        dispose_engines(url)
         with admin.connect() as conn:
             conn.execute(text(f'drop database if exists "{name}" with (force)'))
         admin.dispose()

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, inspect, text
 
 from gridmap.cli import cli
-from gridmap.db import normalise_url
+from gridmap.db import dispose_engines, normalise_url
 
 
 def test_upgrade_downgrade_upgrade(database_url):
@@ -30,9 +30,7 @@ def test_upgrade_downgrade_upgrade(database_url):
                      "division"} <= names) == tables
             assert ("division" in names) == tables  # 0003 is undone by its downgrade
     finally:
-        from gridmap.db import _ENGINES
-        for key in [k for k in _ENGINES if k.endswith(name)]:
-            _ENGINES.pop(key).dispose()
+        dispose_engines(url)
         with admin.connect() as conn:
             conn.execute(text(f'drop database if exists "{name}" with (force)'))
         admin.dispose()

@@ -4,26 +4,50 @@ from __future__ import annotations
 import secrets
 from typing import Any, Mapping
 
-from flask import Flask
+from flask import Flask, Response
+from werkzeug.routing import Map
 
 from gridmap.config import load_settings
 
 
+class _ExactMap(Map):
+    """URL map that does not merge slashes: ``/api/layers/grids%2F/features`` is a 404, not a
+    redirect to another path (whose absolute ``Location`` would be built from ``Host``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("merge_slashes", False)
+        super().__init__(*args, **kwargs)
+
+
+class GridmapFlask(Flask):
+    """Flask with an exact URL map, answering OPTIONS with ``204 No Content`` and ``Allow``."""
+
+    url_map_class = _ExactMap
+
+    def make_default_options_response(self) -> Response:
+        response = super().make_default_options_response()
+        response.status_code = 204
+        response.headers.pop("Content-Type", None)
+        return response
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app. ``config`` overrides settings (see :mod:`gridmap.config`)."""
-    app = Flask(__name__)
+    app = GridmapFlask(__name__)
     settings = load_settings(config)
     app.config["GRIDMAP"] = settings
     app.config["SECRET_KEY"] = settings["secret_key"] or secrets.token_hex(32)
     app.json.ensure_ascii = False  # Chinese names as they are
 
     from layers import load_layers
-    from webapp import database, errors
+    from webapp import database, errors, headers, params
     from webapp.views import api, hierarchy, pages
 
     app.extensions["gridmap_layers"] = load_layers()
     database.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
+    params.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(hierarchy.bp)

@@ -1,44 +1,65 @@
 """One error handler: JSON ``{"error", "detail"}`` on /api paths, an HTML page elsewhere.
 
 No traceback ever reaches a user: unexpected errors are logged and answered with a 500 that
-says only that something went wrong; an unreachable database is a 503.
+says only that something went wrong. Database failures a user can act on (unreachable, busy,
+schema out of date) are 503s saying so, with ``Retry-After`` when trying again will help.
+JSON errors are never cached; Werkzeug's headers (``Allow`` on a 405) are kept.
 """
 from __future__ import annotations
 
+from typing import Iterable
+
 from flask import Flask, current_app, jsonify, render_template, request
-from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from gridmap.errors import DatabaseUnavailable, GridmapError
+from gridmap.db import user_error_in
+from gridmap.errors import GridmapError
+
+_BODY_HEADERS = {"content-type", "content-length"}
 
 
-def _respond(status: int, title: str, detail: str):
-    if request.path.startswith("/api"):
+def _respond(status: int, title: str, detail: str,
+             headers: Iterable[tuple[str, str]] = ()):
+    if request.path == "/api" or request.path.startswith("/api/"):
         response = jsonify({"error": title, "detail": detail})
-        response.status_code = status
-        return response
-    return render_template("error.html", status=status, title=title, detail=detail), status
+        response.headers["Cache-Control"] = "no-store"
+    else:
+        response = current_app.make_response(
+            render_template("error.html", status=status, title=title, detail=detail))
+    response.status_code = status
+    for name, value in headers:
+        if name.lower() not in _BODY_HEADERS:
+            response.headers[name] = value
+    return response
+
+
+def _gridmap_error(exc: GridmapError):
+    retry = getattr(exc, "retry_after", None)
+    return _respond(exc.status, exc.title, exc.detail,
+                    [("Retry-After", str(retry))] if retry else [])
+
+
+def _http_error(exc: HTTPException):
+    detail = exc.description or ""
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        detail = (f"{request.method} is not allowed on {request.path}; expected one of "
+                  f"{', '.join(sorted(exc.valid_methods))}")
+    elif isinstance(exc, NotFound) and request.path.startswith("/api"):
+        detail = f"no API endpoint at {request.path}; the layers are listed at /api/layers"
+    return _respond(exc.code or 500, (exc.name or "error").lower(), detail, exc.get_headers())
+
+
+def _unexpected(exc: Exception):
+    meaning = user_error_in(exc, timeouts=current_app.extensions.get("gridmap_timeouts"))
+    if meaning is not None:
+        current_app.logger.warning("%s on %s: %s", meaning.title, request.path, meaning.detail)
+        return _gridmap_error(meaning)
+    current_app.logger.exception("unhandled error on %s", request.path)
+    return _respond(500, "internal error", "something went wrong on the server; it has been "
+                                           "logged")
 
 
 def init_app(app: Flask) -> None:
-    @app.errorhandler(GridmapError)
-    def _gridmap_error(exc: GridmapError):
-        return _respond(exc.status, exc.title, exc.detail)
-
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        return _respond(exc.code or 500, (exc.name or "error").lower(), exc.description or "")
-
-    @app.errorhandler(OperationalError)
-    def _database_down(exc: OperationalError):
-        current_app.logger.warning("database unavailable: %s", exc.orig)
-        err = DatabaseUnavailable("the database does not answer; try again shortly")
-        return _respond(err.status, err.title, err.detail)
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
-        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-            return _database_down(exc)  # type: ignore[arg-type]
-        current_app.logger.exception("unhandled error on %s", request.path)
-        return _respond(500, "internal error", "something went wrong on the server; "
-                                                "it has been logged")
+    app.register_error_handler(GridmapError, _gridmap_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

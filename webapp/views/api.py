@@ -1,12 +1,14 @@
 """JSON API: the hierarchy as GeoJSON, and every map layer by bbox."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from gridmap import codes as gcodes
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import InvalidInput, NotFound, SchemaOutdated
+from gridmap.schema import schema_status
 from layers import LayerQuery, get_layer
+from webapp import params
 from webapp.database import get_session
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -18,24 +20,16 @@ def _layers():
     return current_app.extensions["gridmap_layers"]
 
 
-def _limit() -> int:
-    ceiling = current_app.config["GRIDMAP"]["api_max_features"]
-    raw = request.args.get("limit", str(ceiling))
-    if not raw.isdigit() or not 1 <= int(raw) <= ceiling:
-        raise InvalidInput(f"limit {raw!r}: expected a whole number from 1 to {ceiling}")
-    return int(raw)
-
-
 def _hierarchy_filter() -> dict[str, str]:
     """The one of community/street/district given, checked for form and existence."""
-    given = {k: request.args[k] for k in _HIERARCHY_FILTERS if request.args.get(k)}
+    given = {k: v for k in _HIERARCHY_FILTERS if (v := params.single(k))}
     if len(given) != 1:
         raise InvalidInput("give exactly one of community=CODE (12 digits), street=CODE (9) "
                            "or district=CODE (6)")
     (level, code), = given.items()
     gcodes.check_division_code(code, level)  # ASCII digits only: not ４２０１１１
-    table = {"community": "community", "street": "street", "district": "district"}[level]
-    found = get_session().execute(text(f"select 1 from {table} where code = :c"),
+    # The table name comes from the fixed keys above, never from the request.
+    found = get_session().execute(text(f"select 1 from {level} where code = :c"),
                                   {"c": code}).scalar()
     if not found:
         raise NotFound(f"{level} {code} is not loaded")
@@ -45,13 +39,13 @@ def _hierarchy_filter() -> dict[str, str]:
 @bp.get("/districts")
 def districts():
     layer = get_layer(_layers(), "districts")
-    return jsonify(layer.query(get_session(), LayerQuery(limit=_limit())))
+    return jsonify(layer.query(get_session(), LayerQuery(limit=params.limit())))
 
 
 @bp.get("/grids")
 def grids():
-    query = LayerQuery(bbox=LayerQuery.parse_bbox(request.args.get("bbox")),
-                       filters=_hierarchy_filter(), limit=_limit())
+    query = LayerQuery(bbox=LayerQuery.parse_bbox(params.single("bbox")),
+                       filters=_hierarchy_filter(), limit=params.limit())
     return jsonify(get_layer(_layers(), "grids").query(get_session(), query))
 
 
@@ -72,10 +66,7 @@ def layers():
 @bp.get("/layers/<name>/features")
 def layer_features(name: str):
     layer = get_layer(_layers(), name)
-    filters = {k: v for k, v in request.args.items() if k not in ("bbox", "limit")}
-    query = LayerQuery(bbox=LayerQuery.parse_bbox(request.args.get("bbox")), filters=filters,
-                       limit=_limit())
-    return jsonify(layer.query(get_session(), query))
+    return jsonify(layer.query(get_session(), params.feature_query()))
 
 
 @bp.get("/layers/<name>/features/<feature_id>")
@@ -85,5 +76,9 @@ def layer_feature(name: str, feature_id: str):
 
 @bp.get("/health")
 def health():
-    get_session().execute(text("select 1"))
-    return jsonify({"status": "ok"})
+    """200 when the database answers and its schema is the code's; 503 saying what is not."""
+    status = schema_status(get_session(check_schema=False))
+    problem = status.problem()
+    if problem:
+        raise SchemaOutdated(problem, schema=status.as_dict())
+    return jsonify({"status": "ok", "database": "reachable", "schema": status.as_dict()})

@@ -1,0 +1,106 @@
+"""Which schema revision the database is at, against the newest one this code knows.
+
+The web app checks it on every request that reads data, the CLI before every command that
+does; a missing or different schema is :class:`~gridmap.errors.SchemaOutdated` (503 on the API,
+exit 2 in the CLI) telling the operator what to run, never an SQL error about a missing table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.orm import Session
+
+from gridmap.config import REPO_ROOT
+from gridmap.errors import InvalidInput, SchemaOutdated
+
+MIGRATIONS = REPO_ROOT / "migrations"
+_UNDEFINED_TABLE = "42P01"
+
+
+@cache
+def _script():
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS))
+
+
+def code_head() -> str:
+    """The newest revision in ``migrations/versions`` (the one this code needs)."""
+    return _script().get_current_head()
+
+
+def known_revisions() -> list[str]:
+    """Every revision this code knows, oldest first."""
+    return [r.revision for r in reversed(list(_script().walk_revisions()))]
+
+
+def check_revision_argument(revision: str) -> None:
+    """Raise :class:`InvalidInput` unless ``revision`` names a revision Alembic can resolve.
+
+    Accepts what ``alembic upgrade``/``downgrade`` accept: ``head``, ``base``, a known
+    revision or an unambiguous prefix of one, and relative forms (``+1``, ``-1``, ``head-1``).
+    """
+    from alembic.util import CommandError
+
+    if revision.startswith(("+", "-")) or any(c in revision[1:] for c in "+-"):
+        return  # resolved against the database's current revision by Alembic itself
+    try:
+        _script().get_revisions(revision)
+    except CommandError as exc:
+        raise InvalidInput(
+            f"revision {revision!r}: {exc}; expected head, base or one of "
+            f"{', '.join(known_revisions())}") from None
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    """The database's revision (None: never migrated) and the code's."""
+
+    database: str | None
+    code: str
+
+    @property
+    def current(self) -> bool:
+        return self.database == self.code
+
+    def problem(self) -> str | None:
+        """What is wrong and what to run, or None when the schema is current."""
+        if self.current:
+            return None
+        if self.database is None:
+            return (f"the database has no gridmap schema (this code needs revision "
+                    f"{self.code}): run `gridmap db upgrade`")
+        if self.database in known_revisions():
+            return (f"the database schema is at revision {self.database}, this code needs "
+                    f"{self.code}: run `gridmap db upgrade`")
+        return (f"the database schema is at revision {self.database}, which this code does "
+                f"not know (its newest is {self.code}): deploy the code that matches the "
+                f"database, or run `gridmap db downgrade {self.code}` with the newer code")
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"database": self.database, "code": self.code}
+
+
+def schema_status(bind: Session | Connection) -> SchemaStatus:
+    """Read the database's revision in one round trip (a rollback when it has none)."""
+    try:
+        revision = bind.execute(text("select version_num from alembic_version")).scalar()
+    except ProgrammingError as exc:
+        if getattr(exc.orig, "sqlstate", None) != _UNDEFINED_TABLE:
+            raise
+        bind.rollback()
+        revision = None
+    return SchemaStatus(database=revision, code=code_head())
+
+
+def require_current_schema(bind: Session | Connection) -> SchemaStatus:
+    """Return the status, or raise :class:`SchemaOutdated` saying what to run."""
+    status = schema_status(bind)
+    problem = status.problem()
+    if problem:
+        raise SchemaOutdated(problem, schema=status.as_dict())
+    return status

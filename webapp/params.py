@@ -1,0 +1,71 @@
+"""Request parameters parsed at the edge into typed values, before any data access.
+
+Every query parameter and path segment is text a user typed: control characters (NUL above
+all, which PostgreSQL cannot store in text) are refused for every request in one place;
+numbers are ASCII digits only (``str.isdigit`` also accepts '²' and '٣'); a parameter given
+twice is refused rather than one of its values silently chosen.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import Flask, current_app, request
+
+from gridmap.errors import InvalidInput
+from layers import LayerQuery
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_WHOLE = re.compile(r"[0-9]{1,12}")
+
+
+def _check_text(where: str, value: str) -> None:
+    found = _CONTROL.search(value)
+    if found:
+        raise InvalidInput(f"{where}: contains the control character "
+                           f"U+{ord(found.group()):04X} at position {found.start() + 1}; "
+                           f"expected printable text")
+
+
+def check_request_text() -> None:
+    """Refuse control characters in any query parameter (name or value) or path segment."""
+    for name, values in request.args.lists():
+        _check_text(f"parameter name {name!r}", name)
+        for value in values:
+            _check_text(f"parameter {name}", value)
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, str):
+            _check_text(f"path segment {name}", value)
+
+
+def single(name: str) -> str | None:
+    """The one value of parameter ``name``, None when absent; twice is an error."""
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise InvalidInput(f"parameter {name} given {len(values)} times; expected it once")
+    return values[0] if values else None
+
+
+def limit() -> int:
+    """``limit``: a whole number from 1 to the ``api_max_features`` setting (its default)."""
+    ceiling = current_app.config["GRIDMAP"]["api_max_features"]
+    raw = single("limit")
+    if raw is None:
+        return ceiling
+    if not _WHOLE.fullmatch(raw) or not 1 <= int(raw) <= ceiling:
+        raise InvalidInput(f"limit {raw!r}: expected a whole number from 1 to {ceiling} in "
+                           f"ASCII digits")
+    return int(raw)
+
+
+def feature_query(*, reserved: tuple[str, ...] = ("bbox", "limit")) -> LayerQuery:
+    """``bbox``, ``limit`` and every other parameter as a filter (checked by the layer)."""
+    filters = {}
+    for name in request.args:
+        if name not in reserved:
+            filters[name] = single(name)
+    return LayerQuery(bbox=LayerQuery.parse_bbox(single("bbox")), filters=filters,
+                      limit=limit())
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(check_request_text)

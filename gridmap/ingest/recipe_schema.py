@@ -112,7 +112,7 @@ RECIPE = {
 _FORMATS = jsonschema.FormatChecker(formats=["regex"])
 
 
-@_FORMATS.checks("encoding", raises=LookupError)
+@_FORMATS.checks("encoding", raises=(LookupError, ValueError))  # NUL: ValueError
 def _is_encoding(value: object) -> bool:
     return not isinstance(value, str) or bool(codecs.lookup(value))
 

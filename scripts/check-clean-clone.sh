@@ -28,9 +28,12 @@ cleanup() {
   vars=$(python3 "$here/pgurl.py" "$scratch_url")
   eval "$vars"  # pg_server_conninfo
   # shellcheck disable=SC2154
-  psql -X -q -d "$pg_server_conninfo" -v db="$scratch_db" <<< \
-    'drop database if exists :"db" with (force)' 2>/dev/null \
-    || echo "gridmap: could not drop the scratch database $scratch_db; drop it yourself" >&2
+  # The end-to-end tests keep a database of their own beside the test database (…_e2e).
+  for db in "$scratch_db" "${scratch_db}_e2e"; do
+    psql -X -q -d "$pg_server_conninfo" -v db="$db" <<< \
+      'drop database if exists :"db" with (force)' 2>/dev/null \
+      || echo "gridmap: could not drop the scratch database $db; drop it yourself" >&2
+  done
   if [ -n "$keep" ]; then
     echo "gridmap: the clone is kept in $work/gridmap"
   else

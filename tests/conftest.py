@@ -2,6 +2,9 @@
 runner. A missing database or PostGIS is an error, never a skip."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import os
 from pathlib import Path
 
@@ -98,21 +101,22 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
-def empty_database_url(database_url):
-    """A scratch database with PostGIS and no gridmap schema (never migrated)."""
+@contextmanager
+def scratch_database(database_url: str, prefix: str) -> Iterator[str]:
+    """A new, empty database (PostGIS not yet created) on the test server, dropped on exit
+    even when the test fails, with every engine gridmap opened on it disposed first."""
     import uuid
 
     from sqlalchemy import create_engine
 
     from gridmap.db import dispose_engines, normalise_url
 
-    name = f"gridmap_empty_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(normalise_url(database_url.rsplit("/", 1)[0] + "/postgres"),
-                          isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    server = database_url.rsplit("/", 1)[0]
+    admin = create_engine(normalise_url(server + "/postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'create database "{name}"'))
-    url = database_url.rsplit("/", 1)[0] + f"/{name}"
+    url = f"{server}/{name}"
     try:
         yield url
     finally:
@@ -120,6 +124,13 @@ def empty_database_url(database_url):
         with admin.connect() as conn:
             conn.execute(text(f'drop database if exists "{name}" with (force)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def empty_database_url(database_url):
+    """A scratch database with no gridmap schema (never migrated)."""
+    with scratch_database(database_url, "gridmap_empty") as url:
+        yield url
 
 
 def free_port() -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 
 import geopandas as gpd
 import pyogrio
@@ -18,6 +17,7 @@ from sqlalchemy import create_engine, text
 
 from gridmap.db import normalise_url
 from gridmap.demo import PLAN
+from tests.conftest import scratch_database
 
 
 def gridmap(url: str, *args: str) -> subprocess.Popen:
@@ -32,22 +32,10 @@ def together(*procs: subprocess.Popen) -> list[tuple[int, str, str]]:
 @pytest.fixture(scope="module")
 def scratch(database_url):
     """A migrated, empty database of its own (dropped afterwards)."""
-    name = f"gridmap_race_{uuid.uuid4().hex[:8]}"
-    server = database_url.rsplit("/", 1)[0]
-    admin = create_engine(normalise_url(server + "/postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'create database "{name}"'))
-    url = f"{server}/{name}"
-    try:
+    with scratch_database(database_url, "gridmap_race") as url:
         (code, out, err), = together(gridmap(url, "db", "upgrade"))
         assert code == 0, err
         yield url
-    finally:
-        from gridmap.db import dispose_engines
-        dispose_engines(url)
-        with admin.connect() as conn:
-            conn.execute(text(f'drop database if exists "{name}" with (force)'))
-        admin.dispose()
 
 
 def scalar(url: str, sql: str):

@@ -53,7 +53,11 @@ class _Context:
 @click.pass_context
 def cli(ctx: click.Context, database_url: str | None) -> None:
     """gridmap — community grid management (社区网格化管理)."""
+    from gridmap.audit import Actor, acting_as
+
     ctx.obj = _Context(database_url)
+    # Every write of this command is in the audit trail under the operating-system user.
+    ctx.with_resource(acting_as(Actor.command_line()))
 
 
 @cli.group()
@@ -214,6 +218,7 @@ def assign(ctx: _Context, district: str | None) -> None:
     demo already do this in their own transaction)."""
     from sqlalchemy import text
 
+    from gridmap.audit import record
     from gridmap.grid.assign import assign_district
     from gridmap.locks import lock_district
 
@@ -223,8 +228,53 @@ def assign(ctx: _Context, district: str | None) -> None:
         for code in codes:
             lock_district(session, code)
             stats = assign_district(session, code)
+            if stats["changed"] or stats["totals_refreshed"]:
+                record(session, action="assign", table="building", key=code,
+                       after={k: stats[k] for k in ("changed", "assigned",
+                                                    "totals_refreshed")})
             click.echo(f"district {code}: {stats['assigned']} of {stats['buildings']} "
-                       f"buildings in a grid, {stats['changed']} changed")
+                       f"buildings in a grid, {stats['changed']} changed, "
+                       f"{stats['totals_refreshed']} grid total(s) corrected")
+
+
+@cli.command()
+@click.option("--since", default=None, metavar="YYYY-MM-DD[THH:MM]",
+              help="Only events at or after this time (UTC unless an offset is given).")
+@click.option("--who", default=None, help="Only events whose actor contains this text.")
+@click.option("--table", default=None, help="Only events on this table or layer.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_obj
+def audit(ctx: _Context, since: str | None, who: str | None, table: str | None, limit: int,
+          as_json: bool) -> None:
+    """The audit trail, newest first: who changed what, when, from where."""
+    import datetime as dt
+
+    from gridmap.audit import list_events
+
+    when = None
+    if since:
+        try:
+            when = dt.datetime.fromisoformat(since)
+        except ValueError:
+            raise InvalidInput(f"--since {since!r}: expected a date or time such as "
+                               f"2026-11-24 or 2026-11-24T08:00") from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.timezone.utc)
+    with ctx.session() as session:
+        events = list_events(session, since=when, who=who, table=table, limit=limit)
+    for e in events:
+        if as_json:
+            click.echo(json.dumps({"id": e.id, "at": e.at.isoformat(), "actor_kind": e.actor_kind,
+                                   "actor": e.actor, "address": e.address,
+                                   "request_id": e.request_id, "action": e.action,
+                                   "table": e.table_name, "key": e.row_key, "before": e.before,
+                                   "after": e.after}, ensure_ascii=False))
+        else:
+            click.echo(f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor_kind}:{e.actor} {e.action} "
+                       f"{e.table_name}" + (f" {e.row_key}" if e.row_key else ""))
+    if not as_json:
+        click.echo(f"{len(events)} event(s)", err=True)
 
 
 @cli.group()

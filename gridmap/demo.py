@@ -8,24 +8,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 import pyogrio
-import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gridmap import codes as gcodes
 from gridmap.config import REPO_ROOT
 from gridmap.divisions import load_divisions
 from gridmap.errors import ImportFailed
 from gridmap.grid.assign import assign_district
-from gridmap.grid.frames import projected_epsg
-from gridmap.grid.validate import sequence_row_height
+from gridmap.grid.redraw import GridFeature, apply_grids
 from gridmap.ingest import import_recipe, load_recipe
-from gridmap.models import Grid
 from gridmap.locks import lock_district
-from gridmap.registry import issue_codes
+from gridmap.models import Grid
 
 DEMO_DISTRICT = "420111"
 RECIPES = REPO_ROOT / "import"
@@ -35,29 +30,30 @@ DEMO_COMMUNITIES = REPO_ROOT / "data" / "reference" / "communities_420111.csv"
 CONTEXT_RECIPES = ("demo_roads.yaml", "demo_water.yaml")
 
 
-def _load_grids(session: Session, plan: Path, epsg: int) -> int:
-    grids = pyogrio.read_dataframe(plan, layer="grids").to_crs(epsg)
-    issued = 0
+def _load_grids(session: Session, plan: Path) -> int:
+    """Draw the plan's grids in each community that has none, through the one redraw path
+    (codes issued west→east, north→south; audit rows). A community already drawn — perhaps
+    redrawn since by a planner — is left alone."""
+    grids = pyogrio.read_dataframe(plan, layer="grids")
+    if grids.crs is None or grids.crs.to_epsg() != 4490:
+        raise ImportFailed(f"demo plan {plan.name}: grids must be in EPSG:4490, found "
+                           f"{grids.crs}")
+    names = grids["name"] if "name" in grids else pd.Series([None] * len(grids))
+    features = []
     for community_code, rows in grids.groupby("community_code"):
         active = session.execute(select(func.count()).select_from(Grid).where(
             Grid.community_code == community_code, Grid.valid_to.is_(None))).scalar()
         if active:
             continue
-        geoms = rows.geometry.values
-        codes = issue_codes(session, community_code, geoms,
-                            row_height=sequence_row_height(geoms), note="demo plan")
-        storage = gpd.GeoSeries(geoms, crs=epsg).to_crs(4490)
-        names = rows["name"] if "name" in rows else [None] * len(rows)
-        for code, kind, name, geom in zip(codes, rows["kind"], names, storage.values):
-            parts = gcodes.parse(code)
-            multi = shapely.multipolygons(shapely.get_parts(geom))
-            session.add(Grid(code=code, district_code=parts.district,
-                             street_code=parts.street_code, community_code=community_code,
-                             sequence=parts.sequence, kind=kind, geom=f"SRID=4490;{multi.wkt}",
-                             name=None if pd.isna(name) else str(name)))
-            issued += 1
-    session.flush()
-    return issued
+        features += [GridFeature(community_code=str(community_code), kind=str(kind), geom=geom,
+                                 name=None if pd.isna(name) else str(name),
+                                 label=f"{plan.name} grid {row + 1}")
+                     for row, kind, name, geom in zip(rows.index, rows["kind"],
+                                                      names[rows.index], rows.geometry.values)]
+    if not features:
+        return 0
+    changes = apply_grids(session, features, replace=True, note="demo plan")
+    return len(changes.inserted)
 
 
 def load_demo(session: Session) -> list[str]:
@@ -70,7 +66,7 @@ def load_demo(session: Session) -> list[str]:
     for layer in ("districts", "streets", "communities"):
         lines.append(import_recipe(session, load_recipe(RECIPES / f"demo_{layer}.yaml"))
                      .summary())
-    issued = _load_grids(session, PLAN, projected_epsg(session, DEMO_DISTRICT))
+    issued = _load_grids(session, PLAN)
     lines.append(f"grids: {issued} codes issued" if issued else "grids: already drawn")
     lines.append(import_recipe(session, load_recipe(RECIPES / "wuhan_buildings.yaml")).summary())
     stats = assign_district(session, DEMO_DISTRICT)

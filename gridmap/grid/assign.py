@@ -97,14 +97,15 @@ _REFRESH = text("""
 
 
 def refresh_grid_totals(session: Session, *, grid_ids: list[int] | None = None,
-                        district_code: str | None = None) -> None:
+                        district_code: str | None = None) -> int:
     """Recompute ``households`` and ``building_count`` of grids (all, the ``grid_ids``, or
     those of one district) from their buildings.
 
-    Writes only the rows whose totals changed, so a repeated refresh changes nothing.
+    Writes only the rows whose totals changed, so a repeated refresh changes nothing; returns
+    how many grids it corrected.
     """
-    session.execute(_REFRESH, {"all_grids": grid_ids is None, "grid_ids": grid_ids or [],
-                               "district": district_code})
+    return session.execute(_REFRESH, {"all_grids": grid_ids is None, "grid_ids": grid_ids or [],
+                               "district": district_code}).rowcount or 0
 
 
 _BATCH = 25_000  # buildings read back per batch
@@ -144,7 +145,8 @@ def assign_district(session: Session, district_code: str) -> dict[str, int]:
 
     Footprints are read back as WKB in batches of :data:`_BATCH` (bounded memory), with their
     ids and grid ids only; only changed rows are sent back.
-    Returns counts: ``buildings``, ``assigned``, ``unassigned``, ``changed``.
+    Returns counts: ``buildings``, ``assigned``, ``unassigned``, ``changed`` and
+    ``totals_refreshed`` (grids whose totals were stale).
     """
     epsg = projected_epsg(session, district_code)
     grids = load_grids(session, district_code=district_code, epsg=epsg)
@@ -166,7 +168,7 @@ def assign_district(session: Session, district_code: str) -> dict[str, int]:
         session.execute(_WRITE_LABELS, {
             "ids": ids_[moved_].tolist(),
             "grid_ids": [None if g < 0 else g for g in labels_[moved_].tolist()]})
-    refresh_grid_totals(session, district_code=district_code)
+    refreshed = refresh_grid_totals(session, district_code=district_code)
     assigned = int((labels_ >= 0).sum())
     return {"buildings": len(ids_), "assigned": assigned, "unassigned": len(ids_) - assigned,
-            "changed": int(moved_.sum())}
+            "changed": int(moved_.sum()), "totals_refreshed": refreshed}

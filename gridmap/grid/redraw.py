@@ -31,6 +31,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from gridmap import codes as gcodes
+from gridmap.audit import record
 from gridmap.errors import InvalidCode, ValidationFailed
 from gridmap.geo import project_stored, storage_ewkb
 from gridmap.models import CodeRegistryEntry, District, Grid, GridLineage
@@ -160,7 +161,10 @@ def _apply_community(session: Session, community_code: str, features: list[GridF
             if (match.kind, match.name) == (feature.kind, feature.name or match.name):
                 changes.unchanged.append(match.code)
             else:
+                before = {"kind": match.kind, "name": match.name}
                 match.kind, match.name = feature.kind, feature.name or match.name
+                record(session, action="update", table="grid", key=match.code, before=before,
+                       after={"kind": match.kind, "name": match.name})
                 changes.updated.append(match.code)
         else:
             to_issue.append((feature, match.code))
@@ -180,6 +184,9 @@ def _register_given_code(session: Session, feature: GridFeature, changes: GridCh
     if entry is None:
         session.add(CodeRegistryEntry(code=feature.code, community_code=feature.community_code,
                                       sequence=parts.sequence, status="issued"))
+    record(session, action="insert", table="grid", key=feature.code,
+           after={"code": feature.code, "kind": feature.kind, "name": feature.name,
+                  "community_code": feature.community_code})
     session.add(Grid(code=feature.code, district_code=parts.district,
                      street_code=parts.street_code, community_code=feature.community_code,
                      sequence=parts.sequence, kind=feature.kind, name=feature.name,
@@ -227,3 +234,11 @@ def _issue_and_retire(session: Session, community_code: str, district: District,
                     {"now": now, "codes": [g.code for g in retiring]})
     session.add_all(GridLineage(parent_code=p, child_code=c) for p, c in sorted(pairs))
     changes.lineage.extend(sorted(pairs))
+    for grid in retiring:
+        record(session, action="retire", table="grid", key=grid.code,
+               before={"code": grid.code, "kind": grid.kind, "name": grid.name},
+               after={"successors": sorted(c for p, c in pairs if p == grid.code)})
+    for (feature, old), code in zip(to_issue, codes):
+        record(session, action="insert", table="grid", key=code,
+               after={"code": code, "kind": feature.kind, "name": feature.name,
+                      "community_code": community_code, "redraws": old})

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 from sqlalchemy.orm import Session
 
 from gridmap import codes as gcodes
+from gridmap.audit import record
 from gridmap.config import load_settings
 from gridmap.ingest.buildings import write_buildings
 from gridmap.ingest.context import CONTEXT_LAYERS, write_context
@@ -59,4 +60,10 @@ def import_recipe(session: Session, recipe: Recipe, *,
                             tolerance_m=settings["containment_tolerance_m"],
                             min_area_m2=settings["gap_tolerance_m2"],
                             known_districts=_known_districts(settings))
+        if report.inserted or report.updated or report.retired:  # a write, not a no-op
+            record(session, action="import", table=recipe.layer, key=recipe.source.name,
+                   after={"source": str(recipe.source), "district": recipe.district,
+                          "features": report.features, "inserted": report.inserted,
+                          "updated": report.updated, "retired": report.retired,
+                          "skipped": report.skipped, "repaired": report.repaired})
     return report

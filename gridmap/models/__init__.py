@@ -1,4 +1,6 @@
-"""SQLAlchemy models of the grid hierarchy, buildings and the code registry."""
+"""SQLAlchemy models: the grid hierarchy, buildings, the code registry, context layers,
+official divisions and the audit trail."""
+from gridmap.models.audit import AuditEvent
 from gridmap.models.base import Base
 from gridmap.models.hierarchy import Community, District, Grid, Street
 from gridmap.models.registry import CodeRegistryEntry, GridLineage
@@ -6,5 +8,5 @@ from gridmap.models.building import Building
 from gridmap.models.context import Road, Water
 from gridmap.models.division import Division
 
-__all__ = ["Base", "District", "Street", "Community", "Grid", "Building", "CodeRegistryEntry",
-           "GridLineage", "Road", "Water", "Division"]
+__all__ = ["AuditEvent", "Base", "District", "Street", "Community", "Grid", "Building",
+           "CodeRegistryEntry", "GridLineage", "Road", "Water", "Division"]

@@ -148,6 +148,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("batch_lock_timeout_ms", 600_000,
             "CLI commands: longest a statement waits for a lock (ms), e.g. for another import "
             "into the same district to finish.", _whole(1)),
+    Setting("password_min_length", 10,
+            "Shortest password accepted (characters); common passwords are refused whatever "
+            "their length.", _whole(8)),
+    Setting("login_max_failures", 5,
+            "Wrong passwords in a row that lock an account (counted in the database, so "
+            "across every server process).", _whole(1)),
+    Setting("lockout_minutes", 15, "How long a locked account stays locked (minutes).",
+            _whole(1)),
+    Setting("argon2_time_cost", 3, "argon2id passes over memory when hashing a password.",
+            _whole(1)),
+    Setting("argon2_memory_kib", 65536, "argon2id memory per password hash (KiB).",
+            _whole(8192)),
+    Setting("argon2_parallelism", 4, "argon2id lanes per password hash.", _whole(1)),
     Setting("secret_key", "", "Flask secret key; empty means a random key per process."),
 )
 

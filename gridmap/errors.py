@@ -36,6 +36,20 @@ class InvalidCode(InvalidInput):
     title = "invalid grid code"
 
 
+class AuthenticationFailed(GridmapError):
+    """A login or API key was not accepted. The detail never says which part was wrong."""
+
+    status = 401
+    title = "not authenticated"
+
+
+class Forbidden(GridmapError):
+    """The caller is known but the request lies outside their scope."""
+
+    status = 403
+    title = "forbidden"
+
+
 class NotFound(GridmapError):
     status = 404
     title = "not found"

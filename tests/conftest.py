@@ -89,8 +89,8 @@ def runner(database_url):
 
     cli_runner = CliRunner()
 
-    def invoke(*args: str):
-        return cli_runner.invoke(cli, ["--database-url", database_url, *args])
+    def invoke(*args: str, input: str | None = None):
+        return cli_runner.invoke(cli, ["--database-url", database_url, *args], input=input)
 
     return invoke
 

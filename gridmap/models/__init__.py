@@ -1,5 +1,5 @@
 """SQLAlchemy models: the grid hierarchy, buildings, the code registry, context layers,
-official divisions and the audit trail."""
+official divisions, the audit trail, people and API keys."""
 from gridmap.models.audit import AuditEvent
 from gridmap.models.base import Base
 from gridmap.models.hierarchy import Community, District, Grid, Street
@@ -7,6 +7,8 @@ from gridmap.models.registry import CodeRegistryEntry, GridLineage
 from gridmap.models.building import Building
 from gridmap.models.context import Road, Water
 from gridmap.models.division import Division
+from gridmap.models.person import ApiKey, Person, PersonScope
 
 __all__ = ["AuditEvent", "Base", "District", "Street", "Community", "Grid", "Building",
-           "CodeRegistryEntry", "GridLineage", "Road", "Water", "Division"]
+           "CodeRegistryEntry", "GridLineage", "Road", "Water", "Division", "Person", "PersonScope",
+           "ApiKey"]

@@ -1,0 +1,202 @@
+"""People: create, list, disable, reset a password, authenticate, and their :class:`Scope`.
+
+Every change goes through :func:`gridmap.audit.record` with what changed and never a password
+or a hash. Lockout lives in the ``person`` row (``failed_attempts``, ``locked_until``, compared
+with the database's clock), so every server process sees the same count.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy import Interval, case, func, literal, select, update
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from gridmap.audit import record
+from gridmap.auth.passwords import (check_password, dummy_hash, hash_password, password_hasher,
+                                    verify_password)
+from gridmap.auth.scope import LEVEL_LENGTHS, Scope, check_role_levels
+from gridmap.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
+from gridmap.models import Community, District, Grid, Person, PersonScope, Street
+
+# Letters of any script (张三 is a fine login), digits and . _ @ -; no spaces or controls.
+_LOGIN = re.compile(r"^[\w.@-]{1,64}$")
+#: The one answer to every failed login: it never says whether the name or the password
+#: was wrong, nor whether the account is locked or disabled.
+LOGIN_REFUSED = ("login name or password not accepted (after repeated failures an account is "
+                 "locked for a while)")
+
+
+def check_login(login: str) -> str:
+    """The login name, checked: 1–64 letters, digits or ``. _ @ -``."""
+    if not _LOGIN.match(login):
+        raise InvalidInput(f"login name {login!r}: expected 1–64 letters, digits or . _ @ - "
+                           f"(no spaces)")
+    return login
+
+
+def _scope_tables() -> dict[str, Any]:
+    return {"district": District.code, "street": Street.code, "community": Community.code,
+            "grid": Grid.code}
+
+
+def check_scopes_exist(session: Session, scopes: Iterable[tuple[str, str]]) -> None:
+    """Refuse a scope code that is not loaded (a grid must be current, not retired)."""
+    columns = _scope_tables()
+    for level, code in scopes:
+        length = LEVEL_LENGTHS.get(level)
+        if not code.isascii() or not code.isdigit() or (length and len(code) != length):
+            size = f"{length} digits" if length else "digits only"
+            raise InvalidInput(f"--{level} {code!r}: expected a {level} code of {size}")
+        query = select(func.count()).where(columns[level] == code)
+        if level == "grid":
+            query = query.where(Grid.valid_to.is_(None))
+        if not session.execute(query).scalar():
+            raise NotFound(f"--{level} {code}: no such {level} in the database"
+                           + (" (or the grid is retired)" if level == "grid" else ""))
+
+
+def _find(session: Session, login: str, *, lock: bool = False) -> Person:
+    query = select(Person).where(Person.login == login)
+    if lock:
+        query = query.with_for_update()
+    person = session.execute(query).scalar_one_or_none()
+    if person is None:
+        raise NotFound(f"person {login!r}: no such login name")
+    return person
+
+
+def _summary(person: Person) -> dict[str, Any]:
+    """What the audit trail keeps of a person: never the hash."""
+    return {"login": person.login, "display_name": person.display_name, "role": person.role,
+            "disabled": person.disabled,
+            "scopes": [f"{s.level}:{s.code}" for s in person.scopes]}
+
+
+def add_person(session: Session, login: str, *, role: str, password: str,
+               scopes: Iterable[tuple[str, str]] = (), display_name: str | None = None,
+               settings: Mapping[str, Any]) -> Person:
+    """Create a person with a checked password and scopes that exist and fit the role.
+
+    Raises
+    ------
+    InvalidInput
+        Bad login name, role, scope level for the role, or a password the policy refuses.
+    NotFound
+        A scope code that is not in the database.
+    Conflict
+        The login name is taken.
+    """
+    check_login(login)
+    rows = list(dict.fromkeys(scopes))  # repeated --grid X counts once
+    check_role_levels(role, (level for level, _ in rows))
+    check_scopes_exist(session, rows)
+    check_password(password, login=login, settings=settings)
+    if session.execute(select(Person.id).where(Person.login == login)).first():
+        raise Conflict(f"login name {login!r} is taken: expected a new one")
+    person = Person(login=login, display_name=display_name or login, role=role,
+                    password_hash=hash_password(password_hasher(settings), password),
+                    scopes=[PersonScope(level=level, code=code) for level, code in rows])
+    session.add(person)
+    session.flush()
+    record(session, action="insert", table="person", key=login, after=_summary(person))
+    return person
+
+
+def list_people(session: Session) -> list[Person]:
+    """Every person with their scopes, by login name."""
+    return list(session.execute(select(Person).options(selectinload(Person.scopes))
+                                .order_by(Person.login)).scalars())
+
+
+def disable_person(session: Session, login: str) -> Person:
+    """Disable a person: they can no longer authenticate. Idempotent."""
+    person = _find(session, login, lock=True)
+    if not person.disabled:
+        before = _summary(person)
+        person.disabled = True
+        record(session, action="disable", table="person", key=login, before=before,
+               after=_summary(person))
+    return person
+
+
+def reset_password(session: Session, login: str, password: str, *,
+                   settings: Mapping[str, Any]) -> Person:
+    """Set a new password (checked by the policy) and lift any lockout."""
+    person = _find(session, login, lock=True)
+    check_password(password, login=login, settings=settings)
+    person.password_hash = hash_password(password_hasher(settings), password)
+    person.password_changed_at = func.now()
+    person.failed_attempts = 0
+    person.locked_until = None
+    record(session, action="reset_password", table="person", key=login,
+           after={"password": "changed", "lockout": "lifted"})
+    return person
+
+
+def authenticate(session: Session, login: str, password: str, *,
+                 settings: Mapping[str, Any]) -> Person:
+    """The person whose login name and password these are, if they may log in now.
+
+    An unknown name is verified against a dummy hash, so it costs what a wrong password
+    costs; every refusal raises the same :data:`LOGIN_REFUSED`. A wrong password adds one to
+    the person's ``failed_attempts``; reaching ``login_max_failures`` locks the account for
+    ``lockout_minutes``. The failure is committed before raising (the session's transaction
+    is committed), so that a caller's rollback cannot undo the count the lockout rests on.
+
+    Raises
+    ------
+    AuthenticationFailed
+        Unknown name, wrong password, disabled or locked account — indistinguishably.
+    """
+    hasher = password_hasher(settings)
+    person = session.execute(select(Person).where(Person.login == login)
+                             .with_for_update()).scalar_one_or_none()
+    if person is None:
+        verify_password(hasher, dummy_hash(hasher), password)
+        raise AuthenticationFailed(LOGIN_REFUSED)
+    matches = verify_password(hasher, person.password_hash, password)
+    locked = session.execute(select(Person.locked_until > func.now())
+                             .where(Person.id == person.id)).scalar()
+    if matches and not locked and not person.disabled:
+        if person.failed_attempts or person.locked_until is not None:
+            person.failed_attempts, person.locked_until = 0, None
+        if hasher.check_needs_rehash(person.password_hash):
+            person.password_hash = hash_password(hasher, password)
+        record(session, action="login", table="person", key=login)
+        return person
+    if not matches and not locked:
+        _count_failure(session, person, settings)
+    record(session, action="login_refused", table="person", key=login,
+           after={"failed_attempts": person.failed_attempts,
+                  "locked_until": person.locked_until})
+    session.commit()
+    raise AuthenticationFailed(LOGIN_REFUSED)
+
+
+def _count_failure(session: Session, person: Person, settings: Mapping[str, Any]) -> None:
+    """One more failure, counted in SQL against the database clock; the row lock taken by
+    :func:`authenticate` serialises concurrent attempts on one account across processes.
+    The count goes back to 0 only at a successful login, so after a lockout ends one more
+    wrong password locks the account again."""
+    limit = settings["login_max_failures"]
+    lock_for = literal(dt.timedelta(minutes=settings["lockout_minutes"]), Interval)
+    count = Person.failed_attempts + 1
+    count_now, until = session.execute(
+        update(Person).where(Person.id == person.id)
+        .values(failed_attempts=count,
+                locked_until=case((count >= limit, func.now() + lock_for),
+                                  else_=Person.locked_until))
+        .returning(Person.failed_attempts, Person.locked_until)
+        .execution_options(synchronize_session=False)).one()
+    set_committed_value(person, "failed_attempts", count_now)
+    set_committed_value(person, "locked_until", until)
+
+
+def scope_of(session: Session, person: Person) -> Scope:
+    """The :class:`Scope` of a person, from their role and scope rows."""
+    rows = session.execute(select(PersonScope.level, PersonScope.code)
+                           .where(PersonScope.person_id == person.id)).all()
+    return Scope.for_person(person.login, person.role, [(r.level, r.code) for r in rows])

@@ -441,13 +441,17 @@ def user_add(ctx: _Context, name: str, role: str, grids: tuple[str, ...],
              communities: tuple[str, ...], streets: tuple[str, ...], districts: tuple[str, ...],
              display_name: str | None, password_stdin: bool) -> None:
     """Add person NAME with ROLE and the grids, communities, streets or districts they reach."""
-    from gridmap.auth.people import add_person, check_login
+    from gridmap.auth.people import add_person, check_login, check_scopes_exist
     from gridmap.auth.scope import check_role_levels
 
     scopes = ([("grid", c) for c in grids] + [("community", c) for c in communities]
               + [("street", c) for c in streets] + [("district", c) for c in districts])
+    # Everything that can be checked is, before anyone types a password twice (and in a
+    # transaction of its own: none stays open while the prompt waits).
     check_login(name)
-    check_role_levels(role, (level for level, _ in scopes))  # before asking for a password
+    check_role_levels(role, (level for level, _ in scopes))
+    with ctx.session() as session:
+        check_scopes_exist(session, scopes)
     password = _read_password(password_stdin)
     with ctx.session() as session:
         person = add_person(session, name, role=role, password=password, scopes=scopes,

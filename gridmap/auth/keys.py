@@ -29,8 +29,8 @@ from gridmap.models import ApiKey
 
 KEY_PREFIX = "gmk_"
 SHOWN_CHARACTERS = 12
-_KEY = re.compile(r"^gmk_[A-Za-z0-9_-]{43}$")
-_COLLECTION = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_KEY = re.compile(r"gmk_[A-Za-z0-9_-]{43}")
+_COLLECTION = re.compile(r"[a-z][a-z0-9_]{0,63}")
 KEY_REFUSED = "API key not accepted (unknown, malformed or revoked)"
 
 
@@ -64,7 +64,7 @@ def parse_collections(text: str, *, known: Iterable[str]) -> list[str] | None:
         raise InvalidInput(f"--collections {text!r}: expected all or names separated by "
                            f"commas, e.g. grids,buildings")
     for name in names:
-        if not _COLLECTION.match(name) or name not in known:
+        if not _COLLECTION.fullmatch(name) or name not in known:
             raise InvalidInput(f"--collections: {name!r} is not a collection; expected all or "
                                f"some of {', '.join(known)}")
     return list(dict.fromkeys(names))
@@ -131,7 +131,7 @@ def find_key(session: Session, presented: str) -> ApiKey:
     AuthenticationFailed
         Malformed, unknown or revoked — with one message for all three.
     """
-    if not _KEY.match(presented):
+    if not _KEY.fullmatch(presented):
         raise AuthenticationFailed(KEY_REFUSED)
     key = session.execute(select(ApiKey).where(ApiKey.key_hash == key_hash(presented),
                                                ApiKey.revoked_at.is_(None))

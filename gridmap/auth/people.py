@@ -22,7 +22,7 @@ from gridmap.errors import AuthenticationFailed, Conflict, InvalidInput, NotFoun
 from gridmap.models import Community, District, Grid, Person, PersonScope, Street
 
 # Letters of any script (张三 is a fine login), digits and . _ @ -; no spaces or controls.
-_LOGIN = re.compile(r"^[\w.@-]{1,64}$")
+_LOGIN = re.compile(r"[\w.@-]{1,64}")
 #: The one answer to every failed login: it never says whether the name or the password
 #: was wrong, nor whether the account is locked or disabled.
 LOGIN_REFUSED = ("login name or password not accepted (after repeated failures an account is "
@@ -31,7 +31,7 @@ LOGIN_REFUSED = ("login name or password not accepted (after repeated failures a
 
 def check_login(login: str) -> str:
     """The login name, checked: 1–64 letters, digits or ``. _ @ -``."""
-    if not _LOGIN.match(login):
+    if not _LOGIN.fullmatch(login):
         raise InvalidInput(f"login name {login!r}: expected 1–64 letters, digits or . _ @ - "
                            f"(no spaces)")
     return login

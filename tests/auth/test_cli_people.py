@@ -61,8 +61,8 @@ def test_apikey_add_prints_the_key_once_on_the_last_line(runner, committed, clea
      "role grid_worker with no scope: expected at least one of --grid"),
     (["user", "add", "cli-x", "--role", "administrator", "--password-stdin"], "1234567890\n",
      "most common passwords"),
-    (["user", "add", "cli-x", "--role", "planner", "--street", "999999999",
-      "--password-stdin"], PASSWORD + "\n", "no such street"),
+    (["user", "add", "cli-x", "--role", "planner", "--street", "999999999"], "",
+     "no such street"),  # refused before the password prompt
     (["user", "add", "cli x", "--role", "administrator"], "", "expected 1–64 letters"),
     (["user", "disable", "cli-nobody"], "", "no such login name"),
     (["apikey", "add", "cli-a", "--collections", "houses"], "", "'houses' is not a collection"),

@@ -5,11 +5,13 @@ import statistics
 import time
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from sqlalchemy import select, text, update
 
 from gridmap.audit import list_events
-from gridmap.auth.people import (LOGIN_REFUSED, add_person, authenticate, disable_person,
-                                 reset_password, scope_of)
+from gridmap.auth.people import (LOGIN_REFUSED, add_person, authenticate, check_login,
+                                 disable_person, reset_password, scope_of)
 from gridmap.config import load_settings
 from gridmap.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from gridmap.models import Person
@@ -131,3 +133,18 @@ def test_every_change_is_audited_without_a_secret(db, worker):
         kept = f"{event.before} {event.after}"
         assert "argon2" not in kept and "passphrase" not in kept and PASSWORD not in kept
         assert not any(h in kept for h in hashes)
+
+
+@given(st.text(max_size=70))
+@example("zhangsan\n")  # `$` alone would let a trailing line break through
+@example("张三")
+def test_a_login_name_is_accepted_exactly_when_it_is_1_to_64_letters_digits_or_dot_at_dash(
+        name):
+    fits = 1 <= len(name) <= 64 and all(c.isalnum() or c in "._@-" for c in name)
+    try:
+        check_login(name)
+        accepted = True
+    except InvalidInput as exc:
+        accepted = False
+        assert repr(name) in exc.detail
+    assert accepted == fits

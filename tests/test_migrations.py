@@ -22,3 +22,5 @@ def test_upgrade_downgrade_upgrade(database_url):
             assert ({"district", "street", "community", "grid", "building", "code_registry",
                      "division"} <= names) == tables
             assert ("division" in names) == tables  # 0003 is undone by its downgrade
+            assert ({"person", "person_scope", "api_key"} & names
+                    == ({"person", "person_scope", "api_key"} if tables else set()))  # 0006

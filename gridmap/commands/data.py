@@ -1,0 +1,144 @@
+"""Loading and checking data: ``demo``, ``import``, ``validate``, ``assign``."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from gridmap.cli_context import Context
+from gridmap.errors import InvalidInput
+
+
+@click.command()
+@click.pass_obj
+def demo(ctx: Context) -> None:
+    """Load the demo district (Wuhan Optics Valley, Hongshan 420111). Idempotent."""
+    from gridmap.demo import load_demo
+
+    with ctx.session() as session:
+        for line in load_demo(session):
+            click.echo(line)
+
+
+@click.command("import")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--layer", help="Target layer when SOURCE is a data file, not a recipe.")
+@click.option("--district", help="District code the features belong to.")
+@click.option("--crs", help="CRS of a file that declares none, e.g. EPSG:4326.")
+@click.option("--encoding", help="Attribute encoding when the file does not say (e.g. gbk).")
+@click.option("--source-layer", help="Layer inside a multi-layer file.")
+@click.option("--source-name", help="Who issued the ids (default: osm for OSM files, else "
+                                    "the district's own ids).")
+@click.option("--repair/--no-repair", default=None, help="make_valid() invalid polygons.")
+@click.option("--field", "fields", multiple=True, metavar="TARGET=SOURCE",
+              help="Map a source field to a target field (repeatable).")
+@click.option("--where", "where", multiple=True, metavar="CONDITION",
+              help="Keep features meeting FIELD=VALUE, FIELD=A,B, FIELD!=VALUE, FIELD>=N "
+                   "(<, <=, >), FIELD= (missing) or FIELD!= (present); repeatable, all must "
+                   "hold.")
+@click.option("--households", "households", metavar="KEY=VALUE,…",
+              help="Derive households: 'default', or rule parameters such as "
+                   "dwelling_m2=90,net_ratio=0.75,floor_height_m=3,default_floors=6.")
+@click.option("--households-rule", type=click.Path(path_type=Path), metavar="FILE",
+              help="Derive households with the rule in a YAML file.")
+@click.option("--wkt-field", help="CSV column holding WKT geometries.")
+@click.option("--x-field", help="CSV column of x (longitude or easting).")
+@click.option("--y-field", help="CSV column of y (latitude or northing).")
+@click.option("--duplicates", type=click.Choice(["refuse", "skip", "keep"]), default=None,
+              help="Footprints that are the same building as another (in the file or "
+                   "stored): refuse the import (default), skip them, or keep them.")
+@click.option("--allow-move", is_flag=True, default=None,
+              help="Let a known building id move its footprint farther than 50 m.")
+@click.pass_obj
+def import_(ctx: Context, source: Path, layer: str | None, district: str | None,
+            crs: str | None, encoding: str | None, source_layer: str | None,
+            source_name: str | None, repair: bool | None, fields: tuple[str, ...],
+            where: tuple[str, ...], households: str | None, households_rule: Path | None,
+            wkt_field: str | None, x_field: str | None, y_field: str | None,
+            duplicates: str | None, allow_move: bool | None) -> None:
+    """Import a recipe from import/ (a .yaml file) or a data file with --layer. All or nothing.
+
+    Every option is also a recipe key (README, "Importing"); an option adds to or replaces
+    the recipe's value.
+    """
+    from gridmap.ingest import Recipe, import_recipe, load_recipe
+    from gridmap.ingest import options as opts
+
+    values = dict(layer=layer, district=district, crs=crs, encoding=encoding,
+                  source_layer=source_layer, source_name=source_name, repair=repair,
+                  fields=opts.parse_fields(fields) or None, where=opts.parse_where(where),
+                  households=opts.households_rule(households, households_rule),
+                  wkt_field=wkt_field, x_field=x_field, y_field=y_field,
+                  duplicates=duplicates, allow_move=allow_move or None)
+    if source.suffix.lower() in (".yaml", ".yml"):
+        recipe = load_recipe(source, **values)
+    else:
+        if not layer:
+            raise InvalidInput(f"{source.name} is a data file: say the target with --layer")
+        recipe = Recipe(source=source.resolve(),
+                        **{k: v for k, v in values.items() if v is not None})
+    from gridmap.progress import TerminalProgress
+
+    with TerminalProgress() as progress, ctx.session() as session:
+        report = import_recipe(session, recipe, settings=ctx.settings, progress=progress)
+    click.echo(report.summary())
+
+
+@click.command()
+@click.option("--district", default=None, help="District code (default: every district).")
+@click.option("--json", "as_json", is_flag=True, help="Print violations as a JSON list.")
+@click.pass_obj
+def validate(ctx: Context, district: str | None, as_json: bool) -> None:
+    """Check the hierarchy; exit 0 when valid, 1 with every violation listed."""
+    from sqlalchemy import text
+
+    from gridmap.grid.validate import validate_district
+
+    known = ctx.known_districts() or None
+    violations = []
+    with ctx.session() as session:
+        codes = [district] if district else list(session.execute(
+            text("select code from district order by code")).scalars())
+        for code in codes:
+            violations += validate_district(
+                session, code, tolerance_m=ctx.settings["containment_tolerance_m"],
+                min_area_m2=ctx.settings["gap_tolerance_m2"], known_districts=known)
+    if as_json:
+        click.echo(json.dumps([v.as_dict() for v in violations], ensure_ascii=False, indent=2))
+    elif violations:
+        for v in violations:
+            where = f" at {v.location[0]:.6f},{v.location[1]:.6f}" if v.location else ""
+            click.echo(f"[{v.check}] {v.detail}{where}")
+        click.echo(f"{len(violations)} violation(s) in {len(codes)} district(s)")
+    else:
+        click.echo(f"valid: {len(codes)} district(s), no violations")
+    sys.exit(1 if violations else 0)
+
+
+@click.command()
+@click.option("--district", default=None, help="District code (default: every district).")
+@click.pass_obj
+def assign(ctx: Context, district: str | None) -> None:
+    """Reassign every building to its grid and refresh the totals (a repair; imports and the
+    demo already do this in their own transaction)."""
+    from sqlalchemy import text
+
+    from gridmap.audit import record
+    from gridmap.grid.assign import assign_district
+    from gridmap.locks import lock_district
+
+    with ctx.session() as session:
+        codes = [district] if district else list(session.execute(
+            text("select code from district order by code")).scalars())
+        for code in codes:
+            lock_district(session, code)
+            stats = assign_district(session, code)
+            if stats["changed"] or stats["totals_refreshed"]:
+                record(session, action="assign", table="building", key=code,
+                       after={k: stats[k] for k in ("changed", "assigned",
+                                                    "totals_refreshed")})
+            click.echo(f"district {code}: {stats['assigned']} of {stats['buildings']} "
+                       f"buildings in a grid, {stats['changed']} changed, "
+                       f"{stats['totals_refreshed']} grid total(s) corrected")

@@ -49,6 +49,9 @@ def demo(ctx: Context) -> None:
 @click.option("--duplicates", type=click.Choice(["refuse", "skip", "keep"]), default=None,
               help="Footprints that are the same building as another (in the file or "
                    "stored): refuse the import (default), skip them, or keep them.")
+@click.option("--outside-district", type=click.Choice(["refuse", "assign"]), default=None,
+              help="Buildings lying in another loaded district: refuse the import (default) "
+                   "or write them into that district.")
 @click.option("--allow-move", is_flag=True, default=None,
               help="Let a known building id move its footprint farther than 50 m.")
 @click.pass_obj
@@ -57,7 +60,8 @@ def import_(ctx: Context, source: Path, layer: str | None, district: str | None,
             source_name: str | None, repair: bool | None, fields: tuple[str, ...],
             where: tuple[str, ...], households: str | None, households_rule: Path | None,
             wkt_field: str | None, x_field: str | None, y_field: str | None,
-            duplicates: str | None, allow_move: bool | None) -> None:
+            duplicates: str | None, outside_district: str | None,
+            allow_move: bool | None) -> None:
     """Import a recipe from import/ (a .yaml file) or a data file with --layer. All or nothing.
 
     Every option is also a recipe key (README, "Importing"); an option adds to or replaces
@@ -71,7 +75,8 @@ def import_(ctx: Context, source: Path, layer: str | None, district: str | None,
                   fields=opts.parse_fields(fields) or None, where=opts.parse_where(where),
                   households=opts.households_rule(households, households_rule),
                   wkt_field=wkt_field, x_field=x_field, y_field=y_field,
-                  duplicates=duplicates, allow_move=allow_move or None)
+                  duplicates=duplicates, allow_move=allow_move or None,
+                  outside_district=outside_district)
     if source.suffix.lower() in (".yaml", ".yml"):
         recipe = load_recipe(source, **values)
     else:

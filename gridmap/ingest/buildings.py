@@ -6,7 +6,8 @@ a survey, an agency), never a file name. Without ``source_name`` the ids are the
 anything is written, within the caller's transaction and under the district's lock:
 
 - every footprint must lie in the district (its representative point inside the district's
-  boundary, widened by the containment tolerance);
+  boundary, widened by the containment tolerance) — or, when the recipe says
+  ``outside_district: assign``, in another loaded district, where it is then written;
 - an id that exists already may not move to another district, nor move its footprint far
   (its new footprint more than :data:`MAX_MOVE_M` from the old one) unless the recipe allows
   moves — such a change is a different building reusing an id;
@@ -14,9 +15,12 @@ anything is written, within the caller's transaction and under the district's lo
   of the smaller), in the file or already stored under another key, is a duplicate: the
   recipe's ``duplicates`` policy says refuse (default), skip or keep.
 
-Then one upsert writes what changed and the district is reassigned with fresh totals.
+Then each building gets its grid (in memory: a buildings import changes no grid), one upsert
+per district writes what changed, and the districts' totals are refreshed.
 """
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -31,7 +35,7 @@ from gridmap.grid.assign import grid_ids_for, refresh_grid_totals
 from gridmap.grid.overlaps import DUPLICATE_SHARE, overlapping_pairs
 from gridmap.ingest.recipe import Recipe
 from gridmap.ingest.report import ImportReport
-from gridmap.locks import lock_district
+from gridmap.locks import lock_district, lock_districts
 from gridmap.models import District
 from gridmap.progress import NoProgress, Progress
 
@@ -53,27 +57,55 @@ def _feature(recipe: Recipe, attrs: pd.DataFrame, row: int) -> str:
     return f"feature {row + 1} (source_id={attrs['source_id'].iloc[row]})"
 
 
-def _check_in_district(session: Session, recipe: Recipe, district: District, frame,
-                       attrs, tolerance_m: float) -> None:
+def _outside(district: District, frame, tolerance_m: float) -> np.ndarray:
+    """Rows whose representative point lies outside the district (widened by the tolerance),
+    and the points (lon, lat) of every row."""
     epsg = district.projected_epsg
     area = shapely.buffer(project_stored([to_shape(district.geom)], epsg)[0], tolerance_m)
     points = shapely.get_coordinates(shapely.point_on_surface(frame.geometry.values))
     x, y = transformer(4490, epsg).transform(points[:, 0], points[:, 1])
     shapely.prepare(area)
-    outside = np.nonzero(~shapely.contains_xy(area, x, y))[0]
+    return np.nonzero(~shapely.contains_xy(area, x, y))[0], points
+
+
+_CONTAINING = text("""
+    select (select d.code from district d
+            where ST_Intersects(d.geom, ST_SetSRID(ST_MakePoint(v.x, v.y), 4490))
+            order by d.code limit 1) as code
+    from unnest(cast(:xs as float8[]), cast(:ys as float8[])) with ordinality as v(x, y, i)
+    order by v.i
+""")
+
+
+def _districts_of(session: Session, recipe: Recipe, district: District, frame, attrs,
+                  tolerance_m: float) -> dict[str, np.ndarray]:
+    """Rows by the district they are written to: all in the recipe's district; or, when the
+    recipe says ``outside_district: assign``, those outside it in the loaded district that
+    holds them. Anything else is refused, naming the first feature and where it lies."""
+    outside, points = _outside(district, frame, tolerance_m)
     if outside.size == 0:
-        return
-    row = int(outside[0])
-    lon, lat = points[row]
-    elsewhere = session.execute(text(
-        "select code, name from district where ST_Intersects(geom, "
-        "ST_SetSRID(ST_MakePoint(:x, :y), 4490)) limit 1"), {"x": lon, "y": lat}).first()
-    hint = (f", in district {elsewhere.code} {elsewhere.name}" if elsewhere
-            else ", in no loaded district")
-    raise ImportFailed(f"{recipe.source.name}: {outside.size} of {len(frame)} buildings lie "
-                       f"outside district {district.code} {district.name}; first "
-                       f"{_feature(recipe, attrs, row)} at {lon:.6f}, {lat:.6f}{hint}. "
-                       f"Import them into the district that holds them")
+        return {district.code: np.arange(len(frame))}
+    found = [r.code for r in session.execute(_CONTAINING, {
+        "xs": points[outside, 0].tolist(), "ys": points[outside, 1].tolist()})]
+    lost = [row for row, code in zip(outside, found) if code is None]
+    if recipe.outside_district != "assign" or lost:
+        row = int(lost[0] if recipe.outside_district == "assign" else outside[0])
+        lon, lat = points[row]
+        elsewhere = found[list(outside).index(row)]
+        hint = f", in district {elsewhere}" if elsewhere else ", in no loaded district"
+        count = len(lost) if recipe.outside_district == "assign" else outside.size
+        advice = ("load the district that holds them first" if recipe.outside_district == "assign"
+                  else
+                  "import them into the district that holds them, or set outside_district: "
+                  "assign (--outside-district assign)")
+        raise ImportFailed(f"{recipe.source.name}: {count} of {len(frame)} buildings lie "
+                           f"outside district {district.code} {district.name}"
+                           + (" and every loaded district" if lost else "")
+                           + f"; first {_feature(recipe, attrs, row)} at {lon:.6f}, "
+                           f"{lat:.6f}{hint}. {advice[0].upper()}{advice[1:]}")
+    codes = np.full(len(frame), district.code, dtype=object)
+    codes[outside] = found
+    return {code: np.nonzero(codes == code)[0] for code in sorted(set(codes))}
 
 
 def _within_file_duplicates(recipe: Recipe, frame, attrs, report: ImportReport) -> np.ndarray:
@@ -237,19 +269,41 @@ def _assignment_counts(session: Session, district: str, *, changed: int) -> dict
 
 def write_buildings(session: Session, recipe: Recipe, frame, attrs, report: ImportReport, *,
                     tolerance_m: float, progress: Progress | None = None) -> None:
-    """Check and write the buildings of one district, then reassign it (see module doc)."""
+    """Check and write buildings, each into its district, then label them (module doc)."""
     if recipe.duplicates not in DUPLICATE_POLICIES:
         raise ImportFailed(f"duplicates {recipe.duplicates!r}: expected one of "
                            f"{', '.join(DUPLICATE_POLICIES)}")
+    if recipe.outside_district not in ("refuse", "assign"):
+        raise ImportFailed(f"outside_district {recipe.outside_district!r}: expected refuse or "
+                           f"assign")
     lock_district(session, recipe.district)
     district = session.get(District, recipe.district)
     if district is None:
         raise ImportFailed(f"district {recipe.district} is not loaded; load it first "
                            f"(gridmap demo, or import a districts layer)")
     progress = progress or NoProgress()
-    source = source_name(recipe)
+    source = source_name(recipe)  # one issuer of ids, whichever district a building is in
     progress.stage("checking footprints")
-    _check_in_district(session, recipe, district, frame, attrs, tolerance_m)
+    groups = _districts_of(session, recipe, district, frame, attrs, tolerance_m)
+    lock_districts(session, groups)
+    totals: dict[str, int] = {}
+    for code, rows in groups.items():
+        if code != recipe.district:
+            report.notes.append(f"{rows.size} building(s) lie in district {code}, not "
+                                f"{recipe.district}: written there (outside_district: assign)")
+        whole = rows.size == len(frame)
+        part = (frame, attrs) if whole else (frame.iloc[rows].reset_index(drop=True),
+                                             attrs.iloc[rows].reset_index(drop=True))
+        counts = _write_district(session, replace(recipe, district=code), source, *part,
+                                 report, progress)
+        for key, value in counts.items():
+            totals[key] = totals.get(key, 0) + value
+    report.assignment = totals
+
+
+def _write_district(session: Session, recipe: Recipe, source: str, frame, attrs,
+                    report: ImportReport, progress: Progress) -> dict[str, int]:
+    """Write the buildings of one district (all inside it); return its assignment counts."""
     dropped = _within_file_duplicates(recipe, frame, attrs, report)
     keep = np.setdiff1d(np.arange(len(frame)), dropped)
     report.skipped += int(dropped.size)
@@ -265,8 +319,9 @@ def write_buildings(session: Session, recipe: Recipe, frame, attrs, report: Impo
     _stored_duplicates(session, recipe, source, report)
     progress.stage("writing")
     counts = session.execute(_UPSERT, {"district": recipe.district, "source": source}).one()
-    report.inserted, report.updated = int(counts.inserted), int(counts.updated)
+    report.inserted += int(counts.inserted)
+    report.updated += int(counts.updated)
     progress.stage("refreshing totals")
     refresh_grid_totals(session, district_code=recipe.district)
-    report.assignment = _assignment_counts(session, recipe.district,
-                                           changed=report.inserted + report.updated)
+    return _assignment_counts(session, recipe.district,
+                              changed=int(counts.inserted) + int(counts.updated))

@@ -78,6 +78,7 @@ class Recipe:
     households: dict[str, Any] | None = None
     duplicates: str = "refuse"  # footprints duplicating others: refuse | skip | keep
     allow_move: bool = False  # a known id may move its footprint far (a real move)
+    outside_district: str = "refuse"  # buildings in another loaded district: refuse | assign
     unofficial: bool = False  # accept street/community codes the official table lacks
 
     def __post_init__(self) -> None:

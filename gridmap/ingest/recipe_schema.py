@@ -88,6 +88,7 @@ RECIPE = {
                      "description": "a text encoding Python knows, e.g. gbk or utf-8"},
         "repair": {"type": "boolean", "description": "true or false"},
         "allow_move": {"type": "boolean", "description": "true or false"},
+        "outside_district": {"enum": ["refuse", "assign"], "description": "refuse or assign"},
         "unofficial": {"type": "boolean", "description": "true or false"},
         "duplicates": {"enum": list(DUPLICATE_POLICIES),
                        "description": f"one of {', '.join(DUPLICATE_POLICIES)}"},

@@ -402,3 +402,26 @@ def test_geojson_missing_field_lists_the_file_columns(db, tmp_path):
     with pytest.raises(ImportFailed, match=r"field 'households' \(mapped to households\) is "
                                            r"missing; the source has bid, hh"):
         import_recipe(db, recipe)
+
+
+def test_buildings_of_another_loaded_district_are_written_there_when_asked(db, tmp_path,
+                                                                          other_district):
+    geoms = boxes(FREE_LON, FREE_LAT, 2) + boxes(114.305, 30.535, 1)
+    path = write(tmp_path, "a.gpkg", geoms, bid=["1", "2", "x"], hh=[1, 2, 3])
+    report = import_recipe(db, buildings_recipe(path, DEMO, outside_district="assign"))
+    assert report.inserted == 3
+    assert any("1 building(s) lie in district 420106" in n for n in report.notes)
+    rows = dict(db.execute(text("select source_id, district_code from building "
+                                "where source = 'district-420111'")).all())
+    assert rows == {"1": DEMO, "2": DEMO, "x": OTHER}  # one issuer of ids, two districts
+    again = import_recipe(db, buildings_recipe(path, DEMO, outside_district="assign"))
+    assert (again.inserted, again.updated) == (0, 0)
+
+
+def test_buildings_in_no_loaded_district_are_refused_even_when_assigning(db, tmp_path):
+    geoms = boxes(FREE_LON, FREE_LAT, 1) + boxes(100.0, 30.0, 1)
+    path = write(tmp_path, "a.gpkg", geoms, bid=["1", "far"], hh=[1, 2])
+    with pytest.raises(ImportFailed, match=r"1 of 2 buildings lie outside district 420111 .* "
+                                           r"and every loaded district; first feature 2 "
+                                           r"\(source_id=far\)"):
+        import_recipe(db, buildings_recipe(path, DEMO, outside_district="assign"))

@@ -15,6 +15,14 @@ from sqlalchemy.orm import Session
 
 from gridmap.db import get_engine, session_scope
 
+# Property tests check behaviour, not speed: on a busy 2-core CI machine a slow example is not
+# a failure (speed is measured by bench/, never by tests).
+from hypothesis import HealthCheck, settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile(
+    "gridmap", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_hypothesis_settings.load_profile("gridmap")
+
 TEST_URL = os.environ.get("TEST_DATABASE_URL",
                           "postgresql://postgres@127.0.0.1:5432/gridmap_test")
 REPO = Path(__file__).resolve().parent.parent

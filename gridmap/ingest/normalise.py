@@ -8,6 +8,7 @@ import shapely
 from gridmap.errors import ImportFailed
 from gridmap.geo import STORAGE_SRID, gauss_kruger_epsg, parse_crs, transformer
 from gridmap.ingest.recipe import Recipe
+from gridmap.ingest.values import shown
 
 # Where CGCS2000 coordinates can be: the bounding box of China's territory with a margin.
 _CHINA = (73.0, 3.0, 136.0, 54.0)
@@ -17,7 +18,7 @@ def _feature(frame: gpd.GeoDataFrame, row: int, recipe: Recipe) -> str:
     key = recipe.fields.get("source_id") or recipe.fields.get("code")
     label = f"feature {row + 1}"
     if key and key in frame.columns:
-        label += f" ({key}={frame[key].iloc[row]})"
+        label += f" ({key}={shown(frame[key].iloc[row])})"
     return label
 
 

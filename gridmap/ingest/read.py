@@ -126,7 +126,9 @@ def _require_columns(recipe: Recipe, columns: list[str], tag_keys: list[str]) ->
     if not missing:
         return
     targets = [t for t, s in recipe.fields.items() if s == missing[0]]
-    role = f"mapped to {targets[0]}" if targets else "named by the recipe"
+    role = (f"mapped to {targets[0]}" if targets
+            else "named by the filter (where: or --where)" if missing[0] in (recipe.where or {})
+            else "named by the recipe")
     shown = [c for c in columns if c != "geometry"]
     text = ", ".join(shown)
     if tag_keys:

@@ -30,12 +30,18 @@ def column_length(model: type, name: str) -> int | None:
     return column.type.length
 
 
+def shown(value: object, limit: int = 40) -> str:
+    """A value as it goes into a one-line message: cut after ``limit`` characters."""
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
 def feature_label(attrs: pd.DataFrame, row: int) -> str:
     """``feature N`` (1-based position) with the feature's id when it has one."""
     label = f"feature {row + 1}"
     for key in ID_FIELDS:
         if key in attrs.columns and pd.notna(attrs[key].iloc[row]):
-            return f"{label} ({key}={attrs[key].iloc[row]})"
+            return f"{label} ({key}={shown(attrs[key].iloc[row])})"
     return label
 
 

@@ -111,7 +111,7 @@ def test_csv_geometry_columns_from_the_command_line(gridmap, committed, tmp_path
     (("--households", "dwelling_m2=-90"), ["households.dwelling_m2: got -90"]),
     (("--households", "size"), ["--households 'size'", "KEY=VALUE"]),
     (("--encoding", "klingon"), ["encoding: got 'klingon', expected a text encoding"]),
-    (("--where", "1=1; DROP TABLE building"), ["field '1' (named by the recipe) is missing"]),
+    (("--where", "1=1; DROP TABLE building"), ["field '1' (named by the filter (where: or --where)) is missing"]),
     (("--where", "hh>=many"), ["--where 'hh>=many': >= compares numbers, got 'many'"]),
     (("--field", "households"), ["--field 'households': expected TARGET=SOURCE"]),
     (("--field", "colour=hh"), ["unknown buildings fields ['colour']"]),

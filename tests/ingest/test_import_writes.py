@@ -436,3 +436,13 @@ def test_demo_reports_its_stages(db):
     for stage in ("official divisions", "reading demo_plan.gpkg", "grids of the demo plan",
                   "reading wuhan_guanggu.gpkg", "assigning buildings to grids"):
         assert stage in names
+
+
+def test_a_twenty_digit_code_in_a_fifteen_digit_district_says_so(db, tmp_path):
+    community = a_community(db)
+    _, kind, a = community_grids(db, community)[0]
+    code20 = community + "00000001"  # 20 digits, read as CJ/T 349 (a 6-digit service prefix)
+    path = write(tmp_path, "g.gpkg", [a], code=[code20], kind=[kind])
+    with pytest.raises(ImportFailed, match=r"district 420111 uses profile gbt30428 \(15 digits\)"
+                                           r", this code has 20"):
+        import_recipe(db, grid_recipe(path))

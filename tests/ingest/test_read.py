@@ -226,7 +226,8 @@ def test_filter_selects_rows_without_sql(tmp_path):
     with pytest.raises(ImportFailed, match=r"key where: got '1=1; DROP TABLE buildings', "
                                            r"expected a mapping of column → condition"):
         recipe(path, where="1=1; DROP TABLE buildings")
-    with pytest.raises(ImportFailed, match=r"field 'storeys' \(named by the recipe\) is "
+    with pytest.raises(ImportFailed, match=r"field 'storeys' \(named by the filter \(where: or "
+                                           r"--where\)\) is "
                                            r"missing; the source has bid, name, kind, levels"):
         read_source(recipe(path, where={"storeys": {">": 1}}))
     with pytest.raises(ImportFailed, match="no feature meets the filter"):

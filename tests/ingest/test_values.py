@@ -130,3 +130,12 @@ def test_derived_households_are_checked_too(tmp_path):
                             path)
     with pytest.raises(ImportFailed, match=r"feature 1 \(source_id=a\): households is \d+"):
         prepare(recipe(path, fields={"source_id": "bid"}, households={}))
+
+
+def test_a_very_long_id_is_cut_in_the_message():
+    import pandas as pd
+
+    from gridmap.ingest.values import feature_label
+
+    label = feature_label(pd.DataFrame({"source_id": ["x" * 500]}), 0)
+    assert label == f"feature 1 (source_id={'x' * 40}… (500 characters))"

@@ -57,6 +57,10 @@ class SqlLayer(Layer):
         super().__init__(name, definition)
         self.table = _ident(definition["table"], "table", name)
         self.id_column = _ident(definition.get("id", "id"), "id", name)
+        self.id_type = definition.get("id_type", "text")
+        if self.id_type not in ("text", "integer"):
+            raise ConfigurationError(f"layer {name}: id_type {self.id_type!r}; expected text or "
+                                     f"integer")
         self.geometry = _ident(definition.get("geometry", "geom"), "geometry", name)
         self.filters = {k: _ident(v, "filter column", name)
                         for k, v in definition.get("filters", {}).items()}
@@ -97,8 +101,15 @@ class SqlLayer(Layer):
                 "numberReturned": min(len(rows), query.limit), "truncated": truncated}
 
     def get(self, session: Session, feature_id: str) -> dict[str, Any]:
-        row = session.execute(text(self._select(f"t.{self.id_column}::text = :id", False)),
-                              {"id": str(feature_id)}).scalar()
+        # Compared in the column's own type, so the primary key's index finds the row.
+        if self.id_type == "integer":
+            if not (str(feature_id).isascii() and str(feature_id).isdigit()
+                    and int(feature_id) < 2 ** 63):
+                raise NotFound(f"layer {self.name} has no feature {feature_id!r}")
+            condition, value = f"t.{self.id_column} = cast(:id as bigint)", int(feature_id)
+        else:
+            condition, value = f"t.{self.id_column} = :id", str(feature_id)
+        row = session.execute(text(self._select(condition, False)), {"id": value}).scalar()
         if row is None:
             raise NotFound(f"layer {self.name} has no feature {feature_id!r}")
         return row

@@ -104,3 +104,16 @@ def test_unexpected_error_hides_the_traceback(app):
     response = app.test_client().get("/api/boom")
     assert response.status_code == 500
     assert "secret" not in response.get_data(as_text=True)
+
+
+def test_one_feature_by_id_uses_the_column_type(client, db):
+    from sqlalchemy import text
+
+    building = db.execute(text("select id from building order by id limit 1")).scalar()
+    found = client.get(f"/api/layers/buildings/features/{building}")
+    assert found.status_code == 200 and found.get_json()["id"] == building
+    for bad in ("abc", "99999999999999999999", "-1"):
+        missing = client.get(f"/api/layers/buildings/features/{bad}")
+        assert missing.status_code == 404 and missing.get_json()["error"] == "not found"
+    code = db.execute(text("select code from grid where valid_to is null limit 1")).scalar()
+    assert client.get(f"/api/layers/grids/features/{code}").get_json()["id"] == code

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyogrio
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridmap.config import REPO_ROOT
@@ -40,11 +40,12 @@ def _load_grids(session: Session, plan: Path) -> int:
         raise ImportFailed(f"demo plan {plan.name}: grids must be in EPSG:4490, found "
                            f"{grids.crs}")
     names = grids["name"] if "name" in grids else pd.Series([None] * len(grids))
+    drawn = set(session.execute(select(Grid.community_code).distinct().where(
+        Grid.community_code.in_(grids["community_code"].unique().tolist()),
+        Grid.valid_to.is_(None))).scalars())
     features = []
     for community_code, rows in grids.groupby("community_code"):
-        active = session.execute(select(func.count()).select_from(Grid).where(
-            Grid.community_code == community_code, Grid.valid_to.is_(None))).scalar()
-        if active:
+        if community_code in drawn:
             continue
         features += [GridFeature(community_code=str(community_code), kind=str(kind), geom=geom,
                                  name=None if pd.isna(name) else str(name),
@@ -81,5 +82,6 @@ def load_demo(session: Session, *, progress: Progress | None = None) -> list[str
     lines.append(f"assignment: {stats['assigned']} of {stats['buildings']} buildings in a grid, "
                  f"{stats['changed']} changed")
     for context in CONTEXT_RECIPES:  # roads and water, drawn under the grids
-        lines.append(import_recipe(session, load_recipe(RECIPES / context), progress=progress).summary())
+        lines.append(import_recipe(session, load_recipe(RECIPES / context),
+                                   progress=progress).summary())
     return lines

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import shapely
@@ -57,10 +57,15 @@ def issue_codes(session: Session, community_code: str, geometries: Sequence, *,
 
 
 def retire_codes(session: Session, codes: Sequence[str], *,
-                 successors: Sequence[str] = ()) -> None:
-    """Retire codes (they are never issued again) and record which codes replaced them."""
-    now = dt.datetime.now(dt.timezone.utc)
+                 successors: Sequence[str] = (),
+                 lineage: Iterable[tuple[str, str]] | None = None,
+                 at: dt.datetime | None = None) -> None:
+    """Retire codes (they are never issued again) and record which codes replaced them:
+    every retired code → every successor, or exactly the ``lineage`` pairs (parent, child)
+    when given. ``at`` is the retirement time (default: now)."""
+    now = at or dt.datetime.now(dt.timezone.utc)
     session.execute(update(CodeRegistryEntry).where(CodeRegistryEntry.code.in_(list(codes)))
                     .values(status="retired", retired_at=now))
-    session.add_all(GridLineage(parent_code=p, child_code=c) for p in codes for c in successors)
+    pairs = lineage if lineage is not None else ((p, c) for p in codes for c in successors)
+    session.add_all(GridLineage(parent_code=p, child_code=c) for p, c in pairs)
     session.flush()

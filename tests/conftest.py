@@ -149,6 +149,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_serving(proc, url: str, what: str, timeout_s: float = 30) -> None:
+    """Wait for ``url``/api/health to answer; kill ``proc`` and raise with its output if it
+    exits or does not answer in time."""
+    import time
+    import urllib.request
+
+    deadline = time.time() + timeout_s
+    while True:
+        try:
+            urllib.request.urlopen(url + "/api/health", timeout=2)
+            return
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError(f"{what} did not start: "
+                                   + proc.stdout.read().decode(errors="replace"))
+            time.sleep(0.3)
+
+
 @pytest.fixture(scope="session")
 def served(database_url):
     """Port of ``gridmap serve`` (real gunicorn, gridmap's gunicorn settings) on the test
@@ -156,24 +175,12 @@ def served(database_url):
     import signal
     import subprocess
     import sys
-    import time
-    import urllib.request
 
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "gridmap.cli", "serve", "--port", str(port),
                              "--workers", "1"], env={**os.environ, "DATABASE_URL": database_url},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
-            break
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("gridmap serve did not start: "
-                                   + proc.stdout.read().decode(errors="replace"))
-            time.sleep(0.3)
+    wait_until_serving(proc, f"http://127.0.0.1:{port}", "gridmap serve")
     yield port
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=15)

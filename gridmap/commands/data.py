@@ -91,21 +91,27 @@ def import_(ctx: Context, source: Path, layer: str | None, district: str | None,
     click.echo(report.summary())
 
 
+def _district_codes(session, district: str | None) -> list[str]:
+    """The district asked for, or every loaded district."""
+    from sqlalchemy import text
+
+    return [district] if district else list(session.execute(
+        text("select code from district order by code")).scalars())
+
+
 @click.command()
 @click.option("--district", default=None, help="District code (default: every district).")
 @click.option("--json", "as_json", is_flag=True, help="Print violations as a JSON list.")
 @click.pass_obj
 def validate(ctx: Context, district: str | None, as_json: bool) -> None:
     """Check the hierarchy; exit 0 when valid, 1 with every violation listed."""
-    from sqlalchemy import text
 
     from gridmap.grid.validate import validate_district
 
     known = ctx.known_districts() or None
     violations = []
     with TerminalProgress() as progress, ctx.session() as session:
-        codes = [district] if district else list(session.execute(
-            text("select code from district order by code")).scalars())
+        codes = _district_codes(session, district)
         progress.stage("validating districts", total=len(codes))
         for code in codes:
             progress.advance(1)
@@ -130,15 +136,13 @@ def validate(ctx: Context, district: str | None, as_json: bool) -> None:
 def assign(ctx: Context, district: str | None) -> None:
     """Reassign every building to its grid and refresh the totals (a repair; imports and the
     demo already do this in their own transaction)."""
-    from sqlalchemy import text
 
     from gridmap.audit import record
     from gridmap.grid.assign import assign_district
     from gridmap.locks import lock_district
 
     with TerminalProgress() as progress, ctx.session() as session:
-        codes = [district] if district else list(session.execute(
-            text("select code from district order by code")).scalars())
+        codes = _district_codes(session, district)
         progress.stage("assigning districts", total=len(codes))
         for code in codes:
             progress.advance(1)

@@ -34,8 +34,8 @@ from gridmap import codes as gcodes
 from gridmap.audit import record
 from gridmap.errors import InvalidCode, ValidationFailed
 from gridmap.geo import project_stored, storage_ewkb
-from gridmap.models import CodeRegistryEntry, District, Grid, GridLineage
-from gridmap.registry import issue_codes
+from gridmap.models import CodeRegistryEntry, District, Grid
+from gridmap.registry import issue_codes, retire_codes
 
 _LINEAGE_SHARE = 0.01
 """A new grid descends from an old one when it covers more than this share of the old one."""
@@ -229,10 +229,7 @@ def _issue_and_retire(session: Session, community_code: str, district: District,
         grid.valid_to = now
         changes.retired.append(grid.code)
     session.flush()
-    session.execute(text("update code_registry set status = 'retired', retired_at = :now "
-                         "where code = any(:codes)"),
-                    {"now": now, "codes": [g.code for g in retiring]})
-    session.add_all(GridLineage(parent_code=p, child_code=c) for p, c in sorted(pairs))
+    retire_codes(session, [g.code for g in retiring], lineage=sorted(pairs), at=now)
     changes.lineage.extend(sorted(pairs))
     for grid in retiring:
         record(session, action="retire", table="grid", key=grid.code,

@@ -35,7 +35,7 @@ from gridmap.grid.assign import grid_ids_for, refresh_grid_totals
 from gridmap.grid.overlaps import DUPLICATE_SHARE, overlapping_pairs
 from gridmap.ingest.recipe import Recipe
 from gridmap.ingest.report import ImportReport
-from gridmap.ingest.values import shown
+from gridmap.ingest.values import feature_label
 from gridmap.locks import lock_district, lock_districts
 from gridmap.models import District
 from gridmap.progress import NoProgress, Progress
@@ -52,10 +52,6 @@ DUPLICATE_POLICIES = ("refuse", "skip", "keep")
 def source_name(recipe: Recipe) -> str:
     """The ids' issuer: the recipe's ``source_name``, else the district's own ids."""
     return recipe.source_name or f"district-{recipe.district}"
-
-
-def _feature(recipe: Recipe, attrs: pd.DataFrame, row: int) -> str:
-    return f"feature {row + 1} (source_id={shown(attrs['source_id'].iloc[row])})"
 
 
 def _outside(district: District, frame, tolerance_m: float) -> np.ndarray:
@@ -102,7 +98,7 @@ def _districts_of(session: Session, recipe: Recipe, district: District, frame, a
         raise ImportFailed(f"{recipe.source.name}: {count} of {len(frame)} buildings lie "
                            f"outside district {district.code} {district.name}"
                            + (" and every loaded district" if lost else "")
-                           + f"; first {_feature(recipe, attrs, row)} at {lon:.6f}, "
+                           + f"; first {feature_label(attrs, row)} at {lon:.6f}, "
                            f"{lat:.6f}{hint}. {advice[0].upper()}{advice[1:]}")
     codes = np.full(len(frame), district.code, dtype=object)
     codes[outside] = found
@@ -114,8 +110,8 @@ def _within_file_duplicates(recipe: Recipe, frame, attrs, report: ImportReport) 
     pairs = overlapping_pairs(frame.geometry.values)
     if len(pairs) == 0:
         return np.zeros(0, dtype=np.int64)
-    first = (f"{_feature(recipe, attrs, int(pairs.left[0]))} and "
-             f"{_feature(recipe, attrs, int(pairs.right[0]))} overlap by "
+    first = (f"{feature_label(attrs, int(pairs.left[0]))} and "
+             f"{feature_label(attrs, int(pairs.right[0]))} overlap by "
              f"{pairs.share[0]:.0%}")
     if recipe.duplicates == "refuse":
         raise ImportFailed(f"{recipe.source.name}: {len(pairs)} pair(s) of footprints in the "

@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select, text
 
-from gridmap.auth.passwords import hash_password, password_hasher
 from gridmap.auth.people import add_person, authenticate
 from gridmap.config import load_settings
 from gridmap.errors import AuthenticationFailed

@@ -5,18 +5,15 @@ load from outside the app: every other request is aborted and recorded."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 from click.testing import CliRunner
 from playwright.sync_api import sync_playwright
 
 from gridmap.db import session_scope
-from tests.conftest import REPO, TEST_URL, _reset_schema
+from tests.conftest import REPO, TEST_URL, _reset_schema, free_port, wait_until_serving
 from tests.shifted_district import load_shifted_district
 
 CHROMIUM = "/usr/bin/chromium"
@@ -25,12 +22,6 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 E2E_URL = TEST_URL.rsplit("?", 1)[0] + "_e2e"
 TABLET = {"width": 1280, "height": 800}
 PORTRAIT = {"width": 800, "height": 1280}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -52,23 +43,13 @@ def two_districts(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def server(two_districts):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": two_districts}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
                              "--workers", "2", "webapp:create_app()"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/api/health", timeout=2)
-            break
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("gunicorn did not start: "
-                                   + proc.stdout.read().decode(errors="replace"))
-            time.sleep(0.3)
+    wait_until_serving(proc, url, "gunicorn")
     yield url
     proc.terminate()
     proc.wait(timeout=10)

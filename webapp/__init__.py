@@ -40,13 +40,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # Chinese names as they are
 
     from layers import load_layers
-    from webapp import database, errors, headers, params
+    from webapp import database, errors, headers, i18n, params
     from webapp.views import api, hierarchy, pages
 
     app.extensions["gridmap_layers"] = load_layers()
     database.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
+    i18n.init_app(app)
     params.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

@@ -1,0 +1,37 @@
+"""The page's language: zh-CN by default, English on request (Flask-Babel).
+
+The locale is chosen per request, first match wins: the ``lang`` the visitor picked with the
+switch on every page (kept in the signed session), the signed-in person's preference, the
+browser's ``Accept-Language``, then zh-CN. The catalogues live in ``gridmap/translations`` so
+that the CLI (which must not import Flask) reads the same ones.
+"""
+from __future__ import annotations
+
+from flask import Flask, g, request, session
+from flask_babel import Babel
+
+from gridmap.i18n import DEFAULT_LOCALE, LOCALES, TRANSLATIONS
+
+#: ``?lang=`` values accepted by the switch, mapped to a supported locale.
+_SWITCH = {"zh": "zh_CN", "zh-CN": "zh_CN", "zh_CN": "zh_CN", "en": "en"}
+
+
+def select_locale() -> str:
+    """The locale of this request (see the module docstring)."""
+    picked = request.args.get("lang")
+    if picked in _SWITCH:
+        session["lang"] = _SWITCH[picked]
+    chosen = session.get("lang")
+    if chosen in LOCALES:
+        return chosen
+    preference = getattr(g, "person_locale", None)
+    if preference in LOCALES:
+        return preference
+    return request.accept_languages.best_match(LOCALES, default=DEFAULT_LOCALE) \
+        or DEFAULT_LOCALE
+
+
+def init_app(app: Flask) -> None:
+    app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LOCALE
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
+    Babel(app, locale_selector=select_locale)

@@ -13,7 +13,7 @@ import getpass
 import json
 import socket
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
@@ -60,6 +60,19 @@ def acting_as(actor: Actor) -> Iterator[Actor]:
         yield actor
     finally:
         _ACTOR.reset(token)
+
+
+def set_actor(actor: Actor) -> Token:
+    """Name ``actor`` from here on (a web request's start); undo with :func:`reset_actor`."""
+    return _ACTOR.set(actor)
+
+
+def reset_actor(token: Token) -> None:
+    """Undo :func:`set_actor` (a web request's end)."""
+    try:
+        _ACTOR.reset(token)
+    except ValueError:  # set in another context: no actor must outlive its request
+        _ACTOR.set(SYSTEM)
 
 
 def current_actor() -> Actor:

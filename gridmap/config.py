@@ -156,12 +156,17 @@ SETTINGS: tuple[Setting, ...] = (
             "across every server process).", _whole(1)),
     Setting("lockout_minutes", 15, "How long a locked account stays locked (minutes).",
             _whole(1)),
-    Setting("argon2_time_cost", 3, "argon2id passes over memory when hashing a password.",
+    Setting("argon2_time_cost", 2, "argon2id passes over memory when hashing a password.",
             _whole(1)),
-    Setting("argon2_memory_kib", 65536, "argon2id memory per password hash (KiB).",
+    Setting("argon2_memory_kib", 19456, "argon2id memory per password hash (KiB).",
             _whole(8192)),
-    Setting("argon2_parallelism", 4, "argon2id lanes per password hash.", _whole(1)),
-    Setting("secret_key", "", "Flask secret key; empty means a random key per process."),
+    Setting("argon2_parallelism", 1, "argon2id lanes per password hash.", _whole(1)),
+    Setting("session_idle_minutes", 30,
+            "Minutes without a request after which a signed-in person is signed out.",
+            _whole(1)),
+    Setting("secret_key", "",
+            "Key that signs web sessions, the same for every server process; empty means one "
+            "generated once and kept in the database (table server_secret)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

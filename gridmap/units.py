@@ -4,6 +4,7 @@ its children and their extents — what a map needs to offer a chooser and fit t
 A unit's level follows from its code's length (6 district, 9 street, 12 community digits, as
 in GB/T 2260 and GB/T 10114); a community's children are its active grids. Households are
 the sum over the active grids below the unit. Extents are lon/lat boxes in CGCS2000.
+Every listing is cut to the caller's :class:`~gridmap.auth.scope.Scope`.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.auth.scope import Scope
+from gridmap.errors import Forbidden, InvalidInput, NotFound
 
 LEVELS = {6: "district", 9: "street", 12: "community"}
 """Code length → level."""
@@ -77,12 +79,12 @@ def _grids(session: Session, community_code: str) -> list[Unit]:
     return [Unit("grid", r[0], r[1], tuple(r[2:6]), int(r[6]), kind=r[7]) for r in rows]
 
 
-def districts(session: Session) -> list[Unit]:
-    """Every loaded district, by code."""
-    return _units(session, "district", "true", {})
+def districts(session: Session, scope: Scope) -> list[Unit]:
+    """Every loaded district ``scope`` sees, by code."""
+    return [u for u in _units(session, "district", "true", {}) if scope.sees_division(u.code)]
 
 
-def browse(session: Session, code: str) -> UnitTree:
+def browse(session: Session, code: str, scope: Scope) -> UnitTree:
     """The unit ``code`` with its ancestors and children.
 
     Parameters
@@ -91,6 +93,8 @@ def browse(session: Session, code: str) -> UnitTree:
         A session on the gridmap database.
     code
         A district (6 digits), street (9) or community (12) code.
+    scope
+        What the caller may see: children outside it are left out.
 
     Returns
     -------
@@ -104,21 +108,29 @@ def browse(session: Session, code: str) -> UnitTree:
         ``code`` is not a unit code.
     NotFound
         No such unit is loaded.
+    Forbidden
+        The unit lies outside ``scope``.
     """
     level = level_of(code)
     found = _units(session, level, "g.code = :code", {"code": code})
     if not found:
         raise NotFound(f"{level} {code} is not loaded")
+    if not scope.sees_division(code):
+        raise Forbidden(f"{level} {code} lies outside what {scope.actor} may see")
     parents = []
     for digits in (6, 9):
         if digits < len(code):
             parents += _units(session, LEVELS[digits], "g.code = :code",
                               {"code": code[:digits]})
     if level == "community":
-        children = _grids(session, code)
+        # Division codes nest, as the parents above assume: the street is the first 9 digits.
+        children = [g for g in _grids(session, code)
+                    if scope.allows_grid(g.code, community=code, street=code[:9],
+                                         district=code[:6])]
     else:
         child = _CHILD[level]
-        children = _units(session, child, f"g.{_TABLES[child][2]} = :code", {"code": code})
+        children = [u for u in _units(session, child, f"g.{_TABLES[child][2]} = :code",
+                                      {"code": code}) if scope.sees_division(u.code)]
     return UnitTree(found[0], parents, children)
 
 

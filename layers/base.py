@@ -1,4 +1,5 @@
-"""The layer contract: fields, ``query(bbox, filters, limit)`` and ``get(id)``."""
+"""The layer contract: fields, ``query(bbox, filters, limit)`` and ``get(id)``, each within a
+caller's :class:`~gridmap.auth.scope.Scope`."""
 from __future__ import annotations
 
 import re
@@ -7,7 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gridmap.errors import InvalidInput
+from gridmap.auth.scope import Scope
+from gridmap.errors import Forbidden, InvalidInput
 
 _DECIMAL = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]{1,3})?")
 
@@ -64,8 +66,16 @@ class Layer:
         out["filters"] = sorted(self.definition.get("filters") or {})
         return out
 
-    def query(self, session: Session, query: LayerQuery) -> dict[str, Any]:
+    def check_collection(self, scope: Scope) -> None:
+        """Refuse a caller whose scope does not include this collection."""
+        if not scope.allows_collection(self.name):
+            raise Forbidden(f"collection {self.name} is not among those {scope.actor} may "
+                            f"read")
+
+    def query(self, session: Session, query: LayerQuery, *, scope: Scope) -> dict[str, Any]:
+        """Features matching ``query`` that ``scope`` reaches, as a FeatureCollection."""
         raise NotImplementedError
 
-    def get(self, session: Session, feature_id: str) -> dict[str, Any]:
+    def get(self, session: Session, feature_id: str, *, scope: Scope) -> dict[str, Any]:
+        """One feature; NotFound if it does not exist, Forbidden if outside ``scope``."""
         raise NotImplementedError

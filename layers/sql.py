@@ -19,11 +19,15 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gridmap.errors import ConfigurationError, InvalidInput, NotFound
+from gridmap.auth.scope import Scope
+from gridmap.errors import ConfigurationError, Forbidden, InvalidInput, NotFound
 from layers.base import Layer, LayerQuery
+from layers.scoping import parse_scope, scope_condition
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 DECIMALS = 7
+#: Filters naming a division unit: outside the caller's scope they are a 403, not an empty list.
+DIVISION_FILTERS = ("community", "street", "district")
 
 
 def geojson_geometry(column: str) -> str:
@@ -49,7 +53,8 @@ def _ident(value: str, what: str, layer: str) -> str:
 class SqlLayer(Layer):
     """Definition keys: ``table``, ``id``, ``geometry``, ``fields`` (name, label, optional
     ``sql`` expression over the table alias ``t``), ``filters`` (parameter → column),
-    ``where`` (a fixed condition, e.g. active rows only)."""
+    ``where`` (a fixed condition, e.g. active rows only), ``scope`` (how rows relate to the
+    grid hierarchy, see :mod:`layers.scoping`)."""
 
     kind = "sql"
 
@@ -65,6 +70,10 @@ class SqlLayer(Layer):
         self.filters = {k: _ident(v, "filter column", name)
                         for k, v in definition.get("filters", {}).items()}
         self.where = definition.get("where", "true")
+        if "scope" not in definition:
+            raise ConfigurationError(f"layer {name}: no scope; expected scope: grid, division, "
+                                     f"public or {{grid_id: COLUMN}} (see layers/scoping.py)")
+        self.scope_kind, self.scope_column = parse_scope(definition["scope"], name, _ident)
         columns = []
         for f in self.fields:
             expr = f.get("sql") or f"t.{_ident(f['name'], 'field', name)}"
@@ -83,12 +92,20 @@ class SqlLayer(Layer):
             {"limit :limit" if limit else ""}
         """
 
-    def query(self, session: Session, query: LayerQuery) -> dict[str, Any]:
-        conditions, params = ["true"], {"limit": query.limit + 1}
+    def _scoped(self, scope: Scope) -> tuple[str, dict[str, Any]]:
+        self.check_collection(scope)
+        return scope_condition(self.scope_kind, self.scope_column, self.id_column, scope)
+
+    def query(self, session: Session, query: LayerQuery, *, scope: Scope) -> dict[str, Any]:
+        condition, params = self._scoped(scope)
+        conditions = [condition]
+        params["limit"] = query.limit + 1
         for key, value in query.filters.items():
             if key not in self.filters:
                 raise InvalidInput(f"layer {self.name} has no filter {key!r}; it has "
                                    f"{', '.join(sorted(self.filters)) or 'none'}")
+            if key in DIVISION_FILTERS and not scope.sees_division(value):
+                raise Forbidden(f"{key} {value} lies outside what {scope.actor} may see")
             conditions.append(f"t.{self.filters[key]} = :f_{key}")
             params[f"f_{key}"] = value
         if query.bbox:
@@ -100,16 +117,26 @@ class SqlLayer(Layer):
         return {"type": "FeatureCollection", "features": rows[:query.limit],
                 "numberReturned": min(len(rows), query.limit), "truncated": truncated}
 
-    def get(self, session: Session, feature_id: str) -> dict[str, Any]:
+    def get(self, session: Session, feature_id: str, *, scope: Scope) -> dict[str, Any]:
+        """One feature by id: 404 when no such feature exists, 403 when it lies outside
+        ``scope``."""
+        condition, params = self._scoped(scope)
         # Compared in the column's own type, so the primary key's index finds the row.
         if self.id_type == "integer":
             if not (str(feature_id).isascii() and str(feature_id).isdigit()
                     and int(feature_id) < 2 ** 63):
                 raise NotFound(f"layer {self.name} has no feature {feature_id!r}")
-            condition, value = f"t.{self.id_column} = cast(:id as bigint)", int(feature_id)
+            by_id, value = f"t.{self.id_column} = cast(:id as bigint)", int(feature_id)
         else:
-            condition, value = f"t.{self.id_column} = :id", str(feature_id)
-        row = session.execute(text(self._select(condition, False)), {"id": value}).scalar()
-        if row is None:
-            raise NotFound(f"layer {self.name} has no feature {feature_id!r}")
-        return row
+            by_id, value = f"t.{self.id_column} = :id", str(feature_id)
+        params["id"] = value
+        row = session.execute(text(self._select(f"{by_id} and {condition}", False)),
+                              params).scalar()
+        if row is not None:
+            return row
+        exists = session.execute(text(f"select 1 from {self.table} t where ({self.where}) "
+                                      f"and {by_id}"), {"id": value}).scalar()
+        if exists:
+            raise Forbidden(f"layer {self.name}: feature {feature_id!r} lies outside what "
+                            f"{scope.actor} may see")
+        raise NotFound(f"layer {self.name} has no feature {feature_id!r}")

@@ -2,7 +2,9 @@
 runner. A missing database or PostGIS is an error, never a skip."""
 from __future__ import annotations
 
+import secrets
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Iterator
 
 import os
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from gridmap.db import get_engine, session_scope
@@ -86,9 +88,75 @@ def app(database_url):
     return app
 
 
+@dataclass(frozen=True)
+class TestPerson:
+    """A person the tests sign in as; the password is random per test session."""
+
+    login: str
+    role: str
+    scopes: tuple[tuple[str, str], ...]
+    password: str
+
+
+def _test_people(session: Session) -> list[TestPerson]:
+    """Two grids of one community (A, B) and the demo's units around them."""
+    rows = session.execute(text(
+        "select code, community_code, street_code from grid where valid_to is null "
+        "and kind = 'residential' order by community_code, code")).all()
+    first = [r for r in rows if r.community_code == rows[0].community_code]
+    grid_a, grid_b = first[0], first[1]
+    return [TestPerson(login, role, scopes, secrets.token_urlsafe(12)) for login, role, scopes in (
+        ("t-admin", "administrator", ()),
+        ("t-worker-a", "grid_worker", (("grid", grid_a.code),)),
+        ("t-worker-b", "grid_worker", (("grid", grid_b.code),)),
+        ("t-community", "community_admin", (("community", grid_a.community_code),)),
+        ("t-planner", "planner", (("street", grid_a.street_code),)),
+    )]
+
+
+@pytest.fixture(scope="session")
+def people(database_url) -> dict[str, TestPerson]:
+    """The test people, committed once per session: t-admin, t-worker-a (grid A),
+    t-worker-b (grid B, same community), t-community, t-planner."""
+    from gridmap.auth import add_person
+    from gridmap.config import load_settings
+
+    settings = load_settings({"database_url": database_url})
+    with session_scope(database_url) as session:
+        found = _test_people(session)
+        for p in found:
+            add_person(session, p.login, role=p.role, password=p.password, scopes=p.scopes,
+                       settings=settings)
+    return {p.login: p for p in found}
+
+
+def sign_in(client, login: str) -> None:
+    """Sign ``client`` in as ``login`` the way Flask-Login keeps it (no password check: the
+    login page has tests of its own)."""
+    from gridmap.models import Person
+    from webapp.auth import SignedIn
+
+    with session_scope(TEST_URL) as session:
+        person = session.execute(select(Person).where(Person.login == login)).scalar_one()
+        user_id = SignedIn(person).get_id()
+    with client.session_transaction() as flask_session:
+        flask_session["_user_id"] = user_id
+        flask_session["_fresh"] = True
+        flask_session.permanent = True
+
+
 @pytest.fixture()
-def client(app):
+def anonymous(app):
+    """A client that has not signed in."""
     return app.test_client()
+
+
+@pytest.fixture()
+def client(app, people):
+    """A client signed in as the administrator t-admin (who reaches everything)."""
+    client = app.test_client()
+    sign_in(client, "t-admin")
+    return client
 
 
 @pytest.fixture()

@@ -1,7 +1,6 @@
 """The gridmap web app: ``create_app(config=None)``; nothing is built at import time."""
 from __future__ import annotations
 
-import secrets
 from typing import Any, Mapping
 
 from flask import Flask, Response
@@ -36,12 +35,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = GridmapFlask(__name__)
     settings = load_settings(config)
     app.config["GRIDMAP"] = settings
-    app.config["SECRET_KEY"] = settings["secret_key"] or secrets.token_hex(32)
     app.json.ensure_ascii = False  # Chinese names as they are
 
     from layers import load_layers
-    from webapp import database, errors, headers, i18n, params
-    from webapp.views import api, hierarchy, pages
+    from webapp import auth, database, errors, headers, i18n, params
+    from webapp.views import account, admin, api, hierarchy, pages
 
     app.extensions["gridmap_layers"] = load_layers()
     database.init_app(app)
@@ -49,7 +47,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     i18n.init_app(app)
     params.init_app(app)
+    auth.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(hierarchy.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(admin.bp)
     return app

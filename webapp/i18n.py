@@ -16,11 +16,16 @@ from gridmap.i18n import DEFAULT_LOCALE, LOCALES, TRANSLATIONS
 _SWITCH = {"zh": "zh_CN", "zh-CN": "zh_CN", "zh_CN": "zh_CN", "en": "en"}
 
 
+def requested_locale() -> str | None:
+    """The locale picked with the switch on this request (``?lang=``), if any."""
+    return _SWITCH.get(request.args.get("lang", ""))
+
+
 def select_locale() -> str:
     """The locale of this request (see the module docstring)."""
-    picked = request.args.get("lang")
-    if picked in _SWITCH:
-        session["lang"] = _SWITCH[picked]
+    picked = requested_locale()
+    if picked:
+        session["lang"] = picked
     chosen = session.get("lang")
     if chosen in LOCALES:
         return chosen

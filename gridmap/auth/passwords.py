@@ -1,8 +1,11 @@
 """Password hashing (argon2id through argon2-cffi) and the password policy.
 
 Hashing parameters come from the settings table (``argon2_time_cost``, ``argon2_memory_kib``,
-``argon2_parallelism``); the defaults, 3 passes over 64 MiB in 4 lanes, are argon2-cffi's own
-and RFC 9106's second recommended option (the "low-memory" profile). Each hash is a PHC string
+``argon2_parallelism``); the defaults, 2 passes over 19 MiB in one lane, are OWASP's
+recommended minimum for argon2id (Password Storage Cheat Sheet). RFC 9106's "low-memory"
+option (3 passes, 64 MiB, 4 lanes; argon2-cffi's default) costs about four times the CPU per
+login, which on a two-core server made 20 grid workers signing in at once wait 2.6–4 s at the
+95th percentile; ``make bench`` (bench/login.py) measures both. Each hash is a PHC string
 that carries its parameters and salt, so a change of setting applies to new hashes while old
 ones still verify (and are rehashed at the next successful login, see
 :func:`gridmap.auth.people.authenticate`).

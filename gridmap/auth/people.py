@@ -14,7 +14,7 @@ from sqlalchemy import Interval, case, func, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from gridmap.audit import record
+from gridmap.audit import Actor, acting_as, record
 from gridmap.auth.passwords import (check_password, dummy_hash, hash_password, password_hasher,
                                     verify_password)
 from gridmap.auth.scope import LEVEL_LENGTHS, Scope, check_role_levels
@@ -136,14 +136,56 @@ def reset_password(session: Session, login: str, password: str, *,
     return person
 
 
+def change_password(session: Session, person: Person, current: str, new: str, *,
+                    settings: Mapping[str, Any]) -> Person:
+    """A person changes their own password: the current one must be right (a wrong one
+    counts towards the lockout, as at login), the new one must pass the policy and differ.
+
+    Changing ``password_changed_at`` ends every other session of the person (the web app
+    signs it into the session).
+
+    Raises
+    ------
+    AuthenticationFailed
+        The current password is wrong (or the account is locked or disabled).
+    InvalidInput
+        The new password is refused by the policy or equals the current one.
+    """
+    authenticate(session, person.login, current, settings=settings, audit=False)
+    if new == current:
+        raise InvalidInput("the new password is the current one: expected a different one")
+    check_password(new, login=person.login, settings=settings)
+    person.password_hash = hash_password(password_hasher(settings), new)
+    person.password_changed_at = func.now()
+    session.flush()
+    session.refresh(person, ["password_changed_at"])
+    record(session, action="change_password", table="person", key=person.login,
+           after={"password": "changed"})
+    return person
+
+
+def set_locale(session: Session, person: Person, locale: str | None, *,
+               allowed: Iterable[str]) -> None:
+    """Keep the interface language a person chose (None: follow the browser)."""
+    if locale is not None and locale not in set(allowed):
+        raise InvalidInput(f"language {locale!r}: expected one of {', '.join(allowed)}")
+    if person.locale != locale:
+        before = person.locale
+        person.locale = locale
+        record(session, action="set_locale", table="person", key=person.login,
+               before={"locale": before}, after={"locale": locale})
+
+
 def authenticate(session: Session, login: str, password: str, *,
-                 settings: Mapping[str, Any]) -> Person:
+                 settings: Mapping[str, Any], audit: bool = True) -> Person:
     """The person whose login name and password these are, if they may log in now.
 
     An unknown name is verified against a dummy hash, so it costs what a wrong password
     costs; every refusal raises the same :data:`LOGIN_REFUSED`. A wrong password adds one to
     the person's ``failed_attempts``; reaching ``login_max_failures`` locks the account for
-    ``lockout_minutes``. The failure is committed before raising (the session's transaction
+    ``lockout_minutes``. A success is recorded as a ``login`` unless ``audit`` is false (a
+    password change checks the current password without logging in). The failure is
+    committed before raising (the session's transaction
     is committed), so that a caller's rollback cannot undo the count the lockout rests on.
 
     Raises
@@ -165,7 +207,8 @@ def authenticate(session: Session, login: str, password: str, *,
             person.failed_attempts, person.locked_until = 0, None
         if hasher.check_needs_rehash(person.password_hash):
             person.password_hash = hash_password(hasher, password)
-        record(session, action="login", table="person", key=login)
+        if audit:
+            record(session, action="login", table="person", key=login)
         return person
     if not matches and not locked:
         _count_failure(session, person, settings)
@@ -174,6 +217,18 @@ def authenticate(session: Session, login: str, password: str, *,
                   "locked_until": person.locked_until})
     session.commit()
     raise AuthenticationFailed(LOGIN_REFUSED)
+
+
+def sign_in(session: Session, login: str, password: str, *, settings: Mapping[str, Any],
+            address: str | None = None, request_id: str | None = None) -> Person:
+    """:func:`authenticate` for a visitor at the login page: a refusal is recorded as by an
+    anonymous visitor (who claimed ``login``), a success as by the person who signed in."""
+    visitor = Actor("anonymous", "visitor", address, request_id)
+    with acting_as(visitor):
+        person = authenticate(session, login, password, settings=settings, audit=False)
+    with acting_as(Actor("person", person.login, address, request_id)):
+        record(session, action="login", table="person", key=person.login)
+    return person
 
 
 def _count_failure(session: Session, person: Person, settings: Mapping[str, Any]) -> None:
@@ -196,7 +251,12 @@ def _count_failure(session: Session, person: Person, settings: Mapping[str, Any]
 
 
 def scope_of(session: Session, person: Person) -> Scope:
-    """The :class:`Scope` of a person, from their role and scope rows."""
+    """The :class:`Scope` of a person, from their role and scope rows (and the communities
+    of their grids, whose outlines they see)."""
     rows = session.execute(select(PersonScope.level, PersonScope.code)
                            .where(PersonScope.person_id == person.id)).all()
-    return Scope.for_person(person.login, person.role, [(r.level, r.code) for r in rows])
+    grids = [r.code for r in rows if r.level == "grid"]
+    communities = session.execute(select(Grid.community_code).distinct()
+                                  .where(Grid.code.in_(grids))).scalars().all() if grids else []
+    return Scope.for_person(person.login, person.role, [(r.level, r.code) for r in rows],
+                            grid_communities=communities)

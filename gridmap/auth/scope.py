@@ -1,29 +1,32 @@
 """The Scope: the one value that says what a caller may see and do.
 
-Every layer query and service call will take a :class:`Scope`, so no view decides access by
+Every layer query and service call takes a :class:`Scope`, so no view decides access by
 itself. A scope is built from data — a person's role and scope rows, or an API key's
 collections — never from ``if role == …`` spread over the code:
 
 =============== ====================================== ====== ===================
 caller          grids reached                          writes collections
 =============== ====================================== ====== ===================
-grid worker     their grids (whole codes)              yes    all
-community admin their communities (code prefixes)      yes    all
-planner         their streets or districts (prefixes)  yes    all
+grid worker     their grids                            yes    all
+community admin the grids of their communities         yes    all
+planner         the grids of their streets / districts yes    all
 administrator   everything                             yes    all, people, keys
 agency key      everything                             no     those the key names
 =============== ====================================== ====== ===================
 
-Grid codes are hierarchical (district 6 + street 3 + community 3 + sequence in the gbt30428
-and cjt213 profiles), so "inside community C" is "code starts with C", which a B-tree index on
-``grid.code`` answers with ``code LIKE 'C%'``. The cjt349 profile puts a 6-digit
-service-object prefix first; scopes over such districts need the hierarchy columns
-(``grid.community_code`` …) instead, which :meth:`Scope.grid_codes_filter` does not yet offer.
+A grid is reached when its own code, or its community, street or district code, is one of the
+scope's units of that level — the grid's hierarchy columns, not a prefix of its code, so the
+rule holds for every code profile (cjt349 codes start with a service-object prefix). Records
+inside a grid (buildings, later facilities and incidents) are reached through their grid.
+Hierarchy units (districts, streets, communities) are seen when they contain what the scope
+reaches or lie inside it: a grid worker sees the outline of their own community, street and
+district, and no other community. Division codes nest (6 → 9 → 12 digits), so "contains or lies
+inside" is "one code starts with the other".
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from gridmap.errors import InvalidInput
 from gridmap.models.person import ROLES, SCOPE_LEVELS
@@ -74,8 +77,13 @@ class Scope:
         Who the scope belongs to, for messages (``person:NAME`` or ``api_key:PREFIX``).
     role
         A person's role, or ``agency`` for an API key.
-    prefixes
-        Grid-code prefixes reached (a grid worker's are whole grid codes); None for all.
+    units
+        The codes reached per level (``grid``, ``community``, ``street``, ``district``); None
+        for everything.
+    divisions
+        The division codes (district, street, community) whose outlines the caller sees, with
+        everything that starts with them: the scope's own division units and the communities
+        of its grids. None for everything.
     collections
         Collections reached; None for all.
     may_write
@@ -84,38 +92,62 @@ class Scope:
 
     actor: str
     role: str
-    prefixes: frozenset[str] | None
+    units: Mapping[str, frozenset[str]] | None
+    divisions: frozenset[str] | None
     collections: frozenset[str] | None
     may_write: bool
 
     @classmethod
-    def for_person(cls, login: str, role: str,
-                   scopes: Iterable[tuple[str, str]]) -> "Scope":
-        """The scope of a person with ``role`` and scope rows ``(level, code)``."""
+    def for_person(cls, login: str, role: str, scopes: Iterable[tuple[str, str]], *,
+                   grid_communities: Iterable[str] = ()) -> "Scope":
+        """The scope of a person with ``role`` and scope rows ``(level, code)``;
+        ``grid_communities`` are the community codes of their grids (looked up by
+        :func:`gridmap.auth.people.scope_of`)."""
         rows = list(scopes)
         check_role_levels(role, (level for level, _ in rows))
-        prefixes = None if role == "administrator" else frozenset(code for _, code in rows)
-        return cls(f"person:{login}", role, prefixes, None, True)
+        if role == "administrator":
+            return cls(f"person:{login}", role, None, None, None, True)
+        units = {level: frozenset(code for lvl, code in rows if lvl == level)
+                 for level in SCOPE_LEVELS}
+        divisions = frozenset(code for level, code in rows if level != "grid") \
+            | frozenset(grid_communities)
+        return cls(f"person:{login}", role, units, divisions, None, True)
 
     @classmethod
     def for_api_key(cls, prefix: str, collections: Iterable[str] | None) -> "Scope":
         """The read-only scope of an agency's key; ``collections`` None means all."""
         names = None if collections is None else frozenset(collections)
-        return cls(f"api_key:{prefix}", "agency", None, names, False)
+        return cls(f"api_key:{prefix}", "agency", None, None, names, False)
 
     @property
     def is_administrator(self) -> bool:
         """May manage people and keys (and reaches everything)."""
         return self.role == "administrator"
 
-    def allows_grid(self, code: str) -> bool:
-        """Whether the grid with this code lies inside the scope."""
-        return self.prefixes is None or any(code.startswith(p) for p in self.prefixes)
+    @property
+    def reaches_everything(self) -> bool:
+        """No place limit (administrators and agency keys)."""
+        return self.units is None
 
-    def grid_codes_filter(self) -> list[str] | None:
-        """Sorted grid-code prefixes for a query (``code LIKE p || '%'`` for any ``p``), or
-        None when every grid is reached. An empty list reaches nothing."""
-        return None if self.prefixes is None else sorted(self.prefixes)
+    def allows_grid(self, code: str, *, community: str, street: str, district: str) -> bool:
+        """Whether the grid with this code and these hierarchy codes lies inside the scope."""
+        if self.units is None:
+            return True
+        return (code in self.units["grid"] or community in self.units["community"]
+                or street in self.units["street"] or district in self.units["district"])
+
+    def sees_division(self, code: str) -> bool:
+        """Whether the division unit (district, street or community) with this code contains
+        or lies inside what the scope reaches."""
+        if self.divisions is None:
+            return True
+        return any(code.startswith(d) or d.startswith(code) for d in self.divisions)
+
+    def unit_lists(self) -> dict[str, list[str]]:
+        """The reached codes per level as sorted lists, for bound query parameters."""
+        if self.units is None:
+            raise ValueError("a scope that reaches everything has no unit lists")
+        return {level: sorted(codes) for level, codes in self.units.items()}
 
     def allows_collection(self, name: str) -> bool:
         """Whether the collection (layer) ``name`` may be read at all."""

@@ -16,12 +16,25 @@ from gridmap.progress import TerminalProgress
 @click.pass_obj
 def demo(ctx: Context) -> None:
     """Load the demo district (Wuhan Optics Valley, Hongshan 420111). Idempotent."""
-    from gridmap.demo import load_demo
+    from gridmap.demo import DEMO_DISTRICT, load_demo
+    from gridmap.demo_people import ensure_demo_people
 
     with TerminalProgress() as progress, ctx.session() as session:
         lines = load_demo(session, progress=progress)
+        people = ensure_demo_people(session, DEMO_DISTRICT, settings=ctx.settings)
     for line in lines:
         click.echo(line)
+    new = [p for p in people if p.password]
+    if new:
+        click.echo("demo people (passwords shown this once; `gridmap user reset-password "
+                   "NAME` sets new ones):")
+        for p in new:
+            click.echo(f"  sign in as {p.login} with password {p.password}  ({p.role}, "
+                       f"reaches {p.reaches})")
+    old = [p.login for p in people if not p.password]
+    if old:
+        click.echo(f"demo people {', '.join(old)} exist; their passwords were shown when they "
+                   f"were created (`gridmap user reset-password NAME` sets new ones)")
 
 
 @click.command("import")

@@ -7,8 +7,8 @@ from gridmap.models.registry import CodeRegistryEntry, GridLineage
 from gridmap.models.building import Building
 from gridmap.models.context import Road, Water
 from gridmap.models.division import Division
-from gridmap.models.person import ApiKey, Person, PersonScope
+from gridmap.models.person import ApiKey, Person, PersonScope, ServerSecret
 
 __all__ = ["AuditEvent", "Base", "District", "Street", "Community", "Grid", "Building",
            "CodeRegistryEntry", "GridLineage", "Road", "Water", "Division", "Person", "PersonScope",
-           "ApiKey"]
+           "ApiKey", "ServerSecret"]

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from gridmap.models.base import Base
 
-ACTOR_KINDS = ("person", "api_key", "cli", "system")
+ACTOR_KINDS = ("person", "api_key", "cli", "system", "anonymous")
 
 
 class AuditEvent(Base):

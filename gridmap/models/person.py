@@ -37,6 +37,8 @@ class Person(Base):
                                                              server_default=func.now())
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The interface language the person chose (``zh_CN``, ``en``); None follows the browser.
+    locale: Mapped[str | None] = mapped_column(String(16))
     scopes: Mapped[list["PersonScope"]] = relationship(
         back_populates="person", cascade="all, delete-orphan", order_by="PersonScope.id")
 
@@ -53,6 +55,16 @@ class PersonScope(Base):
     level: Mapped[str] = mapped_column(String(16))
     code: Mapped[str] = mapped_column(String(20))
     person: Mapped[Person] = relationship(back_populates="scopes")
+
+
+class ServerSecret(Base):
+    """A secret every server process shares (the session signing key), generated once."""
+
+    __tablename__ = "server_secret"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True),
+                                                    server_default=func.now())
 
 
 class ApiKey(Base):

@@ -66,4 +66,4 @@ def test_a_hash_with_old_parameters_is_upgraded_at_the_next_login(db):
     assert "m=8192,t=1,p=1" in person.password_hash
     authenticate(db, "old-hash", PASSWORD, settings=SETTINGS)
     db.flush()
-    assert "m=65536,t=3,p=4" in db.get(Person, person.id).password_hash
+    assert "m=19456,t=2,p=1" in db.get(Person, person.id).password_hash

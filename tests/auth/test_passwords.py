@@ -33,7 +33,7 @@ def test_equal_passwords_hash_differently_and_parameters_come_from_the_settings(
     one = hash_password(hasher, "a long passphrase")
     two = hash_password(hasher, "a long passphrase")
     assert one != two
-    assert "$m=65536,t=3,p=4$" in one
+    assert "$m=19456,t=2,p=1$" in one
 
 
 def test_a_malformed_stored_hash_is_a_mismatch_not_an_error():

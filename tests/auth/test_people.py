@@ -22,7 +22,7 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture()
 def grid(db):
-    return db.execute(text("select code, community_code from grid where valid_to is null "
+    return db.execute(text("select code, community_code, street_code, district_code from grid where valid_to is null "
                            "order by code limit 1")).one()
 
 
@@ -44,7 +44,10 @@ def test_the_stored_hash_is_never_the_password_and_authentication_returns_the_pe
     assert worker.password_hash != PASSWORD and PASSWORD not in worker.password_hash
     assert authenticate(db, "网格员-1", PASSWORD, settings=SETTINGS).id == worker.id
     scope = scope_of(db, worker)
-    assert scope.allows_grid(grid.code) and scope.grid_codes_filter() == [grid.code]
+    assert scope.allows_grid(grid.code, community=grid.community_code,
+                             street=grid.street_code, district=grid.district_code)
+    assert scope.unit_lists()["grid"] == [grid.code]
+    assert scope.divisions == {grid.community_code}
 
 
 def test_a_wrong_password_counts_and_five_in_a_row_lock_until_the_configured_time(

@@ -5,6 +5,7 @@ load from outside the app: every other request is aborted and recorded."""
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 from playwright.sync_api import sync_playwright
 
 from gridmap.db import session_scope
+from tests.e2e.mapdriver import sign_in
 from tests.conftest import REPO, TEST_URL, _reset_schema, free_port, wait_until_serving
 from tests.shifted_district import load_shifted_district
 
@@ -42,6 +44,22 @@ def two_districts(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
+def demo_passwords(two_districts) -> dict[str, str]:
+    """New random passwords for the demo people of the e2e database (``gridmap demo`` showed
+    theirs once, to nobody)."""
+    from gridmap.auth import reset_password
+    from gridmap.config import load_settings
+    from gridmap.demo_people import ADMIN, WORKER
+
+    settings = load_settings({"database_url": two_districts})
+    passwords = {login: secrets.token_urlsafe(12) for login in (ADMIN, WORKER)}
+    with session_scope(two_districts) as session:
+        for login, password in passwords.items():
+            reset_password(session, login, password, settings=settings)
+    return passwords
+
+
+@pytest.fixture(scope="session")
 def server(two_districts):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": two_districts}
@@ -63,7 +81,7 @@ def browser():
         browser.close()
 
 
-def _page(browser, server, viewport):
+def _page(browser, server, viewport, password):
     context = browser.new_context(viewport=viewport, has_touch=True, locale="zh-CN")
     outside: list[str] = []
     context.route("**/*", lambda route: (outside.append(route.request.url), route.abort())
@@ -72,20 +90,21 @@ def _page(browser, server, viewport):
     page.outside_requests = outside
     page.errors = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    sign_in(page, server, "demo-admin", password)
     return context, page
 
 
 @pytest.fixture()
-def tablet(browser, server):
-    context, page = _page(browser, server, TABLET)
+def tablet(browser, server, demo_passwords):
+    context, page = _page(browser, server, TABLET, demo_passwords["demo-admin"])
     yield page
     assert page.errors == [] and page.outside_requests == []
     context.close()
 
 
 @pytest.fixture()
-def portrait(browser, server):
-    context, page = _page(browser, server, PORTRAIT)
+def portrait(browser, server, demo_passwords):
+    context, page = _page(browser, server, PORTRAIT, demo_passwords["demo-admin"])
     yield page
     assert page.errors == [] and page.outside_requests == []
     context.close()

@@ -4,8 +4,6 @@ from the API to check what the page shows against."""
 from __future__ import annotations
 
 import itertools
-import json
-import urllib.request
 
 import shapely
 from shapely.geometry import shape
@@ -21,6 +19,16 @@ _LABELS = """() => [...document.querySelectorAll('.map-label:not(.map-label-meas
 def idle(page) -> None:
     """Wait until no layer request is pending and labels are placed."""
     page.evaluate("gridmap.idle()")
+
+
+def sign_in(page, server: str, login: str, password: str) -> None:
+    """Sign in on the login page (where any page sends a visitor who has not signed in)."""
+    if "/login" not in page.url:
+        page.goto(server + "/login")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("form.card button[type=submit]")
 
 
 def open_map(page, server: str, query: str = "") -> None:
@@ -83,11 +91,13 @@ def page_point(page, lon: float, lat: float) -> tuple[float, float]:
     return ox + x, oy + y
 
 
-def features(server: str, layer: str, **filters: str) -> dict[str, dict]:
-    """The layer's features from the API, by id, with their shapely geometry."""
+def features(page, server: str, layer: str, **filters: str) -> dict[str, dict]:
+    """The layer's features from the API as the page's signed-in person gets them, by id,
+    with their shapely geometry."""
     query = "&".join(f"{k}={v}" for k, v in filters.items())
-    with urllib.request.urlopen(f"{server}/api/layers/{layer}/features?{query}") as r:
-        body = json.load(r)
+    response = page.context.request.get(f"{server}/api/layers/{layer}/features?{query}")
+    assert response.ok, response.text()
+    body = response.json()
     return {str(f["id"]): {**f["properties"], "shape": shape(f["geometry"])}
             for f in body["features"]}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
-from tests.e2e.mapdriver import bounds, idle, labels, open_map, set_view, view
+from tests.e2e.mapdriver import bounds, idle, labels, open_map, set_view, sign_in, view
 
 WUHAN = (114.3830496, 30.5005077, 114.4066181, 30.5155373)
 SUZHOU = (120.5830496, 31.3005077, 120.6066181, 31.3155373)
@@ -81,7 +81,7 @@ def test_choosing_walks_down_and_history_walks_back(tablet, server, artifacts):
     assert _selected(tablet) == ["320508", "", ""] and _contains(bounds(tablet), SUZHOU)
 
 
-def test_a_shared_url_opens_the_same_view(tablet, server, browser):
+def test_a_shared_url_opens_the_same_view(tablet, server, browser, demo_passwords):
     open_map(tablet, server, "?district=420111")
     set_view(tablet, 17.25, 30.5060, 114.3900)
     shared = tablet.url
@@ -89,7 +89,9 @@ def test_a_shared_url_opens_the_same_view(tablet, server, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, has_touch=True)
     try:
         other = context.new_page()
-        other.goto(shared)
+        other.goto(shared)  # someone not signed in is sent to sign in, then to the view
+        assert "/login?next=" in other.url
+        sign_in(other, server, "demo-admin", demo_passwords["demo-admin"])
         other.wait_for_function("window.gridmap !== undefined")
         idle(other)
         zoom, lat, lon = view(other)

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.mapdriver import labels, open_map
+from tests.e2e.mapdriver import labels, open_map, sign_in
 
 pytestmark = pytest.mark.e2e
 
 
-def test_map_page_raises_no_csp_violation(browser, served, artifacts):
+def test_map_page_raises_no_csp_violation(browser, served, artifacts, people):
     """``served`` is ``gridmap serve`` (the headers production sends); ``browser`` is the
     e2e session's headless Chromium."""
     url = f"http://127.0.0.1:{served}/"
@@ -23,6 +23,7 @@ def test_map_page_raises_no_csp_violation(browser, served, artifacts):
             document.addEventListener('securitypolicyviolation', e =>
                 window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
         """)
+        sign_in(page, url.rstrip("/"), "t-admin", people["t-admin"].password)
         with page.expect_response(url) as first:
             open_map(page, url.rstrip("/"))
         assert "default-src 'self'" in first.value.headers["content-security-policy"]

@@ -22,7 +22,7 @@ def _inside_own_grid(page, label, grids) -> bool:
 
 def test_labels_never_overlap_at_any_zoom(tablet, server, artifacts):
     open_map(tablet, server, "?district=420111")
-    grids = features(server, "grids", district="420111")
+    grids = features(tablet, server, "grids", district="420111")
     fit, lat, lon = view(tablet)
     centres = [(lat, lon), (30.5050, 114.3880), (30.5120, 114.4010)]
     checked = 0
@@ -55,7 +55,7 @@ def test_labels_are_short_zoomed_out_and_full_zoomed_in(tablet, server):
 def test_unit_grids_are_labelled_by_name_and_names_show(tablet, server):
     for district, lat, lon in (("420111", 30.5080, 114.3948), ("320508", 31.3080, 120.5948)):
         open_map(tablet, server, f"?district={district}&map=16.75/{lat}/{lon}")
-        grids = features(server, "grids", district=district)
+        grids = features(tablet, server, "grids", district=district)
         seen = []
         for dlat, dlon in ((0.004, -0.006), (0.004, 0.006), (-0.004, -0.006), (-0.004, 0.006)):
             set_view(tablet, 16.75, lat + dlat, lon + dlon)

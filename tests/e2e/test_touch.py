@@ -26,7 +26,7 @@ def test_a_tap_on_a_label_selects_the_grid_under_the_finger(tablet, server, arti
     _hide_buildings(tablet)
     fit, lat, lon = view(tablet)
     set_view(tablet, fit + 0.5, lat, lon)
-    grids = features(server, "grids", district="420111")
+    grids = features(tablet, server, "grids", district="420111")
     before = view(tablet)
     shown = labels(tablet)
     assert len(shown) >= 8
@@ -50,7 +50,7 @@ def test_a_tap_on_a_building_selects_the_building(tablet, server):
     open_map(tablet, server, "?district=420111")
     fit, lat, lon = view(tablet)
     set_view(tablet, fit + 1.5, lat, lon)
-    buildings = features(server, "buildings", district="420111")
+    buildings = features(tablet, server, "buildings", district="420111")
     west, south, east, north = tablet.evaluate("(() => { const b = gridmap.map.getBounds(); "
                                                "return [b.getWest(), b.getSouth(), "
                                                "b.getEast(), b.getNorth()]; })()")

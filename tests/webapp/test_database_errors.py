@@ -8,7 +8,9 @@ from sqlalchemy import text
 
 from gridmap.db import get_engine
 from gridmap.schema import code_head
+from tests.conftest import sign_in
 from webapp import create_app
+from webapp.auth import access
 from webapp.database import get_session
 
 DATA_ROUTES = ["/api/districts", "/api/grids?community=420111002022",
@@ -69,9 +71,10 @@ def test_connections_carry_the_timeouts(database_url):
         assert session.execute(text("show lock_timeout")).scalar() == "567ms"
 
 
-def test_a_locked_table_is_busy_with_retry_after(database_url, engine):
+def test_a_locked_table_is_busy_with_retry_after(database_url, engine, people):
     app = create_app({"database_url": database_url, "lock_timeout_ms": 200})
     client = app.test_client()
+    sign_in(client, "t-admin")
     with engine.connect() as holder:
         holder.execute(text("lock table grid in access exclusive mode"))
         started = time.monotonic()
@@ -90,6 +93,7 @@ def test_a_slow_statement_is_cancelled_and_busy(database_url):
     app = create_app({"database_url": database_url, "statement_timeout_ms": 100})
 
     @app.get("/api/slow")
+    @access("public")
     def slow():
         get_session().execute(text("select pg_sleep(5)"))
         return {}

@@ -40,6 +40,7 @@ def test_gunicorn_errors_are_json(served, request_bytes, status):
 def test_app_answers_through_gunicorn_with_headers(served):
     code, headers, body = _raw(served, b"GET /api/layers/grids/features?limit=%C2%B2 HTTP/1.1"
                                        b"\r\nHost: x\r\nConnection: close\r\n\r\n")
-    assert code == 400 and "ASCII digits" in json.loads(body)["detail"]
+    # Who asks comes first: an anonymous caller learns nothing of the parameters.
+    assert code == 401 and "X-API-Key" in json.loads(body)["detail"]
     assert headers["content-security-policy"].startswith("default-src 'self'")
     assert headers["x-content-type-options"] == "nosniff"

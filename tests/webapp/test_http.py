@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from webapp.auth import access
 from webapp.headers import SECURITY_HEADERS
 
 
@@ -35,6 +36,7 @@ def test_no_redirect_built_from_the_host_header(client, url):
 
 def test_routing_redirects_are_relative(app):
     @app.get("/api/folder/")
+    @access("public")
     def folder():
         return {}
 

@@ -9,6 +9,7 @@ from gridmap.errors import InvalidInput, NotFound, SchemaOutdated
 from gridmap.schema import schema_status
 from layers import LayerQuery, get_layer
 from webapp import params
+from webapp.auth import access, caller_scope
 from webapp.database import get_session
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -37,44 +38,58 @@ def _hierarchy_filter() -> dict[str, str]:
 
 
 @bp.get("/districts")
+@access("reader")
 def districts():
     layer = get_layer(_layers(), "districts")
-    return jsonify(layer.query(get_session(), LayerQuery(limit=params.limit())))
+    return jsonify(layer.query(get_session(), LayerQuery(limit=params.limit()),
+                               scope=caller_scope()))
 
 
 @bp.get("/grids")
+@access("reader")
 def grids():
     query = LayerQuery(bbox=LayerQuery.parse_bbox(params.single("bbox")),
                        filters=_hierarchy_filter(), limit=params.limit())
-    return jsonify(get_layer(_layers(), "grids").query(get_session(), query))
+    return jsonify(get_layer(_layers(), "grids").query(get_session(), query,
+                                                            scope=caller_scope()))
 
 
 @bp.get("/grids/<code>")
+@access("reader")
 def grid(code: str):
     gcodes.parse(code)  # a malformed code is a 400 naming the bad part
     try:
-        return jsonify(get_layer(_layers(), "grids").get(get_session(), code))
+        return jsonify(get_layer(_layers(), "grids").get(get_session(), code,
+                                                         scope=caller_scope()))
     except NotFound:
         raise NotFound(f"no active grid has code {code}") from None
 
 
 @bp.get("/layers")
+@access("reader")
 def layers():
-    return jsonify([layer.describe() for layer in _layers().values()])
+    """The layers the caller may read."""
+    scope = caller_scope()
+    return jsonify([layer.describe() for layer in _layers().values()
+                    if scope.allows_collection(layer.name)])
 
 
 @bp.get("/layers/<name>/features")
+@access("reader")
 def layer_features(name: str):
     layer = get_layer(_layers(), name)
-    return jsonify(layer.query(get_session(), params.feature_query()))
+    return jsonify(layer.query(get_session(), params.feature_query(), scope=caller_scope()))
 
 
 @bp.get("/layers/<name>/features/<feature_id>")
+@access("reader")
 def layer_feature(name: str, feature_id: str):
-    return jsonify(get_layer(_layers(), name).get(get_session(), feature_id))
+    return jsonify(get_layer(_layers(), name).get(get_session(), feature_id,
+                                                  scope=caller_scope()))
 
 
 @bp.get("/health")
+@access("public")
 def health():
     """200 when the database answers and its schema is the code's; 503 saying what is not."""
     status = schema_status(get_session(check_schema=False))

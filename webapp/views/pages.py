@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, render_template, request
 
 from gridmap import units
 from gridmap.errors import InvalidInput
+from webapp.auth import access, caller_scope
 from webapp.database import get_session
 
 bp = Blueprint("pages", __name__)
@@ -37,12 +38,26 @@ def parse_view(raw: str | None) -> list[float] | None:
     return values
 
 
+def default_unit(scope) -> str | None:
+    """Where a person whose scope is one division opens the map: that unit (a grid worker's
+    community, a community admin's community, a planner's street or district)."""
+    if scope.divisions is not None and len(scope.divisions) == 1:
+        return next(iter(scope.divisions))
+    return None
+
+
 @bp.get("/")
+@access("person")
 def map_page():
+    scope = caller_scope()
     code = units.resolve_selection(request.args.get("district"), request.args.get("street"),
                                    request.args.get("community"))
     view = parse_view(request.args.get("map"))
+    if code is None and view is None:
+        code = default_unit(scope)
     if code is not None:
-        units.browse(get_session(), code)  # a unit that is not loaded is a 404 page
-    layers = [layer.describe() for layer in current_app.extensions["gridmap_layers"].values()]
+        # a unit that is not loaded is a 404 page, one outside the scope a 403 page
+        units.browse(get_session(), code, scope)
+    layers = [layer.describe() for layer in current_app.extensions["gridmap_layers"].values()
+              if scope.allows_collection(layer.name)]
     return render_template("map.html", config={"layers": layers, "unit": code, "view": view})

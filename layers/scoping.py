@@ -1,0 +1,67 @@
+"""Scope as SQL: the condition that keeps a layer's rows to what a :class:`Scope` reaches.
+
+Every layer definition says how its rows relate to the grid hierarchy (``scope:``); a definition
+without one does not load, so a new layer cannot be published unscoped by omission:
+
+``grid``
+    the rows are grids (columns ``code``, ``community_code``, ``street_code``,
+    ``district_code``): reached as :meth:`Scope.allows_grid` says;
+``{grid_id: COLUMN}``
+    the rows lie in a grid, referenced by ``COLUMN`` (buildings, later facilities and
+    incidents): reached when their grid is; a row in no grid is reached only by callers who
+    reach everything;
+``division``
+    the rows are division units (districts, streets, communities) keyed by their code: seen
+    when they contain or lie inside what the scope reaches (:meth:`Scope.sees_division`);
+``public``
+    context every caller of the collection sees (roads, water: the base map).
+
+The conditions bind the scope's codes as array parameters; nothing of the scope is ever
+formatted into SQL text.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from gridmap.auth.scope import Scope
+from gridmap.errors import ConfigurationError
+
+KINDS = ("grid", "grid_id", "division", "public")
+_LEVEL_COLUMNS = (("grid", "code"), ("community", "community_code"),
+                  ("street", "street_code"), ("district", "district_code"))
+
+
+def parse_scope(definition: Any, layer: str, ident) -> tuple[str, str | None]:
+    """``(kind, column)`` of a definition's ``scope`` value (see the module docstring)."""
+    if isinstance(definition, dict) and list(definition) == ["grid_id"]:
+        return "grid_id", ident(definition["grid_id"], "scope grid_id column", layer)
+    if definition in ("grid", "division", "public"):
+        return definition, None
+    raise ConfigurationError(f"layer {layer}: scope {definition!r}; expected grid, division, "
+                             f"public or {{grid_id: COLUMN}}")
+
+
+def _grid_condition(alias: str, lists: dict[str, list[str]]) -> str:
+    return "(" + " or ".join(f"{alias}.{column} = any(cast(:scope_{level} as text[]))"
+                             for level, column in _LEVEL_COLUMNS if lists[level]) + ")" \
+        if any(lists.values()) else "false"
+
+
+def scope_condition(kind: str, column: str | None, key_column: str,
+                    scope: Scope) -> tuple[str, dict[str, Any]]:
+    """SQL over the alias ``t`` and its parameters, keeping the rows ``scope`` reaches."""
+    if kind == "public" or scope.reaches_everything:
+        return "true", {}
+    lists = scope.unit_lists()
+    params = {f"scope_{level}": codes for level, codes in lists.items() if codes}
+    if kind == "grid":
+        return _grid_condition("t", lists), params
+    if kind == "grid_id":
+        return (f"t.{column} in (select g.id from grid g where {_grid_condition('g', lists)})",
+                params)
+    if kind == "division":
+        divisions = sorted(scope.divisions or ())
+        return (f"exists (select 1 from unnest(cast(:scope_divisions as text[])) d "
+                f"where starts_with(t.{key_column}, d) or starts_with(d, t.{key_column}))",
+                {"scope_divisions": divisions})
+    raise ConfigurationError(f"scope kind {kind!r}; expected one of {', '.join(KINDS)}")

@@ -1,0 +1,87 @@
+"""The administrator's pages: people, keys and the audit trail, through the real forms."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from gridmap.db import session_scope
+from gridmap.models import ApiKey, Person
+from tests.webapp.signin import csrf_token, log_in
+
+
+def _post(client, url, **form):
+    return client.post(url, data={**form, "csrf_token": csrf_token(client, "/admin/people")})
+
+
+def test_an_administrator_adds_a_worker_who_then_signs_in(app, client, people, database_url):
+    login = f"web-{uuid.uuid4().hex[:6]}"
+    grid = people["t-worker-a"].scopes[0][1]
+    password = "correct horse battery " + uuid.uuid4().hex[:4]
+    response = _post(client, "/admin/people", login=login, display_name="王网格",
+                     role="grid_worker", codes=grid, password=password)
+    assert response.status_code == 302
+    assert login in client.get("/admin/people").get_data(as_text=True)
+    visitor = app.test_client()
+    assert log_in(visitor, login, password).status_code == 302
+    features = visitor.get("/api/layers/grids/features").get_json()["features"]
+    assert [f["id"] for f in features] == [grid]
+
+
+def test_a_refused_person_is_shown_with_the_reason_and_nothing_is_written(client,
+                                                                          database_url):
+    login = f"web-{uuid.uuid4().hex[:6]}"
+    weak = _post(client, "/admin/people", login=login, role="grid_worker",
+                 codes="420111002022001", password="password123")
+    assert weak.status_code == 400 and "common" in weak.get_data(as_text=True)
+    wrong_level = _post(client, "/admin/people", login=login, role="community_admin",
+                        codes="420111002", password="a long passphrase here")
+    assert wrong_level.status_code == 400
+    assert "expected 12 digits (community)" in wrong_level.get_data(as_text=True)
+    with session_scope(database_url) as session:
+        assert session.execute(select(Person).where(Person.login == login)).first() is None
+
+
+def test_disable_and_reset_password(app, client, database_url, people):
+    login = f"web-{uuid.uuid4().hex[:6]}"
+    password = "first passphrase " + uuid.uuid4().hex[:4]
+    _post(client, "/admin/people", login=login, role="planner", codes="420111002",
+          password=password)
+    new = "second passphrase " + uuid.uuid4().hex[:4]
+    assert _post(client, f"/admin/people/{login}/password", password=new).status_code == 302
+    assert log_in(app.test_client(), login, new).status_code == 302
+    assert _post(client, f"/admin/people/{login}/disable").status_code == 302
+    assert log_in(app.test_client(), login, new).status_code == 401
+
+
+def test_a_key_is_shown_once_and_works_until_revoked(app, client, database_url):
+    agency = f"公安分局 {uuid.uuid4().hex[:4]}"
+    response = client.post("/admin/keys", data={"agency": agency, "collections": "grids",
+                                                "csrf_token": csrf_token(client, "/admin/keys")})
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    html = response.get_data(as_text=True)
+    secret = html.split('<code class="secret">')[1].split("</code>")[0]
+    assert secret.startswith("gmk_") and secret not in client.get("/admin/keys").get_data(True)
+    reader = app.test_client()
+    assert reader.get("/api/layers/grids/features?limit=1",
+                      headers={"X-API-Key": secret}).status_code == 200
+    with session_scope(database_url) as session:
+        key_id = session.execute(select(ApiKey.id).where(ApiKey.agency == agency)).scalar_one()
+    revoke = client.post(f"/admin/keys/{key_id}/revoke",
+                         data={"csrf_token": csrf_token(client, "/admin/keys")})
+    assert revoke.status_code == 302
+    assert reader.get("/api/layers", headers={"X-API-Key": secret}).status_code == 401
+
+
+def test_an_unknown_collection_is_refused_by_name(client):
+    response = client.post("/admin/keys", data={"agency": "x", "collections": "grids,houses",
+                                                "csrf_token": csrf_token(client, "/admin/keys")})
+    assert response.status_code == 400 and "houses" in response.get_data(as_text=True)
+
+
+def test_the_audit_page_finds_a_workers_sign_in(app, client, people):
+    worker = people["t-worker-b"]
+    assert log_in(app.test_client(), worker.login, worker.password).status_code == 302
+    html = client.get(f"/admin/audit?who={worker.login}").get_data(as_text=True)
+    assert f"person:{worker.login}" in html and "login" in html
+    assert client.get("/admin/audit?since=yesterday").status_code == 400

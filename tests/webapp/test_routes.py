@@ -1,0 +1,193 @@
+"""Every route × every kind of caller: the status, and no feature outside the caller's scope.
+
+The table below must name every route of ``app.url_map`` (with each method): a new endpoint
+fails :func:`test_every_route_is_in_the_table` until its access is declared here, so no
+endpoint is ever published without someone deciding who may use it.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import text
+
+from gridmap.auth import issue_key
+from gridmap.db import session_scope
+from tests.conftest import sign_in
+from tests.webapp.signin import csrf_token
+
+CALLERS = ("anonymous", "worker_a", "worker_b", "community", "planner", "key_with",
+           "key_without", "admin")
+PEOPLE = {"worker_a": "t-worker-a", "worker_b": "t-worker-b", "community": "t-community",
+          "planner": "t-planner", "admin": "t-admin"}
+#: The agency keys: one with the collections the data routes below read, one without.
+KEY_COLLECTIONS = {"key_with": ["grids", "buildings", "districts"], "key_without": ["roads"]}
+
+
+def _row(method, url, endpoint, default, **special):
+    statuses = {caller: special.get(caller, default.get(caller)) for caller in CALLERS}
+    return pytest.param(method, url, endpoint, statuses, id=f"{method} {url}")
+
+
+def _reader(ok_for_keys=True, **special):
+    """A data route: 401 for anonymous callers, 200 for people and for keys with the
+    collection, 403 for keys without."""
+    base = {"anonymous": 401, "key_with": 200 if ok_for_keys else 403, "key_without": 403,
+            **{c: 200 for c in PEOPLE}}
+    return {**base, **special}
+
+
+PERSON = {"anonymous": 302, "key_with": 403, "key_without": 403, **{c: 200 for c in PEOPLE}}
+ADMIN_GET = {"anonymous": 302, "key_with": 403, "key_without": 403,
+             **{c: 403 for c in PEOPLE}, "admin": 200}
+PUBLIC = {c: 200 for c in CALLERS}
+
+
+def table(codes):
+    a, b, community, other_community, building_b = (
+        codes["grid_a"], codes["grid_b"], codes["community"], codes["other_community"],
+        codes["building_b"])
+    return [
+        _row("GET", "/static/gridmap.css", "static", PUBLIC),
+        _row("GET", "/api/health", "api.health", PUBLIC),
+        _row("GET", "/login", "account.login", PUBLIC),
+        # an empty form: refused as a form (400), or read-only keys refused (403)
+        _row("POST", "/login", "account.login", {c: 400 for c in CALLERS},
+             key_with=403, key_without=403),
+        _row("GET", "/", "pages.map_page", PERSON),
+        _row("GET", f"/?community={other_community}", "pages.map_page", PERSON,
+             worker_a=403, worker_b=403, community=403),
+        _row("GET", "/account/password", "account.password", PERSON),
+        _row("POST", "/account/password", "account.password",
+             {**PERSON, **{c: 400 for c in PEOPLE}}),
+        _row("POST", "/logout", "account.logout", {**PERSON, **{c: 302 for c in PEOPLE}}),
+        _row("GET", "/api/districts", "api.districts", _reader()),
+        _row("GET", f"/api/grids?community={community}", "api.grids", _reader()),
+        _row("GET", f"/api/grids?community={other_community}", "api.grids",
+             _reader(worker_a=403, worker_b=403, community=403)),
+        _row("GET", f"/api/grids/{a}", "api.grid", _reader(worker_b=403)),
+        _row("GET", f"/api/grids/{b}", "api.grid", _reader(worker_a=403)),
+        # the list itself is cut to the key's collections
+        _row("GET", "/api/layers", "api.layers", _reader(key_without=200)),
+        _row("GET", "/api/layers/grids/features", "api.layer_features", _reader()),
+        _row("GET", "/api/layers/buildings/features", "api.layer_features", _reader()),
+        _row("GET", "/api/layers/communities/features", "api.layer_features",
+             _reader(ok_for_keys=False)),
+        _row("GET", "/api/layers/roads/features?limit=5", "api.layer_features",
+             _reader(ok_for_keys=False, key_without=200)),
+        _row("GET", f"/api/layers/grids/features/{a}", "api.layer_feature",
+             _reader(worker_b=403)),
+        _row("GET", f"/api/layers/buildings/features/{building_b}", "api.layer_feature",
+             _reader(worker_a=403)),
+        _row("GET", "/api/hierarchy", "hierarchy.root", _reader()),
+        _row("GET", f"/api/hierarchy/{community}", "hierarchy.unit", _reader()),
+        _row("GET", f"/api/hierarchy/{other_community}", "hierarchy.unit",
+             _reader(worker_a=403, worker_b=403, community=403)),
+        _row("GET", "/admin/people", "admin.people", ADMIN_GET),
+        _row("POST", "/admin/people", "admin.add", {**ADMIN_GET, "admin": 400}),
+        _row("POST", "/admin/people/nobody-here/disable", "admin.disable",
+             {**ADMIN_GET, "admin": 404}),
+        _row("POST", "/admin/people/nobody-here/password", "admin.reset",
+             {**ADMIN_GET, "admin": 400}),
+        _row("GET", "/admin/keys", "admin.keys", ADMIN_GET),
+        _row("POST", "/admin/keys", "admin.add_key", {**ADMIN_GET, "admin": 400}),
+        _row("POST", "/admin/keys/999999/revoke", "admin.revoke", {**ADMIN_GET, "admin": 404}),
+        _row("GET", "/admin/audit", "admin.audit", ADMIN_GET),
+    ]
+
+
+@pytest.fixture(scope="module")
+def codes(database_url, people) -> dict[str, str]:
+    a = people["t-worker-a"].scopes[0][1]
+    b = people["t-worker-b"].scopes[0][1]
+    with session_scope(database_url) as session:
+        community = session.execute(text(
+            "select community_code from grid where code = :a"), {"a": a}).scalar_one()
+        other = session.execute(text(
+            "select code from community where code <> :c order by code limit 1"),
+            {"c": community}).scalar_one()
+        building_b = session.execute(text(
+            "select b.id from building b join grid g on g.id = b.grid_id where g.code = :b "
+            "order by b.id limit 1"), {"b": b}).scalar_one()
+    return {"grid_a": a, "grid_b": b, "community": community, "other_community": other,
+            "building_b": str(building_b)}
+
+
+@pytest.fixture(scope="module")
+def keys(database_url) -> dict[str, str]:
+    with session_scope(database_url) as session:
+        return {caller: issue_key(session, f"route test {caller}", names).secret
+                for caller, names in KEY_COLLECTIONS.items()}
+
+
+@pytest.fixture(scope="module")
+def reach(database_url, people) -> dict[str, set[str] | None]:
+    """Grid codes each caller may see; None for every grid."""
+    grids = {}
+    with session_scope(database_url) as session:
+        for caller, login in PEOPLE.items():
+            person = people[login]
+            if person.role == "administrator":
+                grids[caller] = None
+                continue
+            (level, code), = person.scopes
+            column = {"grid": "code", "community": "community_code",
+                      "street": "street_code"}[level]
+            grids[caller] = set(session.execute(text(
+                f"select code from grid where {column} = :c"), {"c": code}).scalars())
+    return {**grids, "anonymous": set(), "key_with": None, "key_without": None}
+
+
+def _client(app, caller, keys):
+    client = app.test_client()
+    headers = {}
+    if caller in PEOPLE:
+        sign_in(client, PEOPLE[caller])
+    elif caller in keys:
+        headers["X-API-Key"] = keys[caller]
+    return client, headers
+
+
+ALL_GRIDS = re.compile(r'"(\d{15})"')
+
+
+def _rows_for_collection():
+    """The table with placeholder codes, only to parametrize by; filled in by ``codes``."""
+    fake = {k: "0" for k in ("grid_a", "grid_b", "community", "other_community",
+                             "building_b")}
+    return table(fake)
+
+
+@pytest.mark.parametrize("index", range(len(_rows_for_collection())))
+def test_route_by_caller(app, codes, keys, reach, people, index):
+    method, url, endpoint, statuses = table(codes)[index].values
+    for caller in CALLERS:
+        client, headers = _client(app, caller, keys)
+        data = None
+        if method == "POST" and caller not in keys:
+            data = {"csrf_token": csrf_token(client)}
+        response = client.open(url, method=method, data=data, headers=headers)
+        assert response.status_code == statuses[caller], \
+            f"{caller}: {method} {url} → {response.status_code}: {response.get_data(True)[:300]}"
+        body = response.get_data(as_text=True)
+        if response.status_code >= 400 and url.startswith("/api"):
+            assert set(response.get_json()) == {"error", "detail"}
+        allowed = reach[caller]
+        if allowed is not None and response.status_code == 200:
+            leaked = set(ALL_GRIDS.findall(body)) - allowed
+            assert not leaked, f"{caller} got grids outside their scope: {sorted(leaked)[:5]}"
+
+
+def test_every_route_is_in_the_table(app):
+    tabled = {(p.values[2], p.values[0]) for p in _rows_for_collection()}
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            assert (rule.endpoint, method) in tabled, \
+                f"{method} {rule.rule} ({rule.endpoint}) has no row in the route table"
+
+
+def test_every_view_declares_its_access(app):
+    from webapp.auth import rule_of
+
+    for rule in app.url_map.iter_rules():
+        assert rule_of(app, rule.endpoint) is not None, f"{rule.endpoint} declares no access"

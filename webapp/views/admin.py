@@ -1,0 +1,196 @@
+"""Administration pages: people, agencies' API keys and the audit trail (administrators only).
+
+The views parse the forms and call :mod:`gridmap.auth` and :mod:`gridmap.audit`, which check
+and record everything; a refused form is shown again with the reason, nothing half-written.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from gridmap.audit import list_events
+from gridmap.auth import (add_person, disable_person, issue_key, list_keys, list_people,
+                          reset_password, revoke_key)
+from gridmap.auth.keys import parse_collections
+from gridmap.errors import GridmapError, InvalidInput
+from gridmap.models.person import ROLES
+from webapp.auth import access, role_name
+from webapp.database import get_session
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+#: Which scope level a code of each length names, per role (the web form takes codes only).
+_LEVEL_BY_LENGTH = {"grid_worker": None, "community_admin": {12: "community"},
+                    "planner": {6: "district", 9: "street"}, "administrator": {}}
+
+
+class PersonForm(FlaskForm):
+    login = StringField(_l("Login name"), validators=[DataRequired(), Length(max=64)])
+    display_name = StringField(_l("Name shown"), validators=[Length(max=200)])
+    role = SelectField(_l("Role"), choices=list(ROLES))
+    codes = StringField(_l("Grids, communities, streets or districts (codes, separated by "
+                           "spaces)"), validators=[Length(max=2000)])
+    password = PasswordField(_l("First password"), validators=[DataRequired(),
+                                                               Length(max=1024)])
+
+
+class ResetForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1024)])
+
+
+class KeyForm(FlaskForm):
+    agency = StringField(_l("Agency"), validators=[DataRequired(), Length(max=200)])
+    collections = StringField(_l("Collections (names separated by commas, or all)"),
+                              default="all", validators=[DataRequired(), Length(max=1000)])
+
+
+def scopes_from_codes(role: str, text: str) -> list[tuple[str, str]]:
+    """The scope rows meant by the codes typed for ``role``: a grid worker's are grid codes,
+    a community admin's community codes (12 digits), a planner's street (9) or district (6)
+    codes."""
+    levels = _LEVEL_BY_LENGTH[role]
+    rows = []
+    for code in text.split():
+        if levels is None:
+            rows.append(("grid", code))
+        elif len(code) in levels:
+            rows.append((levels[len(code)], code))
+        else:
+            expected = " or ".join(f"{n} digits ({lvl})" for n, lvl in sorted(levels.items())) \
+                or _("no code (an administrator reaches everything)")
+            raise InvalidInput(_("code %(code)s for role %(role)s: expected %(expected)s",
+                                 code=code, role=role_name(role), expected=expected))
+    return rows
+
+
+def _people_page(form: PersonForm, problem: str | None = None, status: int = 200):
+    return render_template("people.html", people=list_people(get_session()), form=form,
+                           roles=ROLES, problem=problem), status
+
+
+def _apply(change) -> str | None:
+    """Run ``change`` and commit; on a user's mistake roll back and return the reason."""
+    db = get_session()
+    try:
+        change(db)
+    except GridmapError as exc:
+        db.rollback()
+        return exc.detail
+    db.commit()
+    return None
+
+
+@bp.get("/people")
+@access("administrator")
+def people():
+    return _people_page(PersonForm(formdata=None))
+
+
+@bp.post("/people")
+@access("administrator")
+def add():
+    form = PersonForm()
+    if not form.validate_on_submit():
+        return _people_page(form, status=400)
+    settings = current_app.config["GRIDMAP"]
+
+    def change(db):
+        add_person(db, form.login.data.strip(), role=form.role.data,
+                   password=form.password.data, display_name=form.display_name.data or None,
+                   scopes=scopes_from_codes(form.role.data, form.codes.data or ""),
+                   settings=settings)
+    problem = _apply(change)
+    if problem:
+        return _people_page(form, problem, 400)
+    return redirect(url_for("admin.people"))
+
+
+@bp.post("/people/<login>/disable")
+@access("administrator")
+def disable(login: str):
+    problem = _apply(lambda db: disable_person(db, login))
+    return _people_page(PersonForm(formdata=None), problem, 404) if problem \
+        else redirect(url_for("admin.people"))
+
+
+@bp.post("/people/<login>/password")
+@access("administrator")
+def reset(login: str):
+    form = ResetForm()
+    if not form.validate_on_submit():
+        return _people_page(PersonForm(formdata=None), _("a new password is required"), 400)
+    settings = current_app.config["GRIDMAP"]
+    problem = _apply(lambda db: reset_password(db, login, form.password.data,
+                                               settings=settings))
+    return _people_page(PersonForm(formdata=None), problem, 400) if problem \
+        else redirect(url_for("admin.people"))
+
+
+def _keys_page(form: KeyForm, *, secret: str | None = None, problem: str | None = None,
+               status: int = 200):
+    return render_template("keys.html", keys=list_keys(get_session()), form=form,
+                           secret=secret, problem=problem,
+                           collections=list(current_app.extensions["gridmap_layers"])), status
+
+
+@bp.get("/keys")
+@access("administrator")
+def keys():
+    return _keys_page(KeyForm(formdata=None))
+
+
+@bp.post("/keys")
+@access("administrator")
+def add_key():
+    form = KeyForm()
+    if not form.validate_on_submit():
+        return _keys_page(form, status=400)
+    issued = []
+
+    def change(db):
+        names = parse_collections(form.collections.data,
+                                  known=current_app.extensions["gridmap_layers"])
+        issued.append(issue_key(db, form.agency.data, names))
+    problem = _apply(change)
+    if problem:
+        return _keys_page(form, problem=problem, status=400)
+    # Shown once, on this page only; the response must not be kept by any cache.
+    page, status = _keys_page(KeyForm(formdata=None), secret=issued[0].secret)
+    response = current_app.make_response((page, status))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/keys/<ident>/revoke")
+@access("administrator")
+def revoke(ident: str):
+    problem = _apply(lambda db: revoke_key(db, ident))
+    return _keys_page(KeyForm(formdata=None), problem=problem, status=404) if problem \
+        else redirect(url_for("admin.keys"))
+
+
+@bp.get("/audit")
+@access("administrator")
+def audit():
+    """The trail, newest first, filtered by ``since`` (a date), ``who`` and ``table``."""
+    since_text = request.args.get("since", "").strip()
+    since = None
+    if since_text:
+        try:
+            since = dt.datetime.fromisoformat(since_text)
+        except ValueError:
+            raise InvalidInput(_("since %(value)s: expected a date such as 2026-11-24",
+                                 value=repr(since_text))) from None
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=dt.timezone.utc)
+    who = request.args.get("who", "").strip() or None
+    table = request.args.get("table", "").strip() or None
+    events = list_events(get_session(), since=since, who=who, table=table, limit=500)
+    return render_template("audit.html", events=events, since=since_text, who=who or "",
+                           table=table or "")

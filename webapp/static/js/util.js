@@ -29,9 +29,19 @@ export function fillTemplate(template, props) {
   }).filter((line) => line !== null && line !== "").join("\n");
 }
 
-/** GET a JSON document; rejects with the API's "detail" (or the status) on an error. */
+/** Send the visitor to sign in, and back here afterwards. */
+export function signInAgain() {
+  const here = window.location.pathname + window.location.search + window.location.hash;
+  window.location.assign(`/login?next=${encodeURIComponent(here)}`);
+}
+
+/**
+ * GET a JSON document; rejects with the API's "detail" (or the status) on an error. A 401 means
+ * the session has ended (idle too long, password changed elsewhere): go and sign in again.
+ */
 export async function fetchJson(url, options) {
   const response = await fetch(url, options);
+  if (response.status === 401) signInAgain();
   let body = null;
   try { body = await response.json(); } catch (err) { body = null; }
   if (!response.ok) {

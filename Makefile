@@ -17,7 +17,9 @@ export DATABASE_URL TEST_DATABASE_URL BENCH_DATABASE_URL HOST PORT
 run: system-run venv-run db
 	$(BIN)/gridmap db upgrade
 	$(BIN)/gridmap demo
-	@echo "gridmap: serving http://$(HOST):$(PORT)/ — press Ctrl+C to stop"
+	@echo "gridmap: serving http://$(HOST):$(PORT)/ — sign in as demo-admin or demo-worker" \
+	  "(passwords shown when first created; new one: $(BIN)/gridmap user reset-password" \
+	  "demo-admin) — press Ctrl+C to stop"
 	$(BIN)/gridmap serve --host $(HOST) --port $(PORT)
 
 test: system-test venv testdb

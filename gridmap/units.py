@@ -8,7 +8,7 @@ Every listing is cut to the caller's :class:`~gridmap.auth.scope.Scope`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -79,9 +79,29 @@ def _grids(session: Session, community_code: str) -> list[Unit]:
     return [Unit("grid", r[0], r[1], tuple(r[2:6]), int(r[6]), kind=r[7]) for r in rows]
 
 
+def _within_scope(session: Session, units: list[Unit], scope: Scope) -> list[Unit]:
+    """The division units with their households counted over the grids ``scope`` reaches
+    only: a grid worker is not told the households of the grids around theirs."""
+    if scope.reaches_everything or not units:
+        return units
+    totals: dict[str, int] = {}
+    for level in {u.level for u in units}:
+        _, column, _ = _TABLES[level]
+        codes = [u.code for u in units if u.level == level]
+        rows = session.execute(text(
+            f"select code, community_code, street_code, district_code, households, {column} "
+            f"from grid where valid_to is null and {column} = any(:codes)"),
+            {"codes": codes}).all()
+        for r in rows:
+            if scope.allows_grid(r[0], community=r[1], street=r[2], district=r[3]):
+                totals[r[5]] = totals.get(r[5], 0) + r[4]
+    return [replace(u, households=totals.get(u.code, 0)) for u in units]
+
+
 def districts(session: Session, scope: Scope) -> list[Unit]:
     """Every loaded district ``scope`` sees, by code."""
-    return [u for u in _units(session, "district", "true", {}) if scope.sees_division(u.code)]
+    return _within_scope(session, [u for u in _units(session, "district", "true", {})
+                                   if scope.sees_division(u.code)], scope)
 
 
 def browse(session: Session, code: str, scope: Scope) -> UnitTree:
@@ -129,9 +149,11 @@ def browse(session: Session, code: str, scope: Scope) -> UnitTree:
                                          district=code[:6])]
     else:
         child = _CHILD[level]
-        children = [u for u in _units(session, child, f"g.{_TABLES[child][2]} = :code",
-                                      {"code": code}) if scope.sees_division(u.code)]
-    return UnitTree(found[0], parents, children)
+        children = _within_scope(session, [
+            u for u in _units(session, child, f"g.{_TABLES[child][2]} = :code", {"code": code})
+            if scope.sees_division(u.code)], scope)
+    unit, *parents = _within_scope(session, [found[0], *parents], scope)
+    return UnitTree(unit, parents, children)
 
 
 def resolve_selection(district: str | None = None, street: str | None = None,

@@ -7,8 +7,10 @@ that the CLI (which must not import Flask) reads the same ones.
 """
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Flask, g, request, session
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 
 from gridmap.i18n import DEFAULT_LOCALE, LOCALES, TRANSLATIONS
 
@@ -36,7 +38,26 @@ def select_locale() -> str:
         or DEFAULT_LOCALE
 
 
+#: The switch on every page: ``?lang=`` value, BCP 47 tag, the language's own name.
+SWITCH_LINKS = (("zh", "zh-CN", "中文"), ("en", "en", "English"))
+
+
+def language_tag() -> str:
+    """The page's language as a BCP 47 tag (``zh-CN``, ``en``) for ``<html lang>``."""
+    locale = get_locale()
+    return f"{locale.language}-{locale.territory}" if locale.territory else locale.language
+
+
+def switch_url(value: str) -> str:
+    """This page's address with ``lang=value`` (other parameters kept)."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [value]
+    return request.path + "?" + urlencode(args, doseq=True)
+
+
 def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LOCALE
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     Babel(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(language_tag=language_tag, switch_url=switch_url,
+                                 switch_links=SWITCH_LINKS)

@@ -135,3 +135,18 @@ def test_a_selection_is_its_deepest_code(district, street, community):
     other = str((int(district[0]) + 1) % 10) + district[1:]
     with pytest.raises(InvalidInput, match="does not belong to"):
         resolve_selection(other, district + street)
+
+
+def test_a_grid_worker_is_told_only_the_households_of_their_own_grid(app, people):
+    from tests.conftest import sign_in
+
+    client = app.test_client()
+    sign_in(client, "t-worker-a")
+    grid = people["t-worker-a"].scopes[0][1]
+    tree = client.get(f"/api/hierarchy/{grid[:12]}").get_json()
+    assert [c["code"] for c in tree["children"]] == [grid]
+    own = tree["children"][0]["households"]
+    assert tree["households"] == own
+    assert all(p["households"] == own for p in tree["parents"])
+    root = client.get("/api/hierarchy").get_json()
+    assert [d["households"] for d in root["children"]] == [own]

@@ -47,6 +47,17 @@ def _grid_condition(alias: str, lists: dict[str, list[str]]) -> str:
         if any(lists.values()) else "false"
 
 
+def grid_scope(alias: str, scope: Scope) -> tuple[str, dict[str, Any]]:
+    """SQL keeping the grids (table alias ``alias``) that ``scope`` reaches: what a field's
+    ``{grid_scope}`` placeholder becomes, so that a total over grids (a community's
+    households) counts only the caller's."""
+    if scope.reaches_everything:
+        return "true", {}
+    lists = scope.unit_lists()
+    return (_grid_condition(alias, lists),
+            {f"scope_{level}": codes for level, codes in lists.items() if codes})
+
+
 def scope_condition(kind: str, column: str | None, key_column: str,
                     scope: Scope) -> tuple[str, dict[str, Any]]:
     """SQL over the alias ``t`` and its parameters, keeping the rows ``scope`` reaches."""

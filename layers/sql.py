@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from gridmap.auth.scope import Scope
 from gridmap.errors import ConfigurationError, Forbidden, InvalidInput, NotFound
 from layers.base import Layer, LayerQuery
-from layers.scoping import parse_scope, scope_condition
+from layers.scoping import grid_scope, parse_scope, scope_condition
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 DECIMALS = 7
@@ -80,17 +80,20 @@ class SqlLayer(Layer):
             columns.append(f"'{_ident(f['name'], 'field', name)}', {expr}")
         self._properties = f"json_build_object({', '.join(columns)})" if columns else "'{}'"
 
-    def _select(self, condition: str, limit: bool) -> str:
+    def _select(self, condition: str, limit: bool, scope: Scope) -> tuple[str, dict[str, Any]]:
+        """The query, with every field's ``{grid_scope}`` (grids of alias ``g``) filled in."""
+        fields_scope, params = grid_scope("g", scope)
+        properties = self._properties.replace("{grid_scope}", f"({fields_scope})")
         return f"""
             select json_build_object(
                 'type', 'Feature', 'id', t.{self.id_column},
                 'geometry', {geojson_geometry(f"t.{self.geometry}")},
-                'properties', {self._properties}) as feature
+                'properties', {properties}) as feature
             from {self.table} t
             where ({self.where}) and {condition}
             order by t.{self.id_column}
             {"limit :limit" if limit else ""}
-        """
+        """, params
 
     def _scoped(self, scope: Scope) -> tuple[str, dict[str, Any]]:
         self.check_collection(scope)
@@ -111,8 +114,8 @@ class SqlLayer(Layer):
         if query.bbox:
             conditions.append(f"t.{self.geometry} && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4490)")
             params.update(dict(zip(("x0", "y0", "x1", "y1"), query.bbox)))
-        rows = session.execute(text(self._select(" and ".join(conditions), True)),
-                               params).scalars().all()
+        sql, field_params = self._select(" and ".join(conditions), True, scope)
+        rows = session.execute(text(sql), {**params, **field_params}).scalars().all()
         truncated = len(rows) > query.limit
         return {"type": "FeatureCollection", "features": rows[:query.limit],
                 "numberReturned": min(len(rows), query.limit), "truncated": truncated}
@@ -130,8 +133,8 @@ class SqlLayer(Layer):
         else:
             by_id, value = f"t.{self.id_column} = :id", str(feature_id)
         params["id"] = value
-        row = session.execute(text(self._select(f"{by_id} and {condition}", False)),
-                              params).scalar()
+        sql, field_params = self._select(f"{by_id} and {condition}", False, scope)
+        row = session.execute(text(sql), {**params, **field_params}).scalar()
         if row is not None:
             return row
         exists = session.execute(text(f"select 1 from {self.table} t where ({self.where}) "

@@ -150,3 +150,18 @@ def test_a_grid_worker_is_told_only_the_households_of_their_own_grid(app, people
     assert all(p["households"] == own for p in tree["parents"])
     root = client.get("/api/hierarchy").get_json()
     assert [d["households"] for d in root["children"]] == [own]
+
+
+def test_the_community_layer_counts_only_the_workers_households(app, people):
+    from tests.conftest import sign_in
+
+    client = app.test_client()
+    sign_in(client, "t-worker-a")
+    grid = people["t-worker-a"].scopes[0][1]
+    own = client.get(f"/api/grids/{grid}").get_json()["properties"]["households"]
+    communities = client.get("/api/layers/communities/features").get_json()["features"]
+    assert [(c["id"], c["properties"]["households"]) for c in communities] == [(grid[:12], own)]
+    admin = app.test_client()
+    sign_in(admin, "t-admin")
+    everything = admin.get(f"/api/layers/communities/features/{grid[:12]}").get_json()
+    assert everything["properties"]["households"] > own

@@ -31,7 +31,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from gridmap import codes as gcodes
-from gridmap.audit import record
+from gridmap.audit import current_actor, record
 from gridmap.errors import InvalidCode, ValidationFailed
 from gridmap.geo import project_stored, storage_ewkb
 from gridmap.models import CodeRegistryEntry, District, Grid
@@ -135,6 +135,7 @@ def apply_grids(session: Session, features: Sequence[GridFeature], *, replace: b
 def _apply_community(session: Session, community_code: str, features: list[GridFeature],
                      replace: bool, note: str, known_districts, changes: GridChanges) -> None:
     district = session.get(District, community_code[:6])
+    before = (len(changes.inserted), len(changes.updated), len(changes.retired))
     active = _active_grids(session, community_code)
     by_code = {g.code: g for g in active}
     shapes = {g.code: _shape(g) for g in active}
@@ -172,6 +173,19 @@ def _apply_community(session: Session, community_code: str, features: list[GridF
                 or (replace and g.code not in kept)]
     _issue_and_retire(session, community_code, district, to_issue, retiring, shapes, note,
                       changes)
+    if (len(changes.inserted), len(changes.updated), len(changes.retired)) != before:
+        _bump_plan_version(session, community_code)
+
+
+def _bump_plan_version(session: Session, community_code: str) -> None:
+    """The community's grids changed: one more version, and who changed them when (what a
+    planner applying a draft made against the older version is told)."""
+    actor = current_actor()
+    session.execute(text(
+        "insert into community_plan_version as v (community_code, version, changed_by, "
+        "changed_at) values (:c, 1, :who, now()) on conflict (community_code) do update "
+        "set version = v.version + 1, changed_by = :who, changed_at = now()"),
+        {"c": community_code, "who": f"{actor.kind}:{actor.name}"})
 
 
 def _register_given_code(session: Session, feature: GridFeature, changes: GridChanges) -> None:

@@ -7,8 +7,9 @@ from gridmap.models.registry import CodeRegistryEntry, GridLineage
 from gridmap.models.building import Building
 from gridmap.models.context import Road, Water
 from gridmap.models.division import Division
+from gridmap.models.plan import CommunityPlanVersion, Plan, PlanGrid
 from gridmap.models.person import ApiKey, Person, PersonScope, ServerSecret
 
 __all__ = ["AuditEvent", "Base", "District", "Street", "Community", "Grid", "Building",
            "CodeRegistryEntry", "GridLineage", "Road", "Water", "Division", "Person", "PersonScope",
-           "ApiKey", "ServerSecret"]
+           "ApiKey", "ServerSecret", "Plan", "PlanGrid", "CommunityPlanVersion"]

@@ -39,7 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from layers import load_layers
     from webapp import auth, database, errors, headers, i18n, params
-    from webapp.views import account, admin, api, hierarchy, pages
+    from webapp.views import account, admin, api, hierarchy, pages, plans
 
     app.extensions["gridmap_layers"] = load_layers()
     database.init_app(app)
@@ -53,4 +53,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(hierarchy.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(plans.bp)
     return app

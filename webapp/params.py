@@ -16,6 +16,7 @@ from layers import LayerQuery
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _WHOLE = re.compile(r"[0-9]{1,12}")
+_DECIMAL = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 
 
 def _check_text(where: str, value: str) -> None:
@@ -24,6 +25,19 @@ def _check_text(where: str, value: str) -> None:
         raise InvalidInput(f"{where}: contains the control character "
                            f"U+{ord(found.group()):04X} at position {found.start() + 1}; "
                            f"expected printable text")
+
+
+def check_json_body() -> None:
+    """A body sent as JSON must be one JSON object: every JSON endpoint reads named members,
+    and form handling (Flask-WTF reads a JSON body as the form) fails on anything else."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or not request.is_json:
+        return
+    if not request.get_data(cache=True):
+        return
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        what = "not JSON" if body is None else f"a JSON {type(body).__name__}"
+        raise InvalidInput(f"the request body is {what}; expected a JSON object")
 
 
 def check_request_text() -> None:
@@ -57,6 +71,17 @@ def limit() -> int:
     return int(raw)
 
 
+def coordinate(name: str, low: float, high: float) -> float:
+    """A required decimal parameter within ``low``…``high`` (a longitude or latitude)."""
+    raw = single(name)
+    if raw is None:
+        raise InvalidInput(f"give {name}=NUMBER ({low:g}…{high:g})")
+    if not _DECIMAL.fullmatch(raw) or not low <= float(raw) <= high:
+        raise InvalidInput(f"{name} {raw!r}: expected a decimal number from {low:g} to "
+                           f"{high:g} in ASCII digits")
+    return float(raw)
+
+
 def feature_query(*, reserved: tuple[str, ...] = ("bbox", "limit")) -> LayerQuery:
     """``bbox``, ``limit`` and every other parameter as a filter (checked by the layer)."""
     filters = {}
@@ -69,3 +94,4 @@ def feature_query(*, reserved: tuple[str, ...] = ("bbox", "limit")) -> LayerQuer
 
 def init_app(app: Flask) -> None:
     app.before_request(check_request_text)
+    app.before_request(check_json_body)

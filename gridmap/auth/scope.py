@@ -38,6 +38,15 @@ ROLE_LEVELS: dict[str, frozenset[str]] = {
     "planner": frozenset({"street", "district"}),
     "administrator": frozenset(),
 }
+#: What each role may do beyond reading, as data: ``plan`` drafts and applies grid plans (in
+#: the divisions the scope covers), ``people`` and ``keys`` manage accounts.
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    "grid_worker": frozenset(),
+    "community_admin": frozenset(),
+    "planner": frozenset({"plan"}),
+    "administrator": frozenset({"plan", "people", "keys"}),
+    "agency": frozenset(),
+}
 #: Code length of each level (gbt30428 / cjt213 hierarchy codes; grids vary by profile).
 LEVEL_LENGTHS = {"district": 6, "street": 9, "community": 12}
 
@@ -148,6 +157,18 @@ class Scope:
         if self.units is None:
             raise ValueError("a scope that reaches everything has no unit lists")
         return {level: sorted(codes) for level, codes in self.units.items()}
+
+    def may(self, capability: str) -> bool:
+        """Whether the role carries ``capability`` (see :data:`ROLE_CAPABILITIES`)."""
+        return self.may_write and capability in ROLE_CAPABILITIES.get(self.role, frozenset())
+
+    def covers_division(self, code: str) -> bool:
+        """Whether the division unit ``code`` lies wholly inside the scope (a planner's street
+        covers its communities; a grid worker covers no division)."""
+        if self.units is None:
+            return True
+        return any(code.startswith(d) for level in ("district", "street", "community")
+                   for d in self.units[level])
 
     def allows_collection(self, name: str) -> bool:
         """Whether the collection (layer) ``name`` may be read at all."""

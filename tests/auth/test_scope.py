@@ -95,3 +95,16 @@ def test_an_agency_key_is_read_only_and_limited_to_its_collections(names, name, 
 def test_scopes_must_fit_the_role(role, levels, message):
     with pytest.raises(InvalidInput, match=message):
         check_role_levels(role, levels)
+
+
+@given(st.sampled_from(["grid_worker", "community_admin", "planner", "administrator"]),
+       community)
+def test_only_planners_and_administrators_plan_and_only_where_they_cover(role, c):
+    rows = {"grid_worker": [("grid", c + "001")], "community_admin": [("community", c)],
+            "planner": [("street", c[:9])], "administrator": []}[role]
+    scope = Scope.for_person("x", role, rows)
+    assert scope.may("plan") == (role in ("planner", "administrator"))
+    assert scope.covers_division(c) == (role != "grid_worker")
+    other = c[:6] + ("0" if c[6] != "0" else "1") + c[7:]
+    assert scope.covers_division(other) == (role == "administrator")
+    assert not Scope.for_api_key("gmk_x", None).may("plan")

@@ -72,3 +72,11 @@ def test_any_path_segment_is_answered(client, segment):
                 f"/api/grids/{part}", f"/api/layers/{part}/features",
                 f"/api/hierarchy/{part}"):
         _check(client.get(url))
+
+
+@pytest.mark.parametrize("path", ["/login", "/api/plans", "/logout"])
+@pytest.mark.parametrize("body", ['"x"', "[1, 2]", "3", "{not json", "null"])
+def test_a_json_body_that_is_not_an_object_is_a_400(client, path, body):
+    response = client.post(path, data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert "expected a JSON object" in response.get_data(as_text=True)

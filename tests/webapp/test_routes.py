@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 
 import pytest
+import shapely
 from sqlalchemy import text
 
 from gridmap.auth import issue_key
+from gridmap.plans.drafts import DraftGrid, create_draft
 from gridmap.db import session_scope
 from tests.conftest import sign_in
 from tests.webapp.signin import csrf_token
@@ -24,9 +26,10 @@ PEOPLE = {"worker_a": "t-worker-a", "worker_b": "t-worker-b", "community": "t-co
 KEY_COLLECTIONS = {"key_with": ["grids", "buildings", "districts"], "key_without": ["roads"]}
 
 
-def _row(method, url, endpoint, default, **special):
+def _row(method, url, endpoint, default, *, body=None, **special):
+    """One request (``body``: sent as JSON) and the status each caller must get."""
     statuses = {caller: special.get(caller, default.get(caller)) for caller in CALLERS}
-    return pytest.param(method, url, endpoint, statuses, id=f"{method} {url}")
+    return pytest.param(method, url, endpoint, statuses, body, id=f"{method} {url}")
 
 
 def _reader(ok_for_keys=True, **special):
@@ -44,9 +47,11 @@ PUBLIC = {c: 200 for c in CALLERS}
 
 
 def table(codes):
-    a, b, community, other_community, building_b = (
+    a, b, community, other_community, building_b, plan, lon, lat = (
         codes["grid_a"], codes["grid_b"], codes["community"], codes["other_community"],
-        codes["building_b"])
+        codes["building_b"], codes["plan"], codes["lon_a"], codes["lat_a"])
+    api_person = {**PERSON, "anonymous": 401}
+    planners = {**api_person, "worker_a": 403, "worker_b": 403, "community": 403}
     return [
         _row("GET", "/static/gridmap.css", "static", PUBLIC),
         _row("GET", "/api/health", "api.health", PUBLIC),
@@ -93,6 +98,22 @@ def table(codes):
         _row("POST", "/admin/keys", "admin.add_key", {**ADMIN_GET, "admin": 400}),
         _row("POST", "/admin/keys/999999/revoke", "admin.revoke", {**ADMIN_GET, "admin": 404}),
         _row("GET", "/admin/audit", "admin.audit", ADMIN_GET),
+        # plans show every grid of a community: not for its grid workers
+        _row("GET", f"/api/plans?community={community}", "plans.plans", api_person,
+             worker_a=403, worker_b=403),
+        _row("GET", f"/api/plans?community={other_community}", "plans.plans", api_person,
+             worker_a=403, worker_b=403, community=403),
+        _row("POST", "/api/plans", "plans.create", {**planners, "planner": 400, "admin": 400},
+             body={"community": community, "features": []}),
+        _row("GET", f"/api/plans/{plan}", "plans.plan", api_person, worker_a=403,
+             worker_b=403),
+        _row("POST", "/api/plans/999999/apply", "plans.apply",
+             {**api_person, **{c: 404 for c in PEOPLE}}, body={"comment": "x"}),
+        _row("POST", f"/api/plans/{plan}/apply", "plans.apply", {**planners, "planner": 400,
+                                                                 "admin": 400}, body={}),
+        _row("GET", f"/api/grids/{a}/history", "plans.history", _reader(worker_b=403)),
+        _row("GET", f"/api/grids?at=2099-01-01&lon={lon}&lat={lat}", "api.grids",
+             _reader(worker_b=403)),
     ]
 
 
@@ -101,8 +122,15 @@ def codes(database_url, people) -> dict[str, str]:
     a = people["t-worker-a"].scopes[0][1]
     b = people["t-worker-b"].scopes[0][1]
     with session_scope(database_url) as session:
-        community = session.execute(text(
-            "select community_code from grid where code = :a"), {"a": a}).scalar_one()
+        community, lon, lat = session.execute(text(
+            "select community_code, ST_X(ST_PointOnSurface(geom)), "
+            "ST_Y(ST_PointOnSurface(geom)) from grid where code = :a"), {"a": a}).one()
+        grids = session.execute(text(
+            "select kind, ST_AsBinary(geom) from grid where community_code = :c "
+            "and valid_to is null"), {"c": community}).all()
+        plan = create_draft(session, community, [
+            DraftGrid(kind, shapely.from_wkb(bytes(wkb))) for kind, wkb in grids],
+            title="route test", source="test").id
         other = session.execute(text(
             "select code from community where code <> :c order by code limit 1"),
             {"c": community}).scalar_one()
@@ -110,7 +138,8 @@ def codes(database_url, people) -> dict[str, str]:
             "select b.id from building b join grid g on g.id = b.grid_id where g.code = :b "
             "order by b.id limit 1"), {"b": b}).scalar_one()
     return {"grid_a": a, "grid_b": b, "community": community, "other_community": other,
-            "building_b": str(building_b)}
+            "building_b": str(building_b), "plan": str(plan), "lon_a": f"{lon:.7f}",
+            "lat_a": f"{lat:.7f}"}
 
 
 @pytest.fixture(scope="module")
@@ -154,27 +183,32 @@ ALL_GRIDS = re.compile(r'"(\d{15})"')
 def _rows_for_collection():
     """The table with placeholder codes, only to parametrize by; filled in by ``codes``."""
     fake = {k: "0" for k in ("grid_a", "grid_b", "community", "other_community",
-                             "building_b")}
+                             "building_b", "plan", "lon_a", "lat_a")}
     return table(fake)
 
 
 @pytest.mark.parametrize("index", range(len(_rows_for_collection())))
 def test_route_by_caller(app, codes, keys, reach, people, index):
-    method, url, endpoint, statuses = table(codes)[index].values
+    method, url, endpoint, statuses, body = table(codes)[index].values
     for caller in CALLERS:
         client, headers = _client(app, caller, keys)
         data = None
         if method == "POST" and caller not in keys:
-            data = {"csrf_token": csrf_token(client)}
-        response = client.open(url, method=method, data=data, headers=headers)
+            token = csrf_token(client)
+            if body is None:
+                data = {"csrf_token": token}
+            else:
+                headers["X-CSRFToken"] = token
+        extra = {"json": body} if body is not None else {"data": data}
+        response = client.open(url, method=method, headers=headers, **extra)
         assert response.status_code == statuses[caller], \
-            f"{caller}: {method} {url} → {response.status_code}: {response.get_data(True)[:300]}"
-        body = response.get_data(as_text=True)
+            f"{caller}: {method} {url} → {response.status_code}: {response.get_data(True)[-500:]}"
+        answer = response.get_data(as_text=True)
         if response.status_code >= 400 and url.startswith("/api"):
             assert set(response.get_json()) == {"error", "detail"}
         allowed = reach[caller]
         if allowed is not None and response.status_code == 200:
-            leaked = set(ALL_GRIDS.findall(body)) - allowed
+            leaked = set(ALL_GRIDS.findall(answer)) - allowed
             assert not leaked, f"{caller} got grids outside their scope: {sorted(leaked)[:5]}"
 
 

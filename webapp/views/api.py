@@ -48,6 +48,13 @@ def districts():
 @bp.get("/grids")
 @access("reader")
 def grids():
+    """Grids of a community, street or district; with ``at=YYYY-MM-DD&lon=…&lat=…`` the grid
+    that held that place on that day."""
+    date = params.single("at")
+    if date is not None:
+        from webapp.views.plans import grid_on_date
+
+        return grid_on_date(date)
     query = LayerQuery(bbox=LayerQuery.parse_bbox(params.single("bbox")),
                        filters=_hierarchy_filter(), limit=params.limit())
     return jsonify(get_layer(_layers(), "grids").query(get_session(), query,

@@ -1,0 +1,161 @@
+"""Draft plans and grid history over HTTP (``/api/plans…``, ``/api/grids/CODE/history``).
+
+Views parse the request and call :mod:`gridmap.plans`; who may do what is the caller's
+:class:`~gridmap.auth.scope.Scope`: reading a plan needs the whole community in reach,
+drafting and applying needs the ``plan`` capability (planners, administrators) over a division
+that covers the community.
+"""
+from __future__ import annotations
+
+import math
+
+import shapely
+from flask import Blueprint, jsonify, request
+from sqlalchemy import text
+
+from gridmap import codes as gcodes
+from gridmap.errors import Forbidden, InvalidInput, NotFound
+from gridmap.plans.apply import apply_plan
+from gridmap.plans.compare import compare_plan
+from gridmap.plans.drafts import DraftGrid, create_draft, get_plan, list_plans
+from gridmap.plans.history import grid_at, grid_history, parse_date
+from webapp import params
+from webapp.auth import access, caller_scope
+from webapp.database import get_session
+
+bp = Blueprint("plans", __name__, url_prefix="/api")
+
+
+def _plan_json(plan) -> dict:
+    return {"id": plan.id, "community": plan.community_code, "status": plan.status,
+            "title": plan.title, "source": plan.source, "base_version": plan.base_version,
+            "created_by": plan.created_by, "created_at": plan.created_at.isoformat(),
+            "applied_by": plan.applied_by,
+            "applied_at": plan.applied_at.isoformat() if plan.applied_at else None,
+            "comment": plan.comment}
+
+
+def _covered(community: str) -> None:
+    """Plans show every grid of their community: only callers who reach the whole community
+    (its community admin, planners of its street or district, administrators) see them."""
+    scope = caller_scope()
+    if not scope.covers_division(community):
+        raise Forbidden(f"the plans of community {community} show all its grids, more than "
+                        f"{scope.actor} may see")
+
+
+def _may_plan(community: str) -> None:
+    scope = caller_scope()
+    if not scope.may("plan") or not scope.covers_division(community):
+        raise Forbidden(f"{scope.actor} may not draft or apply plans of community "
+                        f"{community}: planners of its street or district and administrators "
+                        f"may")
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("expected a JSON object as the request body "
+                           "(Content-Type: application/json)")
+    return body
+
+
+@bp.get("/plans")
+@access("person")
+def plans():
+    community = params.single("community")
+    if not community:
+        raise InvalidInput("give community=CODE (12 digits)")
+    gcodes.check_division_code(community, "community")
+    _covered(community)
+    return jsonify([_plan_json(p) for p in list_plans(get_session(), community)])
+
+
+@bp.post("/plans")
+@access("person")
+def create():
+    """A draft from ``{"community": CODE, "title": …, "features": [GeoJSON features with
+    properties kind and name]}`` (lon/lat)."""
+    body = _json_body()
+    community = str(body.get("community", ""))
+    gcodes.check_division_code(community, "community")
+    _may_plan(community)
+    features = body.get("features")
+    if not isinstance(features, list) or not features:
+        raise InvalidInput("features: expected a non-empty list of GeoJSON features")
+    grids = []
+    for number, feature in enumerate(features, start=1):
+        try:
+            geom = shapely.geometry.shape(feature["geometry"])
+        except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException):
+            raise InvalidInput(f"feature {number}: expected a GeoJSON feature with a polygon "
+                               f"geometry") from None
+        if not all(math.isfinite(v) for v in shapely.get_coordinates(geom).ravel()):
+            raise InvalidInput(f"feature {number}: coordinates must be finite numbers")
+        props = feature.get("properties") or {}
+        grids.append(DraftGrid(str(props.get("kind", "residential")), geom,
+                               props.get("name") or None))
+    session = get_session()
+    plan = create_draft(session, community, grids, title=str(body.get("title") or "web draft"),
+                        source="web")
+    comparison = compare_plan(session, plan)
+    session.commit()
+    return jsonify({**_plan_json(plan), "comparison": comparison.as_dict()}), 201
+
+
+@bp.get("/plans/<int:plan_id>")
+@access("person")
+def plan(plan_id: int):
+    session = get_session()
+    found = get_plan(session, plan_id)
+    _covered(found.community_code)
+    return jsonify({**_plan_json(found), "comparison": compare_plan(session, found).as_dict()})
+
+
+@bp.post("/plans/<int:plan_id>/apply")
+@access("person")
+def apply(plan_id: int):
+    """Apply a draft: ``{"comment": "why"}``."""
+    body = _json_body()
+    session = get_session()
+    found = get_plan(session, plan_id)
+    _may_plan(found.community_code)
+    changes, _ = apply_plan(session, plan_id, comment=str(body.get("comment") or ""))
+    session.commit()
+    return jsonify({**_plan_json(get_plan(session, plan_id)), "issued": changes.inserted,
+                    "retired": changes.retired,
+                    "lineage": [list(pair) for pair in changes.lineage]})
+
+
+def _grid_row(code: str):
+    return get_session().execute(text(
+        "select community_code, street_code, district_code from grid where code = :c "
+        "order by valid_from desc limit 1"), {"c": code}).one_or_none()
+
+
+@bp.get("/grids/<code>/history")
+@access("reader")
+def history(code: str):
+    gcodes.parse(code)
+    scope = caller_scope()
+    scope_check = _grid_row(code)
+    if scope_check is None:
+        raise NotFound(f"grid code {code} was never issued")
+    if not scope.allows_grid(code, community=scope_check[0], street=scope_check[1],
+                             district=scope_check[2]) or not scope.allows_collection("grids"):
+        raise Forbidden(f"grid {code} lies outside what {scope.actor} may see")
+    return jsonify(grid_history(get_session(), code))
+
+
+def grid_on_date(date: str):
+    """``/api/grids?at=YYYY-MM-DD&lon=…&lat=…``: the grid that held the place that day."""
+    lon, lat = params.coordinate("lon", -180, 180), params.coordinate("lat", -90, 90)
+    found = grid_at(get_session(), lon, lat, parse_date(date))
+    if found is None:
+        raise NotFound(f"no grid held {lon}, {lat} on {date}")
+    scope = caller_scope()
+    row = _grid_row(found["code"])
+    if not scope.allows_collection("grids") or not scope.allows_grid(
+            found["code"], community=row[0], street=row[1], district=row[2]):
+        raise Forbidden(f"the grid there lies outside what {scope.actor} may see")
+    return jsonify(found)

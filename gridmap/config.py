@@ -135,6 +135,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Smallest gap or overlap area (m²) reported by the validator.", _number(0)),
     Setting("api_max_features", 5000, "Upper limit of features in one API response.",
             _whole(1)),
+    Setting("max_request_kib", 8192,
+            "Largest request body the web app reads (KiB); a larger one is answered 413.",
+            _whole(16)),
     Setting("statement_timeout_ms", 15000,
             "Web requests: longest a database statement may run (ms) before it is cancelled "
             "and the request answered 503; keep it below gunicorn's worker timeout.",
@@ -163,6 +166,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("argon2_parallelism", 1, "argon2id lanes per password hash.", _whole(1)),
     Setting("session_idle_minutes", 30,
             "Minutes without a request after which a signed-in person is signed out.",
+            _whole(1)),
+    Setting("session_max_hours", 12,
+            "Hours after sign-in at which a web session ends however active it is.",
             _whole(1)),
     Setting("secret_key", "",
             "Key that signs web sessions, the same for every server process; empty means one "

@@ -133,12 +133,13 @@ def people(database_url) -> dict[str, TestPerson]:
 def sign_in(client, login: str) -> None:
     """Sign ``client`` in as ``login`` the way Flask-Login keeps it (no password check: the
     login page has tests of its own)."""
+    from gridmap.auth.sessions import open_web_session
     from gridmap.models import Person
     from webapp.auth import SignedIn
 
     with session_scope(TEST_URL) as session:
         person = session.execute(select(Person).where(Person.login == login)).scalar_one()
-        user_id = SignedIn(person).get_id()
+        user_id = SignedIn(person, open_web_session(session, person.id, hours=1)).get_id()
     with client.session_transaction() as flask_session:
         flask_session["_user_id"] = user_id
         flask_session["_fresh"] = True

@@ -46,8 +46,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     headers.init_app(app)
     i18n.init_app(app)
+    app.config["MAX_CONTENT_LENGTH"] = settings["max_request_kib"] * 1024
+    auth.init_app(app)  # who asks comes first: nothing of a body is read for a stranger
     params.init_app(app)
-    auth.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(hierarchy.bp)

@@ -15,10 +15,11 @@ everybody (and ``tests/webapp/test_routes.py`` fails until it is declared and ta
     a signed-in administrator (people, keys, the audit trail).
 
 Callers come in two ways only: a session cookie, signed with the key every server process
-shares (:func:`gridmap.auth.server_secret.shared_secret`), or an ``X-API-Key`` header. Sessions
-end after ``session_idle_minutes`` without a request (the cookie's signed timestamp is checked
-on every request, so an old cookie replayed is refused too) and when the person's password
-changes (the session carries the time of the last change). Every state-changing request from a
+shares (:func:`gridmap.auth.server_secret.shared_secret`), or an ``X-API-Key`` header. A session
+is also a row in the database (:mod:`gridmap.auth.sessions`), checked on every request: it ends
+at sign-out, at a password change (all but the changing one), when the person is disabled, and
+``session_max_hours`` after sign-in; and after ``session_idle_minutes`` without a request (the
+cookie's signed timestamp is checked on every request). Every state-changing request from a
 browser must carry the CSRF token (Flask-WTF); API keys are read-only, so they never change
 anything and need none. The caller is the audit trail's actor for the whole request.
 """
@@ -37,14 +38,12 @@ from flask_wtf.csrf import CSRFProtect
 
 from gridmap import audit
 from gridmap.auth import find_key, scope_of, scope_of_key
-from gridmap.auth.people import set_locale
 from gridmap.auth.scope import Scope
 from gridmap.auth.server_secret import shared_secret
-from gridmap.i18n import LOCALES
+from gridmap.auth.sessions import web_session_valid
 from gridmap.errors import AuthenticationFailed, Forbidden
 from gridmap.models import Person
 from webapp.database import get_session
-from webapp.i18n import requested_locale
 
 RULES = ("public", "person", "reader", "administrator")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -74,26 +73,30 @@ def rule_of(app: Flask, endpoint: str) -> str | None:
 
 
 class SignedIn(UserMixin):
-    """The signed-in person as Flask-Login sees them. The id carries the time of the last
-    password change, so a change ends every session opened before it."""
+    """The signed-in person as Flask-Login sees them: the id carries the person's id and
+    their web session's token, checked against the database on every request (so signing
+    out, a password change or a disabled account ends the session for every copy of the
+    cookie)."""
 
-    def __init__(self, person: Person) -> None:
+    def __init__(self, person: Person, token: str) -> None:
         self.person = person
+        self.token = token
 
     def get_id(self) -> str:
-        stamp = int(self.person.password_changed_at.timestamp() * 1_000_000)
-        return f"{self.person.id}:{stamp}"
+        return f"{self.person.id}:{self.token}"
 
 
 def _load_person(user_id: str) -> SignedIn | None:
-    ident, _, stamp = user_id.partition(":")
-    if not ident.isdigit() or not stamp.isdigit():
+    ident, _, token = user_id.partition(":")
+    if not ident.isdigit() or not token or len(ident) > 12:
         return None
-    person = get_session().get(Person, int(ident))
+    db = get_session()
+    if not web_session_valid(db, int(ident), token):
+        return None
+    person = db.get(Person, int(ident))
     if person is None or person.disabled:
         return None
-    user = SignedIn(person)
-    return user if user.get_id() == user_id else None
+    return SignedIn(person, token)
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -154,7 +157,6 @@ def _identify():
             person = current_user.person
             g.scope = scope_of(get_session(), person)
             actor = audit.Actor("person", person.login, address, g.request_id)
-            _keep_language(person, actor)
             g.person_locale = person.locale
     if actor is not None:
         g.audit_token = audit.set_actor(actor)
@@ -171,16 +173,6 @@ def _identify():
     if rule == "administrator" and not g.scope.is_administrator:
         raise Forbidden(f"only an administrator may use {request.path}")
     return None
-
-
-def _keep_language(person: Person, actor: audit.Actor) -> None:
-    """A signed-in person who picks a language keeps it as their preference."""
-    picked = requested_locale()
-    if picked and picked != person.locale:
-        db = get_session()
-        with audit.acting_as(actor):
-            set_locale(db, person, picked, allowed=LOCALES)
-        db.commit()
 
 
 def _tag_response(response):

@@ -38,10 +38,27 @@ def check_json_body() -> None:
     if not isinstance(body, dict):
         what = "not JSON" if body is None else f"a JSON {type(body).__name__}"
         raise InvalidInput(f"the request body is {what}; expected a JSON object")
+    _check_json_text("body", body)
+
+
+def _check_json_text(where: str, value, depth: int = 0) -> None:
+    """Control characters in any string of a JSON body, as in parameters."""
+    if depth > 64:
+        raise InvalidInput("the request body nests deeper than 64 levels")
+    if isinstance(value, str):
+        _check_text(where, value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(f"{where} key", key)
+            _check_json_text(f"{where}.{key}"[:80], item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json_text(where, item, depth + 1)
 
 
 def check_request_text() -> None:
-    """Refuse control characters in any query parameter (name or value) or path segment."""
+    """Refuse control characters in any query parameter (name or value), path segment or form
+    field (PostgreSQL cannot store NUL in text; none of them belongs in a name or a code)."""
     for name, values in request.args.lists():
         _check_text(f"parameter name {name!r}", name)
         for value in values:
@@ -49,6 +66,11 @@ def check_request_text() -> None:
     for name, value in (request.view_args or {}).items():
         if isinstance(value, str):
             _check_text(f"path segment {name}", value)
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        for name, values in request.form.lists():
+            for value in values:
+                _check_text(f"form field {name}", value)
 
 
 def single(name: str) -> str | None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from gridmap.audit import Actor, acting_as, record
 from gridmap.auth.passwords import (check_password, dummy_hash, hash_password, password_hasher,
                                     verify_password)
+from gridmap.auth.sessions import end_web_sessions
 from gridmap.auth.scope import LEVEL_LENGTHS, Scope, check_role_levels
 from gridmap.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from gridmap.models import Community, District, Grid, Person, PersonScope, Street
@@ -117,6 +118,7 @@ def disable_person(session: Session, login: str) -> Person:
     if not person.disabled:
         before = _summary(person)
         person.disabled = True
+        end_web_sessions(session, person.id)
         record(session, action="disable", table="person", key=login, before=before,
                after=_summary(person))
     return person
@@ -131,18 +133,18 @@ def reset_password(session: Session, login: str, password: str, *,
     person.password_changed_at = func.now()
     person.failed_attempts = 0
     person.locked_until = None
+    end_web_sessions(session, person.id)
     record(session, action="reset_password", table="person", key=login,
            after={"password": "changed", "lockout": "lifted"})
     return person
 
 
 def change_password(session: Session, person: Person, current: str, new: str, *,
-                    settings: Mapping[str, Any]) -> Person:
+                    settings: Mapping[str, Any], keep_session: str | None = None) -> Person:
     """A person changes their own password: the current one must be right (a wrong one
     counts towards the lockout, as at login), the new one must pass the policy and differ.
 
-    Changing ``password_changed_at`` ends every other session of the person (the web app
-    signs it into the session).
+    Every session of the person but ``keep_session`` (the one making the change) ends.
 
     Raises
     ------
@@ -157,6 +159,7 @@ def change_password(session: Session, person: Person, current: str, new: str, *,
     check_password(new, login=person.login, settings=settings)
     person.password_hash = hash_password(password_hasher(settings), new)
     person.password_changed_at = func.now()
+    end_web_sessions(session, person.id, keep=keep_session)
     session.flush()
     session.refresh(person, ["password_changed_at"])
     record(session, action="change_password", table="person", key=person.login,
@@ -197,7 +200,12 @@ def authenticate(session: Session, login: str, password: str, *,
     person = session.execute(select(Person).where(Person.login == login)
                              .with_for_update()).scalar_one_or_none()
     if person is None:
+        # The same work as a wrong password — a hash, an audit row, a commit — so that the
+        # answer's timing does not tell whether the name exists.
         verify_password(hasher, dummy_hash(hasher), password)
+        record(session, action="login_refused", table="person", key=login[:200],
+               after={"failed_attempts": None, "locked_until": None})
+        session.commit()
         raise AuthenticationFailed(LOGIN_REFUSED)
     matches = verify_password(hasher, person.password_hash, password)
     locked = session.execute(select(Person.locked_until > func.now())

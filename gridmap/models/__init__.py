@@ -8,8 +8,8 @@ from gridmap.models.building import Building
 from gridmap.models.context import Road, Water
 from gridmap.models.division import Division
 from gridmap.models.plan import CommunityPlanVersion, Plan, PlanGrid
-from gridmap.models.person import ApiKey, Person, PersonScope, ServerSecret
+from gridmap.models.person import ApiKey, Person, PersonScope, ServerSecret, WebSession
 
 __all__ = ["AuditEvent", "Base", "District", "Street", "Community", "Grid", "Building",
            "CodeRegistryEntry", "GridLineage", "Road", "Water", "Division", "Person", "PersonScope",
-           "ApiKey", "ServerSecret", "Plan", "PlanGrid", "CommunityPlanVersion"]
+           "ApiKey", "ServerSecret", "WebSession", "Plan", "PlanGrid", "CommunityPlanVersion"]

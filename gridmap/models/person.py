@@ -57,6 +57,19 @@ class PersonScope(Base):
     person: Mapped[Person] = relationship(back_populates="scopes")
 
 
+class WebSession(Base):
+    """One signed-in browser: the cookie holds a random token, this row its SHA-256."""
+
+    __tablename__ = "web_session"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"),
+                                           index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True),
+                                                    server_default=func.now())
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
 class ServerSecret(Base):
     """A secret every server process shares (the session signing key), generated once."""
 

@@ -7,7 +7,7 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from gridmap.audit import list_events
 from gridmap.auth import add_person, issue_key
@@ -184,3 +184,73 @@ def test_a_bad_api_key_is_401_with_one_message(anonymous, key):
     response = anonymous.get("/api/layers", headers={"X-API-Key": key})
     assert response.status_code == 401
     assert response.get_json()["detail"] == "API key not accepted (unknown, malformed or revoked)"
+
+
+def _cookie(client):
+    return client.get_cookie("gridmap_session").value
+
+
+def test_a_cookie_copied_before_signing_out_is_refused_after(app, person):
+    browser = app.test_client()
+    assert log_in(browser, *person).status_code == 302
+    copy = _cookie(browser)
+    assert log_out(browser).status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("gridmap_session", copy)
+    assert thief.get("/api/layers/grids/features").status_code == 401
+
+
+def test_a_session_ends_at_its_absolute_end_and_when_the_person_is_disabled(
+        app, person, database_url):
+    from gridmap.auth import disable_person
+
+    first, second = app.test_client(), app.test_client()
+    assert log_in(first, *person).status_code == 302
+    assert log_in(second, *person).status_code == 302
+    with session_scope(database_url) as session:
+        session.execute(text("update web_session set expires_at = now() - interval '1 second' "
+                             "where person_id = (select id from person where login = :l) "
+                             "and created_at = (select min(w.created_at) from web_session w "
+                             "join person p on p.id = w.person_id where p.login = :l)"),
+                        {"l": person[0]})
+    assert first.get("/api/layers").status_code == 401
+    assert second.get("/api/layers").status_code == 200
+    with session_scope(database_url) as session:
+        disable_person(session, person[0])
+    assert second.get("/api/layers").status_code == 401
+
+
+def test_the_language_switch_never_writes_and_the_account_page_keeps_a_preference(
+        app, person, database_url):
+    browser = app.test_client()
+    log_in(browser, *person)
+
+    def stored():
+        with session_scope(database_url) as session:
+            return session.execute(text("select locale from person where login = :l"),
+                                   {"l": person[0]}).scalar()
+    assert browser.get("/?lang=en").status_code == 200 and stored() is None
+    token = csrf_token(browser, "/account/password")
+    assert browser.post("/account/language", data={"locale": "en",
+                                                   "csrf_token": token}).status_code == 302
+    assert stored() == "en"
+    bad = browser.post("/account/language", data={"locale": "fr", "csrf_token": token})
+    assert bad.status_code == 400 and stored() == "en"
+
+
+@pytest.mark.parametrize("target", ["/\r\nSet-Cookie: x=1", "/ok\x00"])
+def test_a_next_with_control_characters_never_becomes_a_header(app, anonymous, person, target):
+    from webapp.views.account import safe_next
+
+    response = log_in(anonymous, *person, next=target)
+    assert response.status_code == 400 and "Location" not in response.headers
+    with app.test_request_context():
+        assert safe_next(target) == "/"
+
+
+def test_an_unknown_name_is_refused_with_the_same_work_as_a_wrong_password(anonymous, db):
+    name = "nobody-" + uuid.uuid4().hex[:6]
+    log_in(anonymous, name, "whatever password")
+    event = list_events(db, table="person", limit=1)[0]
+    assert (event.action, event.row_key, event.actor_kind) == ("login_refused", name,
+                                                                "anonymous")

@@ -77,6 +77,27 @@ def test_any_path_segment_is_answered(client, segment):
 @pytest.mark.parametrize("path", ["/login", "/api/plans", "/logout"])
 @pytest.mark.parametrize("body", ['"x"', "[1, 2]", "3", "{not json", "null"])
 def test_a_json_body_that_is_not_an_object_is_a_400(client, path, body):
-    response = client.post(path, data=body, content_type="application/json")
+    from tests.webapp.signin import csrf_token
+
+    response = client.post(path, data=body, content_type="application/json",
+                           headers={"X-CSRFToken": csrf_token(client)})
     assert response.status_code == 400
     assert "expected a JSON object" in response.get_data(as_text=True)
+
+
+def test_a_control_character_in_a_form_field_is_a_400(anonymous):
+    from tests.webapp.signin import csrf_token
+
+    token = csrf_token(anonymous)
+    response = anonymous.post("/login", data={"login": "a\x00b", "password": "x" * 12,
+                                              "csrf_token": token})
+    assert response.status_code == 400 and "U+0000" in response.get_data(as_text=True)
+
+
+def test_a_body_over_the_limit_is_413_and_not_read(database_url):
+    from webapp import create_app
+
+    app = create_app({"database_url": database_url, "max_request_kib": 16})
+    response = app.test_client().post("/login", data=b"{" + b" " * 40_000 + b"}",
+                                      content_type="application/json")
+    assert response.status_code == 413

@@ -65,6 +65,8 @@ def table(codes):
         _row("GET", "/account/password", "account.password", PERSON),
         _row("POST", "/account/password", "account.password",
              {**PERSON, **{c: 400 for c in PEOPLE}}),
+        _row("POST", "/account/language", "account.language",
+             {**PERSON, **{c: 302 for c in PEOPLE}}),
         _row("POST", "/logout", "account.logout", {**PERSON, **{c: 302 for c in PEOPLE}}),
         _row("GET", "/api/districts", "api.districts", _reader()),
         _row("GET", f"/api/grids?community={community}", "api.grids", _reader()),

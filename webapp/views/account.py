@@ -10,13 +10,15 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from gridmap.auth.people import change_password, sign_in
+from gridmap.auth.people import change_password, set_locale, sign_in
+from gridmap.auth.sessions import end_web_session, open_web_session
 from gridmap.errors import AuthenticationFailed, InvalidInput
+from gridmap.i18n import LOCALES
 from webapp.auth import SignedIn, access, signed_in_person
 from webapp.database import get_session
 
@@ -44,7 +46,7 @@ def safe_next(target: str | None) -> str:
         return url_for("pages.map_page")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target:
+            or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return url_for("pages.map_page")
     return target
 
@@ -76,18 +78,36 @@ def login():
             "Login name or password not accepted. After repeated failures an account is "
             "locked for a while.")), 401
     _fresh_session()
-    login_user(SignedIn(person))
+    token = open_web_session(db, person.id, address=request.remote_addr,
+                             hours=current_app.config["GRIDMAP"]["session_max_hours"])
+    login_user(SignedIn(person, token))
     session.permanent = True  # expires after session_idle_minutes without a request
-    db.commit()  # the audit row of the login (and a rehash, a lifted lockout)
+    db.commit()  # the session row, the audit row of the login (a rehash, a lifted lockout)
     return redirect(safe_next(form.next.data))
 
 
 @bp.post("/logout")
 @access("person")
 def logout():
+    db = get_session()
+    end_web_session(db, current_user.token)
+    db.commit()
     logout_user()
     _fresh_session()
     return redirect(url_for("account.login"))
+
+
+@bp.post("/account/language")
+@access("person")
+def language():
+    """Keep the language chosen on the account page as the person's preference (the switch
+    on every page changes only the current session: a GET never writes)."""
+    choice = request.form.get("locale", "")
+    db = get_session()
+    set_locale(db, signed_in_person(), choice or None, allowed=LOCALES)
+    db.commit()
+    session.pop("lang", None)  # the preference now decides
+    return redirect(url_for("account.password"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -102,7 +122,7 @@ def password():
     db = get_session()
     try:
         change_password(db, person, form.current.data, form.new.data,
-                        settings=current_app.config["GRIDMAP"])
+                        settings=current_app.config["GRIDMAP"], keep_session=current_user.token)
     except AuthenticationFailed:
         return render_template("password.html", form=form, done=False, problem=_(
             "The current password was not accepted.")), 401
@@ -110,7 +130,6 @@ def password():
         db.rollback()
         return render_template("password.html", form=form, done=False,
                                problem=exc.detail), 400
-    db.commit()
-    login_user(SignedIn(person))  # this session goes on; every other one has ended
+    db.commit()  # this session goes on; every other one has ended
     return render_template("password.html", form=PasswordForm(formdata=None), problem=None,
                            done=True)

@@ -167,6 +167,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("session_idle_minutes", 30,
             "Minutes without a request after which a signed-in person is signed out.",
             _whole(1)),
+    Setting("trusted_proxies", 0,
+            "Reverse proxies in front of the web app (nginx: 1): their X-Forwarded-For and "
+            "X-Forwarded-Proto are believed, so the audit trail records the client's address "
+            "and cookies are Secure behind HTTPS; 0 believes no such header.", _whole(0)),
     Setting("session_max_hours", 12,
             "Hours after sign-in at which a web session ends however active it is.",
             _whole(1)),

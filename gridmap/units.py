@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gridmap.auth.scope import Scope
+from gridmap.auth.scope import Scope, grid_condition
 from gridmap.errors import Forbidden, InvalidInput, NotFound
 
 LEVELS = {6: "district", 9: "street", 12: "community"}
@@ -84,17 +84,15 @@ def _within_scope(session: Session, units: list[Unit], scope: Scope) -> list[Uni
     only: a grid worker is not told the households of the grids around theirs."""
     if scope.reaches_everything or not units:
         return units
+    condition, params = grid_condition(scope, "g")
     totals: dict[str, int] = {}
     for level in {u.level for u in units}:
         _, column, _ = _TABLES[level]
-        codes = [u.code for u in units if u.level == level]
         rows = session.execute(text(
-            f"select code, community_code, street_code, district_code, households, {column} "
-            f"from grid where valid_to is null and {column} = any(:codes)"),
-            {"codes": codes}).all()
-        for r in rows:
-            if scope.allows_grid(r[0], community=r[1], street=r[2], district=r[3]):
-                totals[r[5]] = totals.get(r[5], 0) + r[4]
+            f"select g.{column}, sum(g.households) from grid g where g.valid_to is null "
+            f"and g.{column} = any(:codes) and {condition} group by 1"),
+            {**params, "codes": [u.code for u in units if u.level == level]}).all()
+        totals.update((code, int(total)) for code, total in rows)
     return [replace(u, households=totals.get(u.code, 0)) for u in units]
 
 

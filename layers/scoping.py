@@ -23,12 +23,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from gridmap.auth.scope import Scope
+from gridmap.auth.scope import Scope, grid_condition
 from gridmap.errors import ConfigurationError
 
 KINDS = ("grid", "grid_id", "division", "public")
-_LEVEL_COLUMNS = (("grid", "code"), ("community", "community_code"),
-                  ("street", "street_code"), ("district", "district_code"))
 
 
 def parse_scope(definition: Any, layer: str, ident) -> tuple[str, str | None]:
@@ -41,21 +39,11 @@ def parse_scope(definition: Any, layer: str, ident) -> tuple[str, str | None]:
                              f"public or {{grid_id: COLUMN}}")
 
 
-def _grid_condition(alias: str, lists: dict[str, list[str]]) -> str:
-    return "(" + " or ".join(f"{alias}.{column} = any(cast(:scope_{level} as text[]))"
-                             for level, column in _LEVEL_COLUMNS if lists[level]) + ")" \
-        if any(lists.values()) else "false"
-
-
 def grid_scope(alias: str, scope: Scope) -> tuple[str, dict[str, Any]]:
     """SQL keeping the grids (table alias ``alias``) that ``scope`` reaches: what a field's
     ``{grid_scope}`` placeholder becomes, so that a total over grids (a community's
     households) counts only the caller's."""
-    if scope.reaches_everything:
-        return "true", {}
-    lists = scope.unit_lists()
-    return (_grid_condition(alias, lists),
-            {f"scope_{level}": codes for level, codes in lists.items() if codes})
+    return grid_condition(scope, alias)
 
 
 def scope_condition(kind: str, column: str | None, key_column: str,
@@ -63,13 +51,11 @@ def scope_condition(kind: str, column: str | None, key_column: str,
     """SQL over the alias ``t`` and its parameters, keeping the rows ``scope`` reaches."""
     if kind == "public" or scope.reaches_everything:
         return "true", {}
-    lists = scope.unit_lists()
-    params = {f"scope_{level}": codes for level, codes in lists.items() if codes}
     if kind == "grid":
-        return _grid_condition("t", lists), params
+        return grid_condition(scope, "t")
     if kind == "grid_id":
-        return (f"t.{column} in (select g.id from grid g where {_grid_condition('g', lists)})",
-                params)
+        condition, params = grid_condition(scope, "g")
+        return f"t.{column} in (select g.id from grid g where {condition})", params
     if kind == "division":
         divisions = sorted(scope.divisions or ())
         return (f"exists (select 1 from unnest(cast(:scope_divisions as text[])) d "

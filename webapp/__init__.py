@@ -47,6 +47,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     i18n.init_app(app)
     app.config["MAX_CONTENT_LENGTH"] = settings["max_request_kib"] * 1024
+    if settings["trusted_proxies"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings["trusted_proxies"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore
     auth.init_app(app)  # who asks comes first: nothing of a body is read for a stranger
     params.init_app(app)
     app.register_blueprint(pages.bp)

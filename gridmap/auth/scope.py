@@ -173,3 +173,19 @@ class Scope:
     def allows_collection(self, name: str) -> bool:
         """Whether the collection (layer) ``name`` may be read at all."""
         return self.collections is None or name in self.collections
+
+
+_LEVEL_COLUMNS = (("grid", "code"), ("community", "community_code"),
+                  ("street", "street_code"), ("district", "district_code"))
+
+
+def grid_condition(scope: Scope, alias: str) -> tuple[str, dict[str, list[str]]]:
+    """SQL over the grid table alias ``alias`` keeping the grids ``scope`` reaches (the rule
+    of :meth:`Scope.allows_grid`), with its bound parameters ``scope_<level>``."""
+    if scope.reaches_everything:
+        return "true", {}
+    lists = scope.unit_lists()
+    terms = [f"{alias}.{column} = any(cast(:scope_{level} as text[]))"
+             for level, column in _LEVEL_COLUMNS if lists[level]]
+    return ("(" + " or ".join(terms) + ")" if terms else "false",
+            {f"scope_{level}": codes for level, codes in lists.items() if codes})

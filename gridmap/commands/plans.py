@@ -18,14 +18,21 @@ def plan() -> None:
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--community", required=True, metavar="CODE", help="The community (12 digits).")
 @click.option("--title", default=None, help="A title for the draft (default: the file name).")
+@click.option("--base-version", type=click.IntRange(0), default=None,
+              help="The version of the community's grids the file was drawn from (`gridmap "
+                   "plan list --community CODE` shows it); an older one is refused. Default: "
+                   "the current version.")
 @click.pass_obj
-def plan_import(ctx: Context, source: Path, community: str, title: str | None) -> None:
+def plan_import(ctx: Context, source: Path, community: str, title: str | None,
+                base_version: int | None) -> None:
     """A draft from SOURCE (polygons with optional kind and name), e.g. edited in QGIS."""
     from gridmap.plans.compare import compare_plan
     from gridmap.plans.drafts import draft_from_file
 
     with ctx.session() as session:
-        draft = draft_from_file(session, source, community, title=title)
+        draft = draft_from_file(session, source, community, title=title,
+                                base_version=base_version,
+                                tolerance_m=ctx.settings["containment_tolerance_m"])
         comparison = compare_plan(session, draft)
     click.echo(f"draft plan {draft.id} of community {community}: {len(draft.grids)} grids, "
                f"{len(comparison.violations)} finding(s); `gridmap plan show {draft.id}`")
@@ -36,9 +43,14 @@ def plan_import(ctx: Context, source: Path, community: str, title: str | None) -
 @click.pass_obj
 def plan_list(ctx: Context, community: str | None) -> None:
     """Plans, newest first."""
-    from gridmap.plans.drafts import list_plans
+    from gridmap.plans.drafts import list_plans, plan_version
 
     with ctx.session() as session:
+        if community:
+            version = plan_version(session, community)
+            changed = (f", changed by {version.changed_by} at "
+                       f"{version.changed_at:%Y-%m-%d %H:%M}" if version.changed_at else "")
+            click.echo(f"community {community}: grids at version {version.version}{changed}")
         for p in list_plans(session, community):
             applied = f" applied {p.applied_at:%Y-%m-%d %H:%M} by {p.applied_by}" \
                 if p.applied_at else ""
@@ -47,7 +59,7 @@ def plan_list(ctx: Context, community: str | None) -> None:
 
 
 @plan.command("show")
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=click.IntRange(1, 2 ** 31 - 1))
 @click.option("--json", "as_json", is_flag=True, help="The comparison as JSON.")
 @click.pass_obj
 def plan_show(ctx: Context, plan_id: int, as_json: bool) -> None:
@@ -73,7 +85,7 @@ def plan_show(ctx: Context, plan_id: int, as_json: bool) -> None:
 
 
 @plan.command("apply")
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=click.IntRange(1, 2 ** 31 - 1))
 @click.option("--comment", required=True, help="Why (kept in the plan and the audit trail).")
 @click.pass_obj
 def plan_apply(ctx: Context, plan_id: int, comment: str) -> None:
@@ -88,7 +100,7 @@ def plan_apply(ctx: Context, plan_id: int, comment: str) -> None:
 
 
 @plan.command("discard")
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=click.IntRange(1, 2 ** 31 - 1))
 @click.pass_obj
 def plan_discard(ctx: Context, plan_id: int) -> None:
     """Set draft PLAN_ID aside."""

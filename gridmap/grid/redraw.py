@@ -28,13 +28,14 @@ import shapely
 from geoalchemy2.shape import to_shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from gridmap import codes as gcodes
 from gridmap.audit import current_actor, record
 from gridmap.errors import InvalidCode, ValidationFailed
 from gridmap.geo import project_stored, storage_ewkb
-from gridmap.models import CodeRegistryEntry, District, Grid
+from gridmap.models import CodeRegistryEntry, District, Grid, Person, PersonScope
 from gridmap.registry import issue_codes, retire_codes
 
 _LINEAGE_SHARE = 0.01
@@ -177,6 +178,29 @@ def _apply_community(session: Session, community_code: str, features: list[GridF
         _bump_plan_version(session, community_code)
 
 
+def _scopes_follow(session: Session, pairs: Sequence[tuple[str, str]]) -> None:
+    """A grid worker whose grid is redrawn reaches the grids that replaced it (every grid
+    that descends from it), so no one is left reaching a retired code."""
+    successors: dict[str, list[str]] = defaultdict(list)
+    for old, new in pairs:
+        successors[old].append(new)
+    if not successors:
+        return
+    rows = session.execute(select(PersonScope, Person.login).join(Person)
+                           .where(PersonScope.level == "grid",
+                                  PersonScope.code.in_(list(successors)))).all()
+    for scope, login in rows:
+        new = successors[scope.code]
+        for code in new:
+            session.execute(insert(PersonScope).values(person_id=scope.person_id, level="grid",
+                                                       code=code)
+                            .on_conflict_do_nothing(constraint="person_level_code"))
+        record(session, action="follow_redraw", table="person_scope", key=login,
+               before={"grid": scope.code}, after={"grids": new})
+        session.delete(scope)
+    session.flush()
+
+
 def _bump_plan_version(session: Session, community_code: str) -> None:
     """The community's grids changed: one more version, and who changed them when (what a
     planner applying a draft made against the older version is told)."""
@@ -245,6 +269,7 @@ def _issue_and_retire(session: Session, community_code: str, district: District,
     session.flush()
     retire_codes(session, [g.code for g in retiring], lineage=sorted(pairs), at=now)
     changes.lineage.extend(sorted(pairs))
+    _scopes_follow(session, sorted(pairs))
     for grid in retiring:
         record(session, action="retire", table="grid", key=grid.code,
                before={"code": grid.code, "kind": grid.kind, "name": grid.name},

@@ -5,14 +5,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from gridmap.audit import current_actor, record
-from gridmap.errors import InvalidInput, NotFound
-from gridmap.geo import STORAGE_SRID, storage_ewkb
+from gridmap.errors import Conflict, InvalidInput, NotFound
+from gridmap.geo import STORAGE_SRID, project_stored, storage_ewkb
+from gridmap.grid.frames import projected_epsg
 from gridmap.models import Community, CommunityPlanVersion, Plan, PlanGrid
 from gridmap.models.hierarchy import GRID_KINDS
 
@@ -27,36 +29,101 @@ class DraftGrid:
 
 
 def plan_version(session: Session, community_code: str) -> CommunityPlanVersion:
-    """The community's current plan version (0 and nobody when its grids never changed)."""
-    found = session.get(CommunityPlanVersion, community_code)
+    """The community's current plan version (0 and nobody when its grids never changed),
+    read from the database, not from what this session saw before."""
+    found = session.execute(select(CommunityPlanVersion)
+                            .where(CommunityPlanVersion.community_code == community_code)
+                            .execution_options(populate_existing=True)).scalar_one_or_none()
     return found or CommunityPlanVersion(community_code=community_code, version=0)
 
 
-def _check_grid(grid: DraftGrid, position: int) -> None:
+#: Bounds of one draft: a community holds tens of grids, drawn with thousands of vertices.
+MAX_GRIDS = 500
+MAX_VERTICES = 200_000
+
+
+def _check_grid(grid: DraftGrid, position: int) -> DraftGrid:
+    """The grid checked, in two dimensions."""
     where = f"draft grid {position}"
-    if grid.kind not in GRID_KINDS:
-        raise InvalidInput(f"{where}: kind {grid.kind!r}; expected one of {', '.join(GRID_KINDS)}")
-    if grid.geom is None or grid.geom.is_empty or grid.geom.geom_type not in (
-            "Polygon", "MultiPolygon"):
-        kind = "no geometry" if grid.geom is None or grid.geom.is_empty else grid.geom.geom_type
+    if not isinstance(grid.kind, str) or grid.kind not in GRID_KINDS:
+        raise InvalidInput(f"{where}: kind {grid.kind!r}; expected one of "
+                           f"{', '.join(GRID_KINDS)}")
+    if grid.name is not None and (not isinstance(grid.name, str) or len(grid.name) > 100):
+        raise InvalidInput(f"{where}: name {str(grid.name)[:40]!r}; expected text of at most "
+                           f"100 characters")
+    if not isinstance(grid.geom, BaseGeometry) or grid.geom.is_empty \
+            or grid.geom.geom_type not in ("Polygon", "MultiPolygon"):
+        kind = "no geometry" if not isinstance(grid.geom, BaseGeometry) or grid.geom.is_empty \
+            else grid.geom.geom_type
         raise InvalidInput(f"{where}: {kind}; expected a polygon")
-    if not shapely.is_valid(grid.geom):
-        raise InvalidInput(f"{where}: invalid polygon ({shapely.is_valid_reason(grid.geom)})")
+    geom = shapely.force_2d(grid.geom)
+    xy = shapely.get_coordinates(geom)
+    if not (np.isfinite(xy).all() and (np.abs(xy[:, 0]) <= 180).all()
+            and (np.abs(xy[:, 1]) <= 90).all()):
+        raise InvalidInput(f"{where}: coordinates outside longitude −180…180 and latitude "
+                           f"−90…90 (expected lon, lat in EPSG:4490)")
+    if not shapely.is_valid(geom):
+        raise InvalidInput(f"{where}: invalid polygon ({shapely.is_valid_reason(geom)})")
+    return DraftGrid(grid.kind, geom, grid.name)
+
+
+def _check_within_community(session: Session, community_code: str,
+                            grids: Sequence[DraftGrid], tolerance_m: float) -> None:
+    """Every draft grid inside the community (the validator's tolerance): a draft is never a
+    way to look at, or take, another community's ground."""
+    from gridmap.grid.validate import significant_area
+
+    district = community_code[:6]
+    epsg = projected_epsg(session, district)
+    outline = session.execute(select(func.ST_AsBinary(Community.geom))
+                              .where(Community.code == community_code)).scalar_one()
+    community = project_stored([shapely.from_wkb(bytes(outline))], epsg)[0]
+    projected = project_stored([g.geom for g in grids], epsg)
+    for position, geom in enumerate(projected, start=1):
+        outside = shapely.difference(geom, community)
+        if significant_area(outside, tolerance_m=tolerance_m, min_area_m2=1.0):
+            raise InvalidInput(f"draft grid {position}: {outside.area:.0f} m² lie outside "
+                               f"community {community_code}; expected every grid inside it")
+
+
+def _check_base_version(session: Session, community_code: str, base_version: int) -> int:
+    now = plan_version(session, community_code)
+    if base_version != now.version:
+        when = f"{now.changed_at:%Y-%m-%d %H:%M:%S %Z}" if now.changed_at else "earlier"
+        raise Conflict(f"the grids of community {community_code} were at version "
+                       f"{base_version} when this draft was drawn; {now.changed_by or 'someone'}"
+                       f" changed them at {when} (now version {now.version}): draw the draft "
+                       f"again from the current grids")
+    return now.version
 
 
 def create_draft(session: Session, community_code: str, grids: Sequence[DraftGrid], *,
-                 title: str, source: str) -> Plan:
+                 title: str, source: str, base_version: int | None = None,
+                 tolerance_m: float = 0.5) -> Plan:
     """Store a draft plan of ``community_code`` holding ``grids`` (in the caller's
-    transaction), drafted against the community's current plan version."""
+    transaction).
+
+    ``base_version`` is the version of the community's grids the draft was drawn from (see
+    :func:`plan_version`); a draft drawn from an older version is refused (409), so that
+    applying it cannot silently undo a change made in between. None means "drawn from the
+    current grids" (a proposal computed now, such as the partition's).
+    """
     if session.get(Community, community_code) is None:
         raise NotFound(f"community {community_code} is not loaded")
     if not grids:
         raise InvalidInput(f"a plan of community {community_code} needs at least one grid")
-    for position, grid in enumerate(grids, start=1):
-        _check_grid(grid, position)
+    if len(grids) > MAX_GRIDS:
+        raise InvalidInput(f"a plan of {len(grids)} grids; expected at most {MAX_GRIDS}")
+    grids = [_check_grid(grid, position) for position, grid in enumerate(grids, start=1)]
+    vertices = sum(shapely.get_num_coordinates(g.geom) for g in grids)
+    if vertices > MAX_VERTICES:
+        raise InvalidInput(f"a plan of {vertices} vertices; expected at most {MAX_VERTICES}")
+    _check_within_community(session, community_code, grids, tolerance_m)
+    version = plan_version(session, community_code).version if base_version is None \
+        else _check_base_version(session, community_code, base_version)
     actor = current_actor()
     plan = Plan(community_code=community_code, title=title.strip()[:200] or source[:200],
-                source=source[:200], base_version=plan_version(session, community_code).version,
+                source=source[:200], base_version=version,
                 created_by=f"{actor.kind}:{actor.name}",
                 grids=[PlanGrid(position=position, kind=grid.kind, name=grid.name,
                                 geom=storage_ewkb(grid.geom))
@@ -70,7 +137,8 @@ def create_draft(session: Session, community_code: str, grids: Sequence[DraftGri
 
 
 def draft_from_file(session: Session, path: Path, community_code: str, *,
-                    title: str | None = None) -> Plan:
+                    title: str | None = None, base_version: int | None = None,
+                    tolerance_m: float = 0.5) -> Plan:
     """A draft from a file of polygons (GeoPackage, GeoJSON, Shapefile, … in any CRS that
     the file declares), e.g. a draft exported, edited in QGIS and brought back. Optional
     attributes: ``kind`` (residential or unit; default residential) and ``name``."""
@@ -92,7 +160,8 @@ def draft_from_file(session: Session, path: Path, community_code: str, *,
                        name=None if name is None or name != name else str(name))
              for kind, name, geom in zip(kinds, names, frame.geometry.values)]
     return create_draft(session, community_code, grids, title=title or path.name,
-                        source=f"file {path.name}")
+                        source=f"file {path.name}", base_version=base_version,
+                        tolerance_m=tolerance_m)
 
 
 def draft_grids(session: Session, plan_id: int) -> list[tuple[PlanGrid, BaseGeometry]]:
@@ -105,9 +174,13 @@ def draft_grids(session: Session, plan_id: int) -> list[tuple[PlanGrid, BaseGeom
 
 
 def get_plan(session: Session, plan_id: int, *, lock: bool = False) -> Plan:
+    if not 1 <= plan_id < 2 ** 31:
+        raise NotFound(f"plan {plan_id}: no such plan (see gridmap plan list)")
     query = select(Plan).where(Plan.id == plan_id).options(selectinload(Plan.grids))
     if lock:
-        query = query.with_for_update(of=Plan)
+        # populate_existing: after waiting for the lock, the row as committed, not as this
+        # session loaded it before (a second apply of one plan must see "applied").
+        query = query.with_for_update(of=Plan).execution_options(populate_existing=True)
     plan = session.execute(query).scalar_one_or_none()
     if plan is None:
         raise NotFound(f"plan {plan_id}: no such plan (see gridmap plan list)")

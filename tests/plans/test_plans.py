@@ -138,3 +138,62 @@ def test_a_draft_leaving_a_gap_or_dropping_a_building_is_refused(db):
 def test_bad_draft_grids_are_refused(db, grid, message):
     with pytest.raises(InvalidInput, match=message):
         create_draft(db, COMMUNITY, [grid], title="bad", source="test")
+
+
+def test_a_worker_reaches_the_grids_that_replaced_theirs(db):
+    from gridmap.auth import add_person, scope_of
+    from gridmap.config import load_settings
+
+    roomy_bounds(db)
+    plan, a, b = merged_draft(db)
+    worker = add_person(db, "合并前网格员", role="grid_worker", password="a long passphrase 1",
+                        scopes=[("grid", a.code)], settings=load_settings())
+    changes, _ = apply_plan(db, plan.id, comment="merge")
+    (new,) = changes.inserted
+    db.expire_all()
+    assert scope_of(db, worker).unit_lists()["grid"] == [new]
+    event = list_events(db, table="person_scope", limit=1)[0]
+    assert (event.action, event.before, event.after) == ("follow_redraw", {"grid": a.code},
+                                                         {"grids": [new]})
+
+
+def test_a_draft_drawn_from_an_old_version_is_refused_when_saved(db):
+    roomy_bounds(db)
+    first, _, _ = merged_draft(db)
+    drawn_from = first.base_version
+    with acting_as(Actor("person", "planner-one")):
+        apply_plan(db, first.id, comment="first")
+    grids = active(db)
+    with pytest.raises(Conflict, match="person:planner-one changed them"):
+        create_draft(db, COMMUNITY, [DraftGrid(g.kind, to_shape(g.geom)) for g in grids],
+                     title="late", source="test", base_version=drawn_from)
+
+
+def test_two_applies_of_one_plan_at_once_apply_it_once(database_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gridmap.db import session_scope
+
+    with session_scope(database_url) as session:
+        grids = active(session)
+        plan_id = create_draft(session, COMMUNITY, [DraftGrid(g.kind, to_shape(g.geom), g.name)
+                                                    for g in grids],
+                               title="race", source="test").id
+
+    def attempt(n):
+        try:
+            with session_scope(database_url) as session:
+                apply_plan(session, plan_id, comment=f"attempt {n}")
+            return "applied"
+        except Conflict as exc:
+            return exc.detail
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(attempt, range(2)))
+    assert results.count("applied") == 1
+    assert any("is applied" in r for r in results if r != "applied")
+    with session_scope(database_url) as session:
+        applies = session.execute(text(
+            "select count(*) from audit_event where table_name = 'plan' and action = 'apply' "
+            "and row_key = :k"), {"k": str(plan_id)}).scalar()
+    assert applies == 1

@@ -254,3 +254,20 @@ def test_an_unknown_name_is_refused_with_the_same_work_as_a_wrong_password(anony
     event = list_events(db, table="person", limit=1)[0]
     assert (event.action, event.row_key, event.actor_kind) == ("login_refused", name,
                                                                 "anonymous")
+
+
+def test_behind_a_trusted_proxy_the_trail_has_the_clients_address(database_url, person, db):
+    app = create_app({"database_url": database_url, "trusted_proxies": 1})
+    client = app.test_client()
+    token = csrf_token(client)
+    client.post("/login", data={"login": person[0], "password": person[1], "csrf_token": token},
+                headers={"X-Forwarded-For": "10.1.2.3"})
+    event = list_events(db, who=person[0], table="person", limit=1)[0]
+    assert str(event.address) == "10.1.2.3"
+    # without the setting the header is not believed
+    plain = create_app({"database_url": database_url}).test_client()
+    plain.post("/login", data={"login": person[0], "password": person[1],
+                               "csrf_token": csrf_token(plain)},
+               headers={"X-Forwarded-For": "10.9.9.9"})
+    assert str(list_events(db, who=person[0], table="person", limit=1)[0].address) \
+        == "127.0.0.1"

@@ -18,6 +18,10 @@ def _planner(app):
     return client, {"X-CSRFToken": csrf_token(client)}
 
 
+def _version(client, community) -> int:
+    return client.get(f"/api/plans?community={community}").get_json()["version"]
+
+
 def _community_features(database_url, community, merge_first_two=False):
     with session_scope(database_url) as session:
         rows = session.execute(text(
@@ -34,14 +38,13 @@ def _community_features(database_url, community, merge_first_two=False):
 def test_a_planner_drafts_and_applies_an_unchanged_plan(app, people, database_url):
     community = people["t-community"].scopes[0][1]
     client, headers = _planner(app)
-    created = client.post("/api/plans", json={"community": community, "title": "as is",
-                                              "features": _community_features(database_url,
-                                                                              community)},
-                          headers=headers)
+    created = client.post("/api/plans", json={
+        "community": community, "title": "as is", "base_version": _version(client, community),
+        "features": _community_features(database_url, community)}, headers=headers)
     assert created.status_code == 201, created.get_json()
     body = created.get_json()
     assert body["status"] == "draft" and body["comparison"]["violations"] == []
-    listed = client.get(f"/api/plans?community={community}").get_json()
+    listed = client.get(f"/api/plans?community={community}").get_json()["plans"]
     assert body["id"] in [p["id"] for p in listed]
     no_comment = client.post(f"/api/plans/{body['id']}/apply", json={}, headers=headers)
     assert no_comment.status_code == 400 and "comment" in no_comment.get_json()["detail"]
@@ -57,15 +60,17 @@ def test_a_planner_drafts_and_applies_an_unchanged_plan(app, people, database_ur
 def test_a_broken_draft_is_422_and_a_stale_one_409(app, people, database_url):
     community = people["t-community"].scopes[0][1]
     client, headers = _planner(app)
-    merged = client.post("/api/plans", json={"community": community, "features":
-                                             _community_features(database_url, community,
-                                                                 merge_first_two=True)},
-                         headers=headers).get_json()
+    merged = client.post("/api/plans", json={
+        "community": community, "base_version": _version(client, community),
+        "features": _community_features(database_url, community, merge_first_two=True)},
+        headers=headers).get_json()
     refused = client.post(f"/api/plans/{merged['id']}/apply", json={"comment": "merge"},
                           headers=headers)
     assert refused.status_code == 422 and "households" in refused.get_json()["detail"]
-    same = client.post("/api/plans", json={"community": community, "features":
-                                           _community_features(database_url, community)},
+    drawn_from = _version(client, community)
+    features = _community_features(database_url, community)
+    same = client.post("/api/plans", json={"community": community, "features": features,
+                                           "base_version": drawn_from},
                        headers=headers).get_json()
     with session_scope(database_url) as session:  # another planner's change, meanwhile
         session.execute(text(
@@ -75,18 +80,64 @@ def test_a_broken_draft_is_422_and_a_stale_one_409(app, people, database_url):
     stale = client.post(f"/api/plans/{same['id']}/apply", json={"comment": "late"},
                         headers=headers)
     assert stale.status_code == 409 and "person:张规划 changed at" in stale.get_json()["detail"]
+    # a draft drawn from the old version, saved after the change: refused when saved
+    late = client.post("/api/plans", json={"community": community, "features": features,
+                                           "base_version": drawn_from}, headers=headers)
+    assert late.status_code == 409 and "person:张规划" in late.get_json()["detail"]
 
 
-def test_a_draft_with_a_bad_feature_is_a_400(app, people):
+def _square(lon, lat, size, z=None):
+    ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size],
+            [lon, lat]]
+    if z is not None:
+        ring = [[x, y, z] for x, y in ring]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def test_a_draft_with_a_bad_feature_is_a_400(app, people, database_url):
     community = people["t-community"].scopes[0][1]
     client, headers = _planner(app)
-    for features, needle in (([{"type": "Feature"}], "feature 1"),
-                             ([{"geometry": {"type": "Point", "coordinates": [114, 30]}}],
-                              "expected a polygon"),
-                             ("nope", "non-empty list")):
-        response = client.post("/api/plans", json={"community": community,
-                                                   "features": features}, headers=headers)
-        assert response.status_code == 400 and needle in response.get_json()["detail"]
+    version = _version(client, community)
+    inside = _community_features(database_url, community)[0]
+    other = "420111002015" if community != "420111002015" else "420111002022"
+    elsewhere = _community_features(database_url, other)[0]
+    cases = (
+        ([{"type": "Feature"}], "feature 1"),
+        ([{"geometry": {"type": "Point", "coordinates": [114, 30]}}], "expected a polygon"),
+        ("nope", "non-empty list"),
+        ([{**inside, "properties": "x"}], "properties must be an object"),
+        ([{**inside, "properties": [1]}], "properties must be an object"),
+        ([{**inside, "properties": {"name": 7}}], "expected text of at most 100"),
+        ([{**inside, "properties": {"name": "长" * 101}}], "expected text of at most 100"),
+        ([{**inside, "properties": {"kind": ["unit"]}}], "expected one of residential"),
+        ([{"geometry": _square(-1000, -1000, 2000)}], "outside longitude"),
+        ([{"geometry": _square(1e300, 1e300, 1e300)}], "outside longitude"),
+        ([{"geometry": _square(110, 25, 10)}], "lie outside community"),
+        ([elsewhere], "lie outside community"),
+    )
+    for features, needle in cases:
+        response = client.post("/api/plans", json={"community": community, "features": features,
+                                                   "base_version": version}, headers=headers)
+        assert response.status_code == 400, (needle, response.get_json())
+        assert needle in response.get_json()["detail"], (needle, response.get_json())
+    missing = client.post("/api/plans", json={"community": community, "features": [inside]},
+                          headers=headers)
+    assert missing.status_code == 400 and "base_version" in missing.get_json()["detail"]
+    three_d = {**inside, "geometry": {"type": inside["geometry"]["type"], "coordinates": [
+        [[x, y, 12.5] for x, y in ring] for ring in inside["geometry"]["coordinates"]]}} \
+        if inside["geometry"]["type"] == "Polygon" else inside
+    flat = client.post("/api/plans", json={"community": community, "features": [three_d],
+                                           "base_version": version}, headers=headers)
+    assert flat.status_code == 201
+
+
+def test_out_of_range_ids_are_404s(client):
+    from tests.webapp.signin import csrf_token as token
+
+    assert client.get("/api/plans/99999999999999999999").status_code == 404
+    revoke = client.post("/admin/keys/99999999999999999999/revoke",
+                         data={"csrf_token": token(client, "/admin/keys")})
+    assert revoke.status_code == 404
 
 
 def test_history_and_grid_on_a_date(client, people, database_url):

@@ -154,7 +154,7 @@ def keys(database_url) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def reach(database_url, people) -> dict[str, set[str] | None]:
     """Grid codes each caller may see; None for every grid."""
-    grids = {}
+    grids, households = {}, {}
     with session_scope(database_url) as session:
         for caller, login in PEOPLE.items():
             person = people[login]
@@ -166,7 +166,11 @@ def reach(database_url, people) -> dict[str, set[str] | None]:
                       "street": "street_code"}[level]
             grids[caller] = set(session.execute(text(
                 f"select code from grid where {column} = :c"), {"c": code}).scalars())
-    return {**grids, "anonymous": set(), "key_with": None, "key_without": None}
+            households[caller] = session.execute(text(
+                f"select coalesce(sum(households), 0) from grid where {column} = :c "
+                f"and valid_to is null"), {"c": code}).scalar()
+    return {**grids, "anonymous": set(), "key_with": None, "key_without": None,
+            "households": households}
 
 
 def _client(app, caller, keys):
@@ -180,6 +184,7 @@ def _client(app, caller, keys):
 
 
 ALL_GRIDS = re.compile(r'"(\d{15})"')
+HOUSEHOLDS = re.compile(r'"households":\s*(\d+)')
 
 
 def _rows_for_collection():
@@ -212,6 +217,12 @@ def test_route_by_caller(app, codes, keys, reach, people, index):
         if allowed is not None and response.status_code == 200:
             leaked = set(ALL_GRIDS.findall(answer)) - allowed
             assert not leaked, f"{caller} got grids outside their scope: {sorted(leaked)[:5]}"
+            # no total (of a community, a street, a plan's grid) counts more households than
+            # the caller's own grids hold
+            ceiling = reach["households"].get(caller, 0)
+            counted = [int(n) for n in HOUSEHOLDS.findall(answer)]
+            assert all(n <= ceiling for n in counted), \
+                f"{caller} was told of {max(counted)} households; their grids hold {ceiling}"
 
 
 def test_every_route_is_in_the_table(app):

@@ -7,18 +7,17 @@ that covers the community.
 """
 from __future__ import annotations
 
-import math
-
 import shapely
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import text
 
 from gridmap import codes as gcodes
 from gridmap.errors import Forbidden, InvalidInput, NotFound
 from gridmap.plans.apply import apply_plan
 from gridmap.plans.compare import compare_plan
-from gridmap.plans.drafts import DraftGrid, create_draft, get_plan, list_plans
+from gridmap.plans.drafts import DraftGrid, create_draft, get_plan, list_plans, plan_version
 from gridmap.plans.history import grid_at, grid_history, parse_date
+from layers import get_layer
 from webapp import params
 from webapp.auth import access, caller_scope
 from webapp.database import get_session
@@ -68,18 +67,29 @@ def plans():
         raise InvalidInput("give community=CODE (12 digits)")
     gcodes.check_division_code(community, "community")
     _covered(community)
-    return jsonify([_plan_json(p) for p in list_plans(get_session(), community)])
+    session = get_session()
+    version = plan_version(session, community)
+    return jsonify({"community": community, "version": version.version,
+                    "changed_by": version.changed_by,
+                    "changed_at": version.changed_at.isoformat() if version.changed_at else None,
+                    "plans": [_plan_json(p) for p in list_plans(session, community)]})
 
 
 @bp.post("/plans")
 @access("person")
 def create():
-    """A draft from ``{"community": CODE, "title": …, "features": [GeoJSON features with
-    properties kind and name]}`` (lon/lat)."""
+    """A draft from ``{"community": CODE, "base_version": N, "title": …, "features":
+    [GeoJSON features with properties kind and name]}`` (lon/lat). ``base_version`` is the
+    version of the community's grids the draft was drawn from (``GET /api/plans?community=``
+    gives it); an older one is a 409."""
     body = _json_body()
     community = str(body.get("community", ""))
     gcodes.check_division_code(community, "community")
     _may_plan(community)
+    base_version = body.get("base_version")
+    if isinstance(base_version, bool) or not isinstance(base_version, int):
+        raise InvalidInput("base_version: expected the version of the community's grids the "
+                           "draft was drawn from, a whole number (GET /api/plans?community=)")
     features = body.get("features")
     if not isinstance(features, list) or not features:
         raise InvalidInput("features: expected a non-empty list of GeoJSON features")
@@ -87,23 +97,24 @@ def create():
     for number, feature in enumerate(features, start=1):
         try:
             geom = shapely.geometry.shape(feature["geometry"])
-        except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException):
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError,
+                shapely.errors.GEOSException):
             raise InvalidInput(f"feature {number}: expected a GeoJSON feature with a polygon "
                                f"geometry") from None
-        if not all(math.isfinite(v) for v in shapely.get_coordinates(geom).ravel()):
-            raise InvalidInput(f"feature {number}: coordinates must be finite numbers")
         props = feature.get("properties") or {}
-        grids.append(DraftGrid(str(props.get("kind", "residential")), geom,
-                               props.get("name") or None))
+        if not isinstance(props, dict):
+            raise InvalidInput(f"feature {number}: properties must be an object")
+        grids.append(DraftGrid(props.get("kind", "residential"), geom, props.get("name") or None))
     session = get_session()
     plan = create_draft(session, community, grids, title=str(body.get("title") or "web draft"),
-                        source="web")
+                        source="web", base_version=base_version,
+                        tolerance_m=current_app.config["GRIDMAP"]["containment_tolerance_m"])
     comparison = compare_plan(session, plan)
     session.commit()
     return jsonify({**_plan_json(plan), "comparison": comparison.as_dict()}), 201
 
 
-@bp.get("/plans/<int:plan_id>")
+@bp.get("/plans/<int(max=2147483647):plan_id>")
 @access("person")
 def plan(plan_id: int):
     session = get_session()
@@ -112,7 +123,7 @@ def plan(plan_id: int):
     return jsonify({**_plan_json(found), "comparison": compare_plan(session, found).as_dict()})
 
 
-@bp.post("/plans/<int:plan_id>/apply")
+@bp.post("/plans/<int(max=2147483647):plan_id>/apply")
 @access("person")
 def apply(plan_id: int):
     """Apply a draft: ``{"comment": "why"}``."""
@@ -138,24 +149,26 @@ def _grid_row(code: str):
 def history(code: str):
     gcodes.parse(code)
     scope = caller_scope()
+    get_layer(current_app.extensions["gridmap_layers"], "grids").check_collection(scope)
     scope_check = _grid_row(code)
     if scope_check is None:
         raise NotFound(f"grid code {code} was never issued")
     if not scope.allows_grid(code, community=scope_check[0], street=scope_check[1],
-                             district=scope_check[2]) or not scope.allows_collection("grids"):
+                             district=scope_check[2]):
         raise Forbidden(f"grid {code} lies outside what {scope.actor} may see")
     return jsonify(grid_history(get_session(), code))
 
 
 def grid_on_date(date: str):
     """``/api/grids?at=YYYY-MM-DD&lon=…&lat=…``: the grid that held the place that day."""
+    scope = caller_scope()
+    get_layer(current_app.extensions["gridmap_layers"], "grids").check_collection(scope)
     lon, lat = params.coordinate("lon", -180, 180), params.coordinate("lat", -90, 90)
     found = grid_at(get_session(), lon, lat, parse_date(date))
     if found is None:
         raise NotFound(f"no grid held {lon}, {lat} on {date}")
-    scope = caller_scope()
     row = _grid_row(found["code"])
-    if not scope.allows_collection("grids") or not scope.allows_grid(
+    if not scope.allows_grid(
             found["code"], community=row[0], street=row[1], district=row[2]):
         raise Forbidden(f"the grid there lies outside what {scope.actor} may see")
     return jsonify(found)

@@ -77,5 +77,9 @@ def apply_plan(session: Session, plan_id: int, *,
            before={"grids": before},
            after={"comment": comment, "grids": _current_shapes(session, plan.community_code),
                   "retired": changes.retired, "issued": changes.inserted,
-                  "lineage": changes.lineage})
+                  "lineage": changes.lineage,
+                  # the buildings the reassignment moved, as the comparison counted them (a
+                  # grid whose shape did not change keeps its code and its buildings)
+                  "moves": [vars(m) for m in comparison.moves
+                            if m.from_code not in changes.unchanged]})
     return changes, comparison

@@ -93,6 +93,8 @@ def test_applying_issues_a_new_code_retires_the_old_and_records_lineage(db):
     assert (event.action, event.actor, event.after["comment"]) == (
         "apply", "规划员", "two small grids become one")
     assert a.code in event.before["grids"] and new in event.after["grids"]
+    assert {m["from_code"] for m in event.after["moves"]} == {a.code, b.code}
+    assert sum(m["households"] for m in event.after["moves"]) == a.households + b.households
     # the place a grid held: before the change, after it
     point = to_shape(a.geom).representative_point()
     now = db.execute(text("select now()")).scalar()

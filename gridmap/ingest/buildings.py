@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import shapely
 from geoalchemy2.shape import to_shape
 from sqlalchemy import text
@@ -35,6 +34,7 @@ from gridmap.grid.assign import grid_ids_for, refresh_grid_totals
 from gridmap.grid.overlaps import DUPLICATE_SHARE, overlapping_pairs
 from gridmap.ingest.recipe import Recipe
 from gridmap.ingest.report import ImportReport
+from gridmap.ingest.staging import stage_buildings
 from gridmap.ingest.values import feature_label
 from gridmap.locks import lock_district, lock_districts
 from gridmap.models import District
@@ -44,7 +44,6 @@ MAX_MOVE_M = 50.0
 """A re-imported building whose new footprint lies farther than this from its old one is a
 different building reusing an id (unless the recipe allows moves)."""
 
-_CHUNK = 20_000  # rows per COPY batch: bounds the memory of the hex WKB strings
 _SHOWN = 3
 DUPLICATE_POLICIES = ("refuse", "skip", "keep")
 
@@ -123,49 +122,12 @@ def _within_file_duplicates(recipe: Recipe, frame, attrs, report: ImportReport) 
     return np.unique(pairs.right) if recipe.duplicates == "skip" else np.zeros(0, np.int64)
 
 
-_STAGE = """
-    drop table if exists pg_temp.import_building;
-    create temp table import_building (
-        row integer primary key, source_id text, name text, use text, households integer,
-        floors integer, address text, grid_id integer,
-        footprint geometry(MultiPolygon, 4490)) on commit drop;
-"""
-_TEXT = ("source_id", "name", "use", "address")
-_INTEGER = ("households", "floors")
-
-
-def _chunk_csv(attrs: pd.DataFrame, geoms, grid_ids: np.ndarray, rows: np.ndarray) -> str:
-    """One chunk of staged rows as CSV for COPY, built column-wise (no loop over rows)."""
-    parts, index = shapely.get_parts(geoms[rows], return_index=True)
-    multi = shapely.set_srid(shapely.multipolygons(parts, indices=index), 4490)
-    table = pd.DataFrame({"row": rows})
-    for name in _TEXT:
-        table[name] = attrs[name].to_numpy()[rows] if name in attrs else None
-    for name in _INTEGER:
-        table[name] = (pd.array(attrs[name].to_numpy()[rows], dtype="Int64") if name in attrs
-                       else pd.array([None] * rows.size, dtype="Int64"))
-    table["grid_id"] = pd.array(np.where(grid_ids[rows] >= 0, grid_ids[rows], None),
-                                dtype="Int64")
-    table["footprint"] = shapely.to_wkb(multi, hex=True, include_srid=True)
-    # Empty fields are NULL in COPY's CSV format: an empty name is stored as no name.
-    return table.to_csv(header=False, index=False)
-
-
 def _stage(session: Session, frame, attrs, keep: np.ndarray, grid_ids: np.ndarray,
            progress: Progress) -> None:
-    """COPY the rows ``keep`` (with their grid) into a temporary table, in chunks (bounded
-    memory)."""
+    """Stage the rows ``keep`` (with their grid) as ``import_building`` (module staging)."""
     raw = session.connection().connection.driver_connection
-    geoms = frame.geometry.values
     with raw.cursor() as cur:
-        cur.execute(_STAGE)
-        columns = ", ".join(("row", *_TEXT, *_INTEGER, "grid_id", "footprint"))
-        with cur.copy(f"copy import_building ({columns}) from stdin (format csv)") as copy:
-            for lo in range(0, keep.size, _CHUNK):
-                rows = keep[lo:lo + _CHUNK]
-                copy.write(_chunk_csv(attrs, geoms, grid_ids, rows))
-                progress.advance(rows.size)
-        cur.execute("analyze import_building")
+        stage_buildings(cur, attrs, frame.geometry.values, grid_ids, keep, progress)
 
 
 _MOVED = text("""

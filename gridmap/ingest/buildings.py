@@ -1,4 +1,4 @@
-"""Write buildings: staged by COPY, checked in PostGIS, upserted in one statement, assigned.
+"""Write buildings: staged by COPY, checked in PostGIS, labelled with their grid, upserted.
 
 A building's identity is ``(source, source_id)``: the source names who issued the ids (``osm``,
 a survey, an agency), never a file name. Without ``source_name`` the ids are the district's own
@@ -15,8 +15,9 @@ anything is written, within the caller's transaction and under the district's lo
   of the smaller), in the file or already stored under another key, is a duplicate: the
   recipe's ``duplicates`` policy says refuse (default), skip or keep.
 
-Then each building gets its grid (in memory: a buildings import changes no grid), one upsert
-per district writes what changed, and the districts' totals are refreshed.
+Then each building gets its grid (in memory: a buildings import changes no grid), the upserts
+of each district write what changed (chunk by chunk, labelled while the chunk before is
+written: :mod:`gridmap.ingest.staging`), and the districts' totals are refreshed.
 """
 from __future__ import annotations
 
@@ -30,11 +31,11 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import ImportFailed
 from gridmap.geo import project_stored, transformer
-from gridmap.grid.assign import grid_ids_for, refresh_grid_totals
+from gridmap.grid.assign import grid_labeller, refresh_grid_totals
 from gridmap.grid.overlaps import DUPLICATE_SHARE, overlapping_pairs
 from gridmap.ingest.recipe import Recipe
 from gridmap.ingest.report import ImportReport
-from gridmap.ingest.staging import stage_buildings
+from gridmap.ingest.staging import stage_buildings, write_staged
 from gridmap.ingest.values import feature_label
 from gridmap.locks import lock_district, lock_districts
 from gridmap.models import District
@@ -122,12 +123,11 @@ def _within_file_duplicates(recipe: Recipe, frame, attrs, report: ImportReport) 
     return np.unique(pairs.right) if recipe.duplicates == "skip" else np.zeros(0, np.int64)
 
 
-def _stage(session: Session, frame, attrs, keep: np.ndarray, grid_ids: np.ndarray,
-           progress: Progress) -> None:
-    """Stage the rows ``keep`` (with their grid) as ``import_building`` (module staging)."""
+def _stage(session: Session, frame, attrs, keep: np.ndarray, progress: Progress) -> None:
+    """Stage the rows ``keep`` as ``import_building`` (:mod:`gridmap.ingest.staging`)."""
     raw = session.connection().connection.driver_connection
     with raw.cursor() as cur:
-        stage_buildings(cur, attrs, frame.geometry.values, grid_ids, keep, progress)
+        stage_buildings(cur, attrs, frame.geometry.values, keep, progress)
 
 
 _MOVED = text("""
@@ -195,29 +195,6 @@ def _stored_duplicates(session: Session, recipe: Recipe, source: str,
                         f"; first {shown}")
 
 
-_UPSERT = text("""
-    with written as (
-        insert into building (district_code, source, source_id, name, use, households, floors,
-                              address, grid_id, footprint)
-        select :district, :source, t.source_id, t.name, coalesce(t.use, 'other'),
-               coalesce(t.households, 0), t.floors, t.address, t.grid_id, t.footprint
-        from import_building t
-        on conflict (source, source_id) do update
-           set name = excluded.name, use = excluded.use, households = excluded.households,
-               floors = excluded.floors, address = excluded.address,
-               grid_id = excluded.grid_id, footprint = excluded.footprint
-           where (building.name, building.use, building.households, building.floors,
-                  building.address, building.grid_id)
-                 is distinct from (excluded.name, excluded.use, excluded.households,
-                                   excluded.floors, excluded.address, excluded.grid_id)
-              or not ST_Equals(building.footprint, excluded.footprint)
-        returning (xmax = 0) as inserted)
-    select count(*) filter (where inserted) as inserted,
-           count(*) filter (where not inserted) as updated
-    from written
-""")
-
-
 def _assignment_counts(session: Session, district: str, *, changed: int) -> dict[str, int]:
     total, assigned = session.execute(text(
         "select count(*), count(grid_id) from building where district_code = :d"),
@@ -266,21 +243,25 @@ def _write_district(session: Session, recipe: Recipe, source: str, frame, attrs,
     dropped = _within_file_duplicates(recipe, frame, attrs, report)
     keep = np.setdiff1d(np.arange(len(frame)), dropped)
     report.skipped += int(dropped.size)
-    progress.stage("assigning to grids")
-    # The district's grids do not change in a buildings import, so only the file's buildings
-    # need a grid: labelled here, in memory, and written with them (no second pass).
-    grid_ids = np.full(len(frame), -1, dtype=np.int64)
-    grid_ids[keep] = grid_ids_for(session, recipe.district, frame.geometry.values[keep])
     progress.stage("staging", total=int(keep.size))
-    _stage(session, frame, attrs, keep, grid_ids, progress)
-    progress.stage("checking ids and duplicates")
-    _check_identity(session, recipe, source)
-    _stored_duplicates(session, recipe, source, report)
-    progress.stage("writing")
-    counts = session.execute(_UPSERT, {"district": recipe.district, "source": source}).one()
-    report.inserted += int(counts.inserted)
-    report.updated += int(counts.updated)
+    _stage(session, frame, attrs, keep, progress)
+    progress.stage("checking ids and duplicates, assigning to grids, writing",
+                   total=int(keep.size))
+
+    def checks() -> None:
+        _check_identity(session, recipe, source)
+        _stored_duplicates(session, recipe, source, report)
+
+    # The district's grids do not change in a buildings import, so only the file's buildings
+    # need a grid: labelled in memory and written with them (no second pass), each chunk
+    # while the one before is written (gridmap.ingest.staging).
+    inserted, updated = write_staged(
+        session, district=recipe.district, source=source, footprints=frame.geometry.values,
+        keep=keep, checks=checks, label=grid_labeller(session, recipe.district),
+        progress=progress)
+    report.inserted += inserted
+    report.updated += updated
     progress.stage("refreshing totals")
     refresh_grid_totals(session, district_code=recipe.district)
     return _assignment_counts(session, recipe.district,
-                              changed=int(counts.inserted) + int(counts.updated))
+                              changed=inserted + updated)

@@ -245,7 +245,7 @@ def _write_district(session: Session, recipe: Recipe, source: str, frame, attrs,
     report.skipped += int(dropped.size)
     progress.stage("staging", total=int(keep.size))
     _stage(session, frame, attrs, keep, progress)
-    progress.stage("checking ids and duplicates, assigning to grids, writing",
+    progress.stage("checking ids, labelling grids, writing",
                    total=int(keep.size))
 
     def checks() -> None:

@@ -8,6 +8,8 @@ Batches run vectorised (:func:`assign_buildings_to_grids`); single edits run in 
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
@@ -127,20 +129,33 @@ def _grid_ids(footprints: NDArray[np.object_], grids, epsg: int) -> NDArray[np.i
     return np.where(labels >= 0, grids["id"].to_numpy()[np.maximum(labels, 0)], -1)
 
 
-def grid_ids_for(session: Session, district_code: str,
-                 footprints: ArrayLike) -> NDArray[np.int64]:
-    """Id of the active grid each footprint (EPSG:4490) belongs to, ``-1`` when none.
+def grid_labeller(session: Session,
+                  district_code: str) -> Callable[[ArrayLike], NDArray[np.int64]]:
+    """A function giving the id of the active grid each footprint (EPSG:4490) belongs to,
+    ``-1`` when none: the batch rule in the district's projected CRS.
 
-    The batch rule in the district's projected CRS, for footprints held in memory (an import
-    can label its rows before writing them, with no second pass over the table).
+    The district's grids are read here, once; the function itself never touches the
+    database, so an import can label one chunk of its rows while the session's connection
+    writes the previous one (:mod:`gridmap.ingest.buildings`).
     """
     epsg = projected_epsg(session, district_code)
     grids = load_grids(session, district_code=district_code, epsg=epsg)
-    feet = np.asarray(footprints, dtype=object)
-    # In batches: the projected copies of 170,000 footprints at once cost ~60 MB of peak.
-    return np.concatenate([_grid_ids(feet[lo:lo + _BATCH], grids, epsg)
-                           for lo in range(0, feet.size, _BATCH)] or
-                          [np.zeros(0, dtype=np.int64)])
+
+    def label(footprints: ArrayLike) -> NDArray[np.int64]:
+        feet = np.asarray(footprints, dtype=object)
+        # In batches: the projected copies of 170,000 footprints at once cost ~60 MB of peak.
+        return np.concatenate([_grid_ids(feet[lo:lo + _BATCH], grids, epsg)
+                               for lo in range(0, feet.size, _BATCH)] or
+                              [np.zeros(0, dtype=np.int64)])
+
+    return label
+
+
+def grid_ids_for(session: Session, district_code: str,
+                 footprints: ArrayLike) -> NDArray[np.int64]:
+    """Id of the active grid each footprint (EPSG:4490) belongs to, ``-1`` when none
+    (:func:`grid_labeller` for one batch of footprints)."""
+    return grid_labeller(session, district_code)(footprints)
 
 
 def assign_district(session: Session, district_code: str) -> dict[str, int]:

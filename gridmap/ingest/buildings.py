@@ -1,4 +1,4 @@
-"""Write buildings: staged by COPY, checked in PostGIS, upserted in one statement, assigned.
+"""Write buildings: staged by COPY, checked in PostGIS, labelled with their grid, upserted.
 
 A building's identity is ``(source, source_id)``: the source names who issued the ids (``osm``,
 a survey, an agency), never a file name. Without ``source_name`` the ids are the district's own
@@ -15,15 +15,15 @@ anything is written, within the caller's transaction and under the district's lo
   of the smaller), in the file or already stored under another key, is a duplicate: the
   recipe's ``duplicates`` policy says refuse (default), skip or keep.
 
-Then each building gets its grid (in memory: a buildings import changes no grid), one upsert
-per district writes what changed, and the districts' totals are refreshed.
+Then each building gets its grid (in memory: a buildings import changes no grid), the upserts
+of each district write what changed (chunk by chunk, labelled while the chunk before is
+written: :mod:`gridmap.ingest.staging`), and the districts' totals are refreshed.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import shapely
 from geoalchemy2.shape import to_shape
 from sqlalchemy import text
@@ -31,10 +31,11 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import ImportFailed
 from gridmap.geo import project_stored, transformer
-from gridmap.grid.assign import grid_ids_for, refresh_grid_totals
+from gridmap.grid.assign import grid_labeller, refresh_grid_totals
 from gridmap.grid.overlaps import DUPLICATE_SHARE, overlapping_pairs
 from gridmap.ingest.recipe import Recipe
 from gridmap.ingest.report import ImportReport
+from gridmap.ingest.staging import stage_buildings, write_staged
 from gridmap.ingest.values import feature_label
 from gridmap.locks import lock_district, lock_districts
 from gridmap.models import District
@@ -44,7 +45,6 @@ MAX_MOVE_M = 50.0
 """A re-imported building whose new footprint lies farther than this from its old one is a
 different building reusing an id (unless the recipe allows moves)."""
 
-_CHUNK = 20_000  # rows per COPY batch: bounds the memory of the hex WKB strings
 _SHOWN = 3
 DUPLICATE_POLICIES = ("refuse", "skip", "keep")
 
@@ -123,49 +123,11 @@ def _within_file_duplicates(recipe: Recipe, frame, attrs, report: ImportReport) 
     return np.unique(pairs.right) if recipe.duplicates == "skip" else np.zeros(0, np.int64)
 
 
-_STAGE = """
-    drop table if exists pg_temp.import_building;
-    create temp table import_building (
-        row integer primary key, source_id text, name text, use text, households integer,
-        floors integer, address text, grid_id integer,
-        footprint geometry(MultiPolygon, 4490)) on commit drop;
-"""
-_TEXT = ("source_id", "name", "use", "address")
-_INTEGER = ("households", "floors")
-
-
-def _chunk_csv(attrs: pd.DataFrame, geoms, grid_ids: np.ndarray, rows: np.ndarray) -> str:
-    """One chunk of staged rows as CSV for COPY, built column-wise (no loop over rows)."""
-    parts, index = shapely.get_parts(geoms[rows], return_index=True)
-    multi = shapely.set_srid(shapely.multipolygons(parts, indices=index), 4490)
-    table = pd.DataFrame({"row": rows})
-    for name in _TEXT:
-        table[name] = attrs[name].to_numpy()[rows] if name in attrs else None
-    for name in _INTEGER:
-        table[name] = (pd.array(attrs[name].to_numpy()[rows], dtype="Int64") if name in attrs
-                       else pd.array([None] * rows.size, dtype="Int64"))
-    table["grid_id"] = pd.array(np.where(grid_ids[rows] >= 0, grid_ids[rows], None),
-                                dtype="Int64")
-    table["footprint"] = shapely.to_wkb(multi, hex=True, include_srid=True)
-    # Empty fields are NULL in COPY's CSV format: an empty name is stored as no name.
-    return table.to_csv(header=False, index=False)
-
-
-def _stage(session: Session, frame, attrs, keep: np.ndarray, grid_ids: np.ndarray,
-           progress: Progress) -> None:
-    """COPY the rows ``keep`` (with their grid) into a temporary table, in chunks (bounded
-    memory)."""
+def _stage(session: Session, frame, attrs, keep: np.ndarray, progress: Progress) -> None:
+    """Stage the rows ``keep`` as ``import_building`` (:mod:`gridmap.ingest.staging`)."""
     raw = session.connection().connection.driver_connection
-    geoms = frame.geometry.values
     with raw.cursor() as cur:
-        cur.execute(_STAGE)
-        columns = ", ".join(("row", *_TEXT, *_INTEGER, "grid_id", "footprint"))
-        with cur.copy(f"copy import_building ({columns}) from stdin (format csv)") as copy:
-            for lo in range(0, keep.size, _CHUNK):
-                rows = keep[lo:lo + _CHUNK]
-                copy.write(_chunk_csv(attrs, geoms, grid_ids, rows))
-                progress.advance(rows.size)
-        cur.execute("analyze import_building")
+        stage_buildings(cur, attrs, frame.geometry.values, keep, progress)
 
 
 _MOVED = text("""
@@ -233,29 +195,6 @@ def _stored_duplicates(session: Session, recipe: Recipe, source: str,
                         f"; first {shown}")
 
 
-_UPSERT = text("""
-    with written as (
-        insert into building (district_code, source, source_id, name, use, households, floors,
-                              address, grid_id, footprint)
-        select :district, :source, t.source_id, t.name, coalesce(t.use, 'other'),
-               coalesce(t.households, 0), t.floors, t.address, t.grid_id, t.footprint
-        from import_building t
-        on conflict (source, source_id) do update
-           set name = excluded.name, use = excluded.use, households = excluded.households,
-               floors = excluded.floors, address = excluded.address,
-               grid_id = excluded.grid_id, footprint = excluded.footprint
-           where (building.name, building.use, building.households, building.floors,
-                  building.address, building.grid_id)
-                 is distinct from (excluded.name, excluded.use, excluded.households,
-                                   excluded.floors, excluded.address, excluded.grid_id)
-              or not ST_Equals(building.footprint, excluded.footprint)
-        returning (xmax = 0) as inserted)
-    select count(*) filter (where inserted) as inserted,
-           count(*) filter (where not inserted) as updated
-    from written
-""")
-
-
 def _assignment_counts(session: Session, district: str, *, changed: int) -> dict[str, int]:
     total, assigned = session.execute(text(
         "select count(*), count(grid_id) from building where district_code = :d"),
@@ -304,21 +243,25 @@ def _write_district(session: Session, recipe: Recipe, source: str, frame, attrs,
     dropped = _within_file_duplicates(recipe, frame, attrs, report)
     keep = np.setdiff1d(np.arange(len(frame)), dropped)
     report.skipped += int(dropped.size)
-    progress.stage("assigning to grids")
-    # The district's grids do not change in a buildings import, so only the file's buildings
-    # need a grid: labelled here, in memory, and written with them (no second pass).
-    grid_ids = np.full(len(frame), -1, dtype=np.int64)
-    grid_ids[keep] = grid_ids_for(session, recipe.district, frame.geometry.values[keep])
     progress.stage("staging", total=int(keep.size))
-    _stage(session, frame, attrs, keep, grid_ids, progress)
-    progress.stage("checking ids and duplicates")
-    _check_identity(session, recipe, source)
-    _stored_duplicates(session, recipe, source, report)
-    progress.stage("writing")
-    counts = session.execute(_UPSERT, {"district": recipe.district, "source": source}).one()
-    report.inserted += int(counts.inserted)
-    report.updated += int(counts.updated)
+    _stage(session, frame, attrs, keep, progress)
+    progress.stage("checking ids, labelling grids, writing",
+                   total=int(keep.size))
+
+    def checks() -> None:
+        _check_identity(session, recipe, source)
+        _stored_duplicates(session, recipe, source, report)
+
+    # The district's grids do not change in a buildings import, so only the file's buildings
+    # need a grid: labelled in memory and written with them (no second pass), each chunk
+    # while the one before is written (gridmap.ingest.staging).
+    inserted, updated = write_staged(
+        session, district=recipe.district, source=source, footprints=frame.geometry.values,
+        keep=keep, checks=checks, label=grid_labeller(session, recipe.district),
+        progress=progress)
+    report.inserted += inserted
+    report.updated += updated
     progress.stage("refreshing totals")
     refresh_grid_totals(session, district_code=recipe.district)
     return _assignment_counts(session, recipe.district,
-                              changed=int(counts.inserted) + int(counts.updated))
+                              changed=inserted + updated)

@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 export DATABASE_URL TEST_DATABASE_URL BENCH_DATABASE_URL HOST PORT
 
 .PHONY: run test bench system system-run system-test system-bench venv venv-run db testdb benchdb \
-        db-untrust demo serve clean-venv
+        db-untrust demo serve clean-venv translations
 
 run: system-run venv-run db
 	$(BIN)/gridmap db upgrade
@@ -70,3 +70,8 @@ db-untrust:
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Message catalogues (README, "Languages"): extract every message, update gridmap/translations'
+# zh_CN and en .po files, compile the .mo files, export the JavaScript's JSON.
+translations: venv-run
+	$(BIN)/python scripts/translations.py

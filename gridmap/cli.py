@@ -1,5 +1,7 @@
 """The ``gridmap`` command: the group, its subcommands (``gridmap/commands/``) and ``main``.
-Errors print one line on stderr and exit non-zero."""
+Errors print one line on stderr and exit non-zero, in the language of the environment
+(``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG`` as gettext reads them; C/POSIX or unset
+is English — :func:`gridmap.i18n.locale_from_environment`)."""
 from __future__ import annotations
 
 import os
@@ -11,6 +13,7 @@ from gridmap.config import load_settings
 from gridmap.db import Timeouts
 from gridmap.cli_context import Context
 from gridmap.errors import GridmapError
+from gridmap.i18n import gettext as _, locale_from_environment, msg, set_locale
 
 
 @click.group()
@@ -64,13 +67,15 @@ def main() -> None:
     from gridmap.db import user_error_in
 
     _route_warnings()
+    set_locale(locale_from_environment())
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
-        _fail("aborted", 130)
+        _fail(_("aborted"), 130)
     except click.exceptions.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx else "gridmap"
-        _fail(f"{where}: {exc.format_message()} (see {where} --help)", exc.exit_code, prefix="")
+        _fail(str(msg("{command}: {problem} (see {command} --help)", command=where,
+                      problem=exc.format_message())), exc.exit_code, prefix="")
     except click.ClickException as exc:
         _fail(exc.format_message(), exc.exit_code)
     except GridmapError as exc:
@@ -95,8 +100,8 @@ def _internal(exc: Exception) -> None:
     if os.environ.get("GRIDMAP_DEBUG"):
         raise exc
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    _fail(f"internal error ({type(exc).__name__}): {first} — set GRIDMAP_DEBUG=1 for the "
-          f"traceback and report it", 3)
+    _fail(str(msg("internal error ({type}): {first} — set GRIDMAP_DEBUG=1 for the traceback "
+                  "and report it", type=type(exc).__name__, first=first)), 3)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from typing import Collection, Iterable, Mapping
 import numpy as np
 
 from gridmap.errors import InvalidCode, InvalidInput
+from gridmap.i18n import N_, msg
 
 __all__ = [
     "PROFILES", "CodeProfile", "GridCode", "parse", "format_code", "is_valid", "street_kind",
@@ -98,8 +99,16 @@ class GridCode:
         return format_code(self)
 
 
+#: The parts of a code as messages name them (translated with the message).
+_PART_NAMES = {"district": N_("district"), "street": N_("street"),
+               "community": N_("community"), "sequence": N_("sequence"),
+               "service object": N_("service object")}
+
+
 def _fail(code: str, part: str, value: str, expected: str) -> InvalidCode:
-    return InvalidCode(f"{part} {value!r} of {code!r}: expected {expected}",
+    return InvalidCode(msg("{part} {value!r} of {code!r}: expected {expected}",
+                           part=msg(_PART_NAMES.get(part, part)), value=value, code=code,
+                           expected=expected),
                        code=code, part=part)
 
 
@@ -107,7 +116,8 @@ def _profile(name: str) -> CodeProfile:
     try:
         return PROFILES[name]
     except KeyError:
-        raise InvalidCode(f"unknown code profile {name!r}; known: {', '.join(PROFILES)}",
+        raise InvalidCode(msg("unknown code profile {name!r}; known: {items}", name=name,
+                              items=', '.join(PROFILES)),
                           part="profile") from None
 
 
@@ -137,8 +147,9 @@ def street_kind(street: str) -> str:
         return "township"
     if 400 <= number <= 599:
         return "enterprise"
-    raise InvalidCode(f"street code {street!r}: expected 001–599 (GB/T 10114: 001–099 street, "
-                      f"100–199 town, 200–399 township, 400–599 government-enterprise unit)",
+    raise InvalidCode(msg("street code {street!r}: expected 001–599 (GB/T 10114: 001–099 "
+                          "street, 100–199 town, 200–399 township, 400–599 "
+                          "government-enterprise unit)", street=street),
                       part="street")
 
 
@@ -157,13 +168,17 @@ def community_kind(community: str, profile: str = "gbt30428") -> str:
     merged_from = _profile(profile).merged_community_from
     if merged_from is not None and number >= merged_from:
         return "merged"
-    raise InvalidCode(f"community code {community!r}: expected 001–199 (residents' committee), "
-                      f"200–399 (village committee) or 400–599 (units like them)"
-                      + (f" or {merged_from}–999 (merged)" if merged_from else ""),
-                      part="community")
+    if merged_from:
+        raise InvalidCode(msg("community code {community!r}: expected 001–199 (residents' "
+                              "committee), 200–399 (village committee), 400–599 (units like "
+                              "them) or {merged_from}–999 (merged)", community=community,
+                              merged_from=merged_from), part="community")
+    raise InvalidCode(msg("community code {community!r}: expected 001–199 (residents' "
+                          "committee), 200–399 (village committee) or 400–599 (units like "
+                          "them)", community=community), part="community")
 
 
-_COUNTY_LEVEL = "a county-level code (province 11–82, not a province code)"
+_COUNTY_LEVEL = N_("a county-level code (province 11–82, not a province code)")
 
 
 def _is_county_level(district: str) -> bool:
@@ -195,24 +210,32 @@ def check_division_code(code: object, level: str) -> str:
     """
     digits = DIVISION_DIGITS.get(level)
     if digits is None:
-        raise InvalidCode(f"level {level!r}: expected one of {', '.join(DIVISION_DIGITS)}",
+        raise InvalidCode(msg("level {level!r}: expected one of {items}", level=level,
+                              items=', '.join(DIVISION_DIGITS)),
                           part="level")
     if not isinstance(code, str):
-        raise InvalidCode(f"{level} code {code!r}: expected a string of {digits} digits, got "
-                          f"{type(code).__name__}", part=level)
+        raise InvalidCode(msg("{level} code {code!r}: expected a string of {digits} digits, got "
+                              "{type}", level=level, code=code, digits=digits,
+                              type=type(code).__name__), part=level)
     if not is_ascii_digits(code):
         bad = _first_non_digit(code)
-        raise InvalidCode(f"{level} code {code!r}: character {bad + 1} is "
-                          f"{code[bad:bad + 1]!r}; expected {digits} ASCII digits 0–9"
-                          if code else f"{level} code is empty; expected {digits} digits",
+        raise InvalidCode(msg("{level} code {code!r}: character {position} is {character!r}; "
+                              "expected {digits} ASCII digits 0–9", level=level, code=code,
+                              position=bad + 1, character=code[bad:bad + 1], digits=digits)
+                          if code else msg("{level} code is empty; expected {digits} digits",
+                                           level=level, digits=digits),
                           code=code, part=level)
     if len(code) != digits:
-        raise InvalidCode(f"{level} code {code!r}: expected {digits} digits, got {len(code)}",
+        raise InvalidCode(msg("{level} code {code!r}: expected {digits} digits, got {count}",
+                              level=level, code=code, digits=digits, count=len(code)),
                           code=code, part=level)
     if not _is_county_level(code[:6]):
-        where = f"district part {code[:6]!r}" if digits > 6 else "expected"
-        raise InvalidCode(f"{level} code {code!r}: {where}"
-                          + (f" is not {_COUNTY_LEVEL}" if digits > 6 else f" {_COUNTY_LEVEL}"),
+        raise InvalidCode(msg("{level} code {code!r}: district part {district!r} is not a "
+                              "county-level code (province 11–82, not a province code)",
+                              level=level, code=code, district=code[:6])
+                          if digits > 6 else
+                          msg("{level} code {code!r}: expected a county-level code (province "
+                              "11–82, not a province code)", level=level, code=code),
                           code=code, part="district")
     if digits >= 9:
         street_kind(code[6:9])
@@ -223,21 +246,25 @@ def check_division_code(code: object, level: str) -> str:
 
 def _check_digits(code: str, profile: CodeProfile | None) -> CodeProfile:
     if not isinstance(code, str):
-        raise InvalidCode(f"expected a string of digits, got {type(code).__name__}", part="code")
+        raise InvalidCode(msg("expected a string of digits, got {type}",
+                              type=type(code).__name__), part="code")
     if not is_ascii_digits(code):
         bad = _first_non_digit(code)
-        raise InvalidCode(f"{code!r} is not all digits (character {bad + 1} is "
-                          f"{code[bad:bad + 1]!r})" if code else "the code is empty",
-                          code=code, part="code")
+        raise InvalidCode(msg("{code!r} is not all digits (character {position} is "
+                              "{character!r})", code=code, position=bad + 1,
+                              character=code[bad:bad + 1])
+                          if code else msg("the code is empty"), code=code, part="code")
     if profile is None:
         found = _BY_LENGTH.get(len(code))
         if found is None:
-            raise InvalidCode(f"{code!r} has {len(code)} digits; expected 15 (gbt30428), "
-                              f"14 (cjt213) or 20 (cjt349)", code=code, part="length")
+            raise InvalidCode(msg("{code!r} has {count} digits; expected 15 (gbt30428), 14 "
+                                  "(cjt213) or 20 (cjt349)", code=code, count=len(code)),
+                              code=code, part="length")
         return found
     if len(code) != profile.length:
-        raise InvalidCode(f"{code!r} has {len(code)} digits; profile {profile.name} has "
-                          f"{profile.length}", code=code, part="length")
+        raise InvalidCode(msg("{code!r} has {count} digits; profile {name} has {length}",
+                              code=code, count=len(code), name=profile.name,
+                              length=profile.length), code=code, part="length")
     return profile
 
 
@@ -264,12 +291,13 @@ def parse(code: str, profile: str | None = None, *,
     prefix, rest = code[:prof.prefix_digits], code[prof.prefix_digits:]
     district, street, community, seq = rest[:6], rest[6:9], rest[9:12], rest[12:]
     if not _is_county_level(district):
-        raise _fail(code, "district", district, _COUNTY_LEVEL)
+        raise _fail(code, "district", district, msg(_COUNTY_LEVEL))
     if known_districts is not None and district not in known_districts:
-        raise _fail(code, "district", district, "a district in the official table of "
-                    "county-level codes (data/reference/districts.csv)")
+        raise _fail(code, "district", district, msg("a district in the official table of "
+                    "county-level codes (data/reference/districts.csv)"))
     if prefix and prefix == "000000":
-        raise _fail(code, "service object", prefix, "a non-zero 6-digit service-object code")
+        raise _fail(code, "service object", prefix,
+                    msg("a non-zero 6-digit service-object code"))
     try:
         street_kind(street)
     except InvalidCode as exc:
@@ -288,11 +316,14 @@ def format_code(code: GridCode) -> str:
     """Format parts into the code string of their profile (inverse of :func:`parse`)."""
     prof = _profile(code.profile)
     if not 0 <= code.sequence <= prof.max_sequence:
-        raise InvalidCode(f"sequence {code.sequence} does not fit {prof.sequence_digits} digits",
+        raise InvalidCode(msg("sequence {sequence} does not fit {sequence_digits} digits",
+                              sequence=code.sequence, sequence_digits=prof.sequence_digits),
                           part="sequence")
     if len(code.service_object) != prof.prefix_digits:
-        raise InvalidCode(f"service object {code.service_object!r}: profile {prof.name} needs "
-                          f"{prof.prefix_digits} digits", part="service object")
+        raise InvalidCode(msg("service object {service_object!r}: profile {name} needs "
+                              "{prefix_digits} digits", service_object=code.service_object,
+                              name=prof.name, prefix_digits=prof.prefix_digits),
+                          part="service object")
     text = (f"{code.service_object}{code.district}{code.street}{code.community}"
             f"{code.sequence:0{prof.sequence_digits}d}")
     parse(text, prof.name)
@@ -315,7 +346,8 @@ def parent_code(code: str, level: str = "community") -> str:
         return {"community": parts.community_code, "street": parts.street_code,
                 "district": parts.district}[level]
     except KeyError:
-        raise InvalidCode(f"level {level!r}: expected community, street or district",
+        raise InvalidCode(msg("level {level!r}: expected community, street or district",
+                              level=level),
                           part="level") from None
 
 
@@ -359,11 +391,13 @@ def _read_district_table(path: str) -> Mapping[str, str]:
         with open(path, encoding="utf-8", newline="") as handle:
             reader = csv.DictReader(handle)
             if not {"code", "name"} <= set(reader.fieldnames or ()):
-                raise InvalidInput(f"district table {path}: expected columns code,name; "
-                                   f"found {reader.fieldnames}")
+                raise InvalidInput(msg("district table {path}: expected columns code,name; "
+                                       "found {fieldnames}", path=path,
+                                       fieldnames=reader.fieldnames))
             return MappingProxyType({row["code"]: row["name"] for row in reader})
     except OSError as exc:
-        raise InvalidInput(f"cannot read the district table {path}: {exc.strerror}") from None
+        raise InvalidInput(msg("cannot read the district table {path}: {strerror}", path=path,
+                               strerror=exc.strerror)) from None
 
 
 def sequence_rows(y: Iterable[float], *, row_height: float) -> np.ndarray:

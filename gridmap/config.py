@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from gridmap.errors import ConfigurationError
+from gridmap.i18n import msg
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DISTRICT_TABLE = Path("reference") / "districts.csv"  # as gridmap.codes.district_table_path
@@ -210,7 +211,8 @@ def _checked(setting: Setting, value: Any, source: str) -> Any:
     try:
         setting.check(value)
     except ValueError as exc:
-        raise ConfigurationError(f"{source}={_shown(value)}: {exc}",
+        raise ConfigurationError(msg("{source}={value}: {exc}", source=source,
+                                     value=_shown(value), exc=exc),
                                  setting=setting.name) from None
     return value
 
@@ -245,13 +247,15 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
             value = _convert(raw, setting.default)
         except ValueError as exc:
             expected = f"expected a {setting.expects} (ASCII digits)" if setting.expects else exc
-            raise ConfigurationError(f"{setting.env_var}={_shown(raw)}: {expected}",
+            raise ConfigurationError(msg("{env_var}={raw}: {expected}", env_var=setting.env_var,
+                                         raw=_shown(raw), expected=expected),
                                      setting=setting.name) from None
         values[setting.name] = _checked(setting, value, setting.env_var)
     if values["min_households"] > values["max_households"]:
         raise ConfigurationError(
-            f"GRIDMAP_MIN_HOUSEHOLDS={values['min_households']} is above "
-            f"GRIDMAP_MAX_HOUSEHOLDS={values['max_households']}: expected min ≤ max",
+            msg("GRIDMAP_MIN_HOUSEHOLDS={value} is above GRIDMAP_MAX_HOUSEHOLDS={value2}: "
+                "expected min ≤ max", value=values['min_households'],
+                value2=values['max_households']),
             setting="min_households")
     return values
 

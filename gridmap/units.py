@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.auth.scope import Scope, grid_condition
 from gridmap.errors import Forbidden, InvalidInput, NotFound
+from gridmap.i18n import msg
 
 LEVELS = {6: "district", 9: "street", 12: "community"}
 """Code length → level."""
@@ -47,8 +48,8 @@ def level_of(code: str) -> str:
     """The level of a unit code, or :class:`InvalidInput` saying what a code looks like."""
     if not isinstance(code, str) or not code.isascii() or not code.isdigit() \
             or len(code) not in LEVELS:
-        raise InvalidInput(f"unit code {code!r}: expected 6 digits (district), 9 (street) "
-                           f"or 12 (community)")
+        raise InvalidInput(msg("unit code {code!r}: expected 6 digits (district), 9 (street) or "
+                               "12 (community)", code=code))
     return LEVELS[len(code)]
 
 
@@ -132,9 +133,10 @@ def browse(session: Session, code: str, scope: Scope) -> UnitTree:
     level = level_of(code)
     found = _units(session, level, "g.code = :code", {"code": code})
     if not found:
-        raise NotFound(f"{level} {code} is not loaded")
+        raise NotFound(msg("{level} {code} is not loaded", level=level, code=code))
     if not scope.sees_division(code):
-        raise Forbidden(f"{level} {code} lies outside what {scope.actor} may see")
+        raise Forbidden(msg("{level} {code} lies outside what {actor} may see", level=level,
+                            code=code, actor=scope.actor))
     parents = []
     for digits in (6, 9):
         if digits < len(code):
@@ -178,10 +180,13 @@ def resolve_selection(district: str | None = None, street: str | None = None,
              (("district", district), ("street", street), ("community", community)) if code]
     for level, code in given:
         if level_of(code) != level:
-            raise InvalidInput(f"{level} {code!r}: expected "
-                               f"{[k for k, v in LEVELS.items() if v == level][0]} digits")
+            raise InvalidInput(msg("{level} {code!r}: expected {value} digits", level=level,
+                                   code=code,
+                                   value=[k for k, v in LEVELS.items() if v == level][0]))
     for (outer, outer_code), (inner, inner_code) in zip(given, given[1:]):
         if not inner_code.startswith(outer_code):
-            raise InvalidInput(f"{inner} {inner_code} does not belong to {outer} "
-                               f"{outer_code}: a {inner} code starts with its {outer}'s code")
+            raise InvalidInput(msg("{inner} {inner_code} does not belong to {outer} "
+                                   "{outer_code}: a {inner} code starts with its {outer}'s code",
+                                   inner=inner, inner_code=inner_code, outer=outer,
+                                   outer_code=outer_code))
     return given[-1][1] if given else None

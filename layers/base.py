@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from gridmap.auth.scope import Scope
 from gridmap.errors import Forbidden, InvalidInput
+from gridmap.i18n import msg
+from layers.catalogue import translated
 
 _DECIMAL = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]{1,3})?")
 
@@ -30,15 +32,16 @@ class LayerQuery:
             return None
         parts = raw.split(",")
         if not all(_DECIMAL.fullmatch(p.strip()) for p in parts):
-            raise InvalidInput(f"bbox {raw!r}: expected four numbers "
-                               f"minlon,minlat,maxlon,maxlat") from None
+            raise InvalidInput(msg("bbox {raw!r}: expected four numbers "
+                                   "minlon,minlat,maxlon,maxlat", raw=raw)) from None
         values = tuple(float(p) for p in parts)
         if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
-            raise InvalidInput(f"bbox {raw!r}: expected minlon,minlat,maxlon,maxlat with "
-                               f"min ≤ max")
+            raise InvalidInput(msg("bbox {raw!r}: expected minlon,minlat,maxlon,maxlat with "
+                                   "min ≤ max", raw=raw))
         if not (-180 <= values[0] <= 180 and -180 <= values[2] <= 180
                 and -90 <= values[1] <= 90 and -90 <= values[3] <= 90):
-            raise InvalidInput(f"bbox {raw!r}: longitudes −180…180, latitudes −90…90")
+            raise InvalidInput(msg("bbox {raw!r}: longitudes −180…180, latitudes −90…90",
+                                   raw=raw))
         return values  # type: ignore[return-value]
 
 
@@ -57,12 +60,14 @@ class Layer:
     #: (table, where, the SQL of computed fields) stays on the server.
     PUBLIC_KEYS = ("title", "style", "popup", "label", "min_zoom", "visible", "order")
 
-    def describe(self) -> dict[str, Any]:
-        """What the map needs to draw the layer: names, labels, styles; no SQL, no tables."""
-        out = {k: self.definition[k] for k in self.PUBLIC_KEYS if k in self.definition}
+    def describe(self, locale: str | None = None) -> dict[str, Any]:
+        """What the map needs to draw the layer: names, labels, styles; no SQL, no tables.
+        Titles and labels are in ``locale`` (default: the locale in force)."""
+        definition = translated(self.definition, locale)
+        out = {k: definition[k] for k in self.PUBLIC_KEYS if k in definition}
         out["name"] = self.name
         out["fields"] = [{"name": f["name"], "label": f.get("label", f["name"])}
-                         for f in self.fields]
+                         for f in definition.get("fields", [])]
         out["filters"] = sorted(self.definition.get("filters") or {})
         return out
 

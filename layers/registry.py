@@ -7,6 +7,7 @@ from typing import Any
 import yaml
 
 from gridmap.errors import ConfigurationError, NotFound
+from gridmap.i18n import msg
 from layers.base import Layer
 from layers.sql import SqlLayer
 
@@ -28,10 +29,12 @@ def load_layers(folder: Path = DEFINITIONS) -> dict[str, Layer]:
         try:
             definition: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
-            raise ConfigurationError(f"layer definition {path.name}: {exc}") from None
+            raise ConfigurationError(msg("layer definition {name}: {exc}", name=path.name,
+                                         exc=exc)) from None
         kind = definition.get("kind", "sql")
         if kind not in LAYER_CLASSES:
-            raise ConfigurationError(f"layer definition {path.name}: unknown kind {kind!r}")
+            raise ConfigurationError(msg("layer definition {name}: unknown kind {kind!r}",
+                                         name=path.name, kind=kind))
         layers[path.stem] = LAYER_CLASSES[kind](path.stem, definition)
     return dict(sorted(layers.items(), key=lambda kv: kv[1].definition.get("order", 0)))
 
@@ -40,4 +43,5 @@ def get_layer(layers: dict[str, Layer], name: str) -> Layer:
     try:
         return layers[name]
     except KeyError:
-        raise NotFound(f"no layer {name!r}; layers are {', '.join(layers)}") from None
+        raise NotFound(msg("no layer {name!r}; layers are {items}", name=name,
+                           items=', '.join(layers))) from None

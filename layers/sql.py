@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.auth.scope import Scope
 from gridmap.errors import ConfigurationError, Forbidden, InvalidInput, NotFound
+from gridmap.i18n import msg
 from layers.base import Layer, LayerQuery
 from layers.scoping import grid_scope, parse_scope, scope_condition
 
@@ -46,7 +47,8 @@ def geojson_geometry(column: str) -> str:
 
 def _ident(value: str, what: str, layer: str) -> str:
     if not isinstance(value, str) or not _IDENT.match(value):
-        raise ConfigurationError(f"layer {layer}: {what} {value!r} is not a plain SQL name")
+        raise ConfigurationError(msg("layer {layer}: {what} {value!r} is not a plain SQL name",
+                                     layer=layer, what=what, value=value))
     return value
 
 
@@ -64,8 +66,8 @@ class SqlLayer(Layer):
         self.id_column = _ident(definition.get("id", "id"), "id", name)
         self.id_type = definition.get("id_type", "text")
         if self.id_type not in ("text", "integer"):
-            raise ConfigurationError(f"layer {name}: id_type {self.id_type!r}; expected text or "
-                                     f"integer")
+            raise ConfigurationError(msg("layer {name}: id_type {id_type!r}; expected text or "
+                                         "integer", name=name, id_type=self.id_type))
         self.geometry = _ident(definition.get("geometry", "geom"), "geometry", name)
         self.filters = {k: _ident(v, "filter column", name)
                         for k, v in definition.get("filters", {}).items()}
@@ -105,10 +107,12 @@ class SqlLayer(Layer):
         params["limit"] = query.limit + 1
         for key, value in query.filters.items():
             if key not in self.filters:
-                raise InvalidInput(f"layer {self.name} has no filter {key!r}; it has "
-                                   f"{', '.join(sorted(self.filters)) or 'none'}")
+                raise InvalidInput(msg("layer {name} has no filter {key!r}; it has {value}",
+                                       name=self.name, key=key,
+                                       value=', '.join(sorted(self.filters)) or 'none'))
             if key in DIVISION_FILTERS and not scope.sees_division(value):
-                raise Forbidden(f"{key} {value} lies outside what {scope.actor} may see")
+                raise Forbidden(msg("{key} {value} lies outside what {actor} may see", key=key,
+                                    value=value, actor=scope.actor))
             conditions.append(f"t.{self.filters[key]} = :f_{key}")
             params[f"f_{key}"] = value
         if query.bbox:
@@ -128,7 +132,8 @@ class SqlLayer(Layer):
         if self.id_type == "integer":
             if not (str(feature_id).isascii() and str(feature_id).isdigit()
                     and int(feature_id) < 2 ** 63):
-                raise NotFound(f"layer {self.name} has no feature {feature_id!r}")
+                raise NotFound(msg("layer {name} has no feature {feature_id!r}", name=self.name,
+                                   feature_id=feature_id))
             by_id, value = f"t.{self.id_column} = cast(:id as bigint)", int(feature_id)
         else:
             by_id, value = f"t.{self.id_column} = :id", str(feature_id)
@@ -140,6 +145,8 @@ class SqlLayer(Layer):
         exists = session.execute(text(f"select 1 from {self.table} t where ({self.where}) "
                                       f"and {by_id}"), {"id": value}).scalar()
         if exists:
-            raise Forbidden(f"layer {self.name}: feature {feature_id!r} lies outside what "
-                            f"{scope.actor} may see")
-        raise NotFound(f"layer {self.name} has no feature {feature_id!r}")
+            raise Forbidden(msg("layer {name}: feature {feature_id!r} lies outside what {actor} "
+                                "may see", name=self.name, feature_id=feature_id,
+                                actor=scope.actor))
+        raise NotFound(msg("layer {name} has no feature {feature_id!r}", name=self.name,
+                           feature_id=feature_id))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from flask.testing import FlaskClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,11 @@ from hypothesis import HealthCheck, settings as _hypothesis_settings  # noqa: E4
 _hypothesis_settings.register_profile(
     "gridmap", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _hypothesis_settings.load_profile("gridmap")
+
+# The CLI speaks the language of its environment: the suite pins English (tests of Chinese
+# pass their own LANG), so a developer's zh_CN.UTF-8 shell does not change what is asserted.
+os.environ.pop("LANGUAGE", None)
+os.environ["LC_ALL"] = "C.UTF-8"
 
 TEST_URL = os.environ.get("TEST_DATABASE_URL",
                           "postgresql://postgres@127.0.0.1:5432/gridmap_test")
@@ -85,7 +91,17 @@ def app(database_url):
 
     app = create_app({"database_url": database_url})
     app.config["TESTING"] = True
+    app.test_client_class = EnglishClient
     return app
+
+
+class EnglishClient(FlaskClient):
+    """A browser that asks for English (the app's default is zh-CN): tests assert the English
+    messages; tests of the languages (tests/webapp/test_i18n.py) drop or set the header."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,9 @@ No traceback ever reaches a user: unexpected errors are logged and answered with
 says only that something went wrong. Database failures a user can act on (unreachable, busy,
 schema out of date) are 503s saying so, with ``Retry-After`` when trying again will help.
 JSON errors are never cached; Werkzeug's headers (``Allow`` on a 405) are kept.
+
+Titles and details are rendered here, at the edge, in the request's locale (``webapp/i18n.py``):
+errors carry English msgids and lazy messages (``gridmap.i18n.msg``) until this point.
 """
 from __future__ import annotations
 
@@ -14,12 +17,22 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from gridmap.db import user_error_in
 from gridmap.errors import GridmapError
+from gridmap.i18n import N_, Message, msg, render, translate
+from webapp.i18n import request_locale
 
 _BODY_HEADERS = {"content-type", "content-length"}
 
 
-def _respond(status: int, title: str, detail: str,
+#: Werkzeug's names of the statuses a user meets, lowercased, marked for the catalogue.
+_HTTP_TITLES = (N_("bad request"), N_("not found"), N_("method not allowed"),
+                N_("request entity too large"), N_("too many requests"), N_("unauthorized"),
+                N_("forbidden"), N_("unsupported media type"), N_("request uri too large"))
+
+
+def _respond(status: int, title: str, detail: str | Message,
              headers: Iterable[tuple[str, str]] = ()):
+    locale = request_locale()
+    title, detail = translate(title, locale), render(detail, locale)
     if request.path == "/api" or request.path.startswith("/api/"):
         response = jsonify({"error": title, "detail": detail})
         response.headers["Cache-Control"] = "no-store"
@@ -42,10 +55,14 @@ def _gridmap_error(exc: GridmapError):
 def _http_error(exc: HTTPException):
     detail = exc.description or ""
     if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
-        detail = (f"{request.method} is not allowed on {request.path}; expected one of "
-                  f"{', '.join(sorted(exc.valid_methods))}")
+        detail = msg("{method} is not allowed on {path}; expected one of {allowed}",
+                     method=request.method, path=request.path,
+                     allowed=", ".join(sorted(exc.valid_methods)))
     elif isinstance(exc, NotFound) and request.path.startswith("/api"):
-        detail = f"no API endpoint at {request.path}; the layers are listed at /api/layers"
+        detail = msg("no API endpoint at {path}; the layers are listed at /api/layers",
+                     path=request.path)
+    elif isinstance(exc, NotFound):
+        detail = msg("no page at {path}; the map is at /", path=request.path)
     return _respond(exc.code or 500, (exc.name or "error").lower(), detail, exc.get_headers())
 
 
@@ -55,8 +72,8 @@ def _unexpected(exc: Exception):
         current_app.logger.warning("%s on %s: %s", meaning.title, request.path, meaning.detail)
         return _gridmap_error(meaning)
     current_app.logger.exception("unhandled error on %s", request.path)
-    return _respond(500, "internal error", "something went wrong on the server; it has been "
-                                           "logged")
+    return _respond(500, N_("internal error"),
+                    msg("something went wrong on the server; it has been logged"))
 
 
 def init_app(app: Flask) -> None:

@@ -12,6 +12,7 @@ import re
 from flask import Flask, current_app, request
 
 from gridmap.errors import InvalidInput
+from gridmap.i18n import msg
 from layers import LayerQuery
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -22,9 +23,9 @@ _DECIMAL = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 def _check_text(where: str, value: str) -> None:
     found = _CONTROL.search(value)
     if found:
-        raise InvalidInput(f"{where}: contains the control character "
-                           f"U+{ord(found.group()):04X} at position {found.start() + 1}; "
-                           f"expected printable text")
+        raise InvalidInput(msg("{where}: contains the control character U+{value:04X} at "
+                               "position {value2}; expected printable text", where=where,
+                               value=ord(found.group()), value2=found.start() + 1))
 
 
 def check_json_body() -> None:
@@ -77,7 +78,8 @@ def single(name: str) -> str | None:
     """The one value of parameter ``name``, None when absent; twice is an error."""
     values = request.args.getlist(name)
     if len(values) > 1:
-        raise InvalidInput(f"parameter {name} given {len(values)} times; expected it once")
+        raise InvalidInput(msg("parameter {name} given {count} times; expected it once",
+                               name=name, count=len(values)))
     return values[0] if values else None
 
 
@@ -88,8 +90,8 @@ def limit() -> int:
     if raw is None:
         return ceiling
     if not _WHOLE.fullmatch(raw) or not 1 <= int(raw) <= ceiling:
-        raise InvalidInput(f"limit {raw!r}: expected a whole number from 1 to {ceiling} in "
-                           f"ASCII digits")
+        raise InvalidInput(msg("limit {raw!r}: expected a whole number from 1 to {ceiling} in "
+                               "ASCII digits", raw=raw, ceiling=ceiling))
     return int(raw)
 
 

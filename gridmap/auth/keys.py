@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from gridmap.audit import record
 from gridmap.auth.scope import Scope
 from gridmap.errors import AuthenticationFailed, InvalidInput, NotFound
+from gridmap.i18n import msg
 from gridmap.models import ApiKey
 
 KEY_PREFIX = "gmk_"
@@ -61,12 +62,12 @@ def parse_collections(text: str, *, known: Iterable[str]) -> list[str] | None:
         return None
     names = [n.strip() for n in value.split(",")]
     if not value or any(not n for n in names):
-        raise InvalidInput(f"--collections {text!r}: expected all or names separated by "
-                           f"commas, e.g. grids,buildings")
+        raise InvalidInput(msg("--collections {text!r}: expected all or names separated by "
+                               "commas, e.g. grids,buildings", text=text))
     for name in names:
         if not _COLLECTION.fullmatch(name) or name not in known:
-            raise InvalidInput(f"--collections: {name!r} is not a collection; expected all or "
-                               f"some of {', '.join(known)}")
+            raise InvalidInput(msg("--collections: {name!r} is not a collection; expected all "
+                                   "or some of {items}", name=name, items=', '.join(known)))
     return list(dict.fromkeys(names))
 
 
@@ -74,8 +75,8 @@ def issue_key(session: Session, agency: str, collections: list[str] | None) -> I
     """Store a new key's hash for ``agency``; the secret is returned once, in the result."""
     agency = agency.strip()
     if not agency or len(agency) > 200 or any(ord(c) < 32 for c in agency):
-        raise InvalidInput(f"agency {agency!r}: expected its name, 1–200 printable "
-                           f"characters")
+        raise InvalidInput(msg("agency {agency!r}: expected its name, 1–200 printable characters",
+                               agency=agency))
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(agency=agency, collections=collections, key_hash=key_hash(secret),
                  prefix=secret[:SHOWN_CHARACTERS])
@@ -111,11 +112,11 @@ def revoke_key(session: Session, ident: str) -> ApiKey:
         keys = list(session.execute(select(ApiKey).where(ApiKey.prefix == ident)
                                     .with_for_update()).scalars())
     if not keys:
-        raise NotFound(f"API key {ident!r}: no key has this id or prefix (see gridmap "
-                       f"apikey list)")
+        raise NotFound(msg("API key {ident!r}: no key has this id or prefix (see gridmap apikey "
+                           "list)", ident=ident))
     if len(keys) > 1:
-        raise InvalidInput(f"API key prefix {ident!r} is shared by {len(keys)} keys: "
-                           f"expected the id (see gridmap apikey list)")
+        raise InvalidInput(msg("API key prefix {ident!r} is shared by {count} keys: expected "
+                               "the id (see gridmap apikey list)", ident=ident, count=len(keys)))
     key = keys[0]
     if key.revoked_at is None:
         key.revoked_at = func.now()

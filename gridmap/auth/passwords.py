@@ -24,6 +24,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from gridmap.errors import ConfigurationError, InvalidInput
+from gridmap.i18n import msg
 
 COMMON_PASSWORDS = Path("reference") / "common-passwords.txt"
 # argon2 hashes whatever it is given; a bound stops a megabyte "password" costing CPU.
@@ -77,8 +78,9 @@ def common_passwords(data_dir: str) -> frozenset[str]:
         text = path.read_text(encoding="utf-8")
     except OSError:
         raise ConfigurationError(
-            f"{path}: cannot read the common-password list; expected "
-            f"{COMMON_PASSWORDS.as_posix()} in the data folder (GRIDMAP_DATA_DIR)") from None
+            msg("{path}: cannot read the common-password list; expected {expected} in the data "
+                "folder (GRIDMAP_DATA_DIR)", path=path, expected=COMMON_PASSWORDS.as_posix())
+        ) from None
     return frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
 
 
@@ -101,17 +103,19 @@ def check_password(password: str, *, login: str, settings: Mapping[str, Any]) ->
     """
     minimum = settings["password_min_length"]
     if len(password) < minimum:
-        raise InvalidInput(f"password of {len(password)} characters: expected at least "
-                           f"{minimum} (GRIDMAP_PASSWORD_MIN_LENGTH)")
+        raise InvalidInput(msg("password of {count} characters: expected at least {minimum} "
+                               "(GRIDMAP_PASSWORD_MIN_LENGTH)", count=len(password),
+                               minimum=minimum))
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput(f"password of {len(password)} characters: expected at most "
-                           f"{MAX_PASSWORD_LENGTH}")
+        raise InvalidInput(msg("password of {count} characters: expected at most "
+                               "{max_password_length}", count=len(password),
+                               max_password_length=MAX_PASSWORD_LENGTH))
     if any(ord(c) < 32 or ord(c) == 127 for c in password):
-        raise InvalidInput("password contains a control character (a tab, a line break…): "
-                           "expected printable characters only")
+        raise InvalidInput(msg("password contains a control character (a tab, a line break…): "
+                               "expected printable characters only"))
     if password.strip().lower() == login.strip().lower():
-        raise InvalidInput("password is the login name: expected a password nobody can guess "
-                           "from the name")
+        raise InvalidInput(msg("password is the login name: expected a password nobody can "
+                               "guess from the name"))
     if password.lower() in common_passwords(str(settings["data_dir"])):
-        raise InvalidInput("password is in the list of the 5,000 most common passwords: "
-                           "expected one that is not (a few unrelated words make a good one)")
+        raise InvalidInput(msg("password is in the list of the 5,000 most common passwords: "
+                               "expected one that is not (a few unrelated words make a good one)"))

@@ -20,6 +20,7 @@ from gridmap.auth.passwords import (check_password, dummy_hash, hash_password, p
 from gridmap.auth.sessions import end_web_sessions
 from gridmap.auth.scope import LEVEL_LENGTHS, Scope, check_role_levels
 from gridmap.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
+from gridmap.i18n import msg
 from gridmap.models import Community, District, Grid, Person, PersonScope, Street
 
 # Letters of any script (张三 is a fine login), digits and . _ @ -; no spaces or controls.
@@ -33,8 +34,8 @@ LOGIN_REFUSED = ("login name or password not accepted (after repeated failures a
 def check_login(login: str) -> str:
     """The login name, checked: 1–64 letters, digits or ``. _ @ -``."""
     if not _LOGIN.fullmatch(login):
-        raise InvalidInput(f"login name {login!r}: expected 1–64 letters, digits or . _ @ - "
-                           f"(no spaces)")
+        raise InvalidInput(msg("login name {login!r}: expected 1–64 letters, digits or . _ @ - "
+                               "(no spaces)", login=login))
     return login
 
 
@@ -50,13 +51,16 @@ def check_scopes_exist(session: Session, scopes: Iterable[tuple[str, str]]) -> N
         length = LEVEL_LENGTHS.get(level)
         if not code.isascii() or not code.isdigit() or (length and len(code) != length):
             size = f"{length} digits" if length else "digits only"
-            raise InvalidInput(f"--{level} {code!r}: expected a {level} code of {size}")
+            raise InvalidInput(msg("--{level} {code!r}: expected a {level} code of {size}",
+                                   level=level, code=code, size=size))
         query = select(func.count()).where(columns[level] == code)
         if level == "grid":
             query = query.where(Grid.valid_to.is_(None))
         if not session.execute(query).scalar():
-            raise NotFound(f"--{level} {code}: no such {level} in the database"
-                           + (" (or the grid is retired)" if level == "grid" else ""))
+            raise NotFound(msg("--{level} {code}: no such grid in the database (or the grid is "
+                               "retired)", level=level, code=code) if level == "grid" else
+                           msg("--{level} {code}: no such {level} in the database",
+                               level=level, code=code))
 
 
 def _find(session: Session, login: str, *, lock: bool = False) -> Person:
@@ -65,7 +69,7 @@ def _find(session: Session, login: str, *, lock: bool = False) -> Person:
         query = query.with_for_update()
     person = session.execute(query).scalar_one_or_none()
     if person is None:
-        raise NotFound(f"person {login!r}: no such login name")
+        raise NotFound(msg("person {login!r}: no such login name", login=login))
     return person
 
 
@@ -96,7 +100,7 @@ def add_person(session: Session, login: str, *, role: str, password: str,
     check_scopes_exist(session, rows)
     check_password(password, login=login, settings=settings)
     if session.execute(select(Person.id).where(Person.login == login)).first():
-        raise Conflict(f"login name {login!r} is taken: expected a new one")
+        raise Conflict(msg("login name {login!r} is taken: expected a new one", login=login))
     person = Person(login=login, display_name=display_name or login, role=role,
                     password_hash=hash_password(password_hasher(settings), password),
                     scopes=[PersonScope(level=level, code=code) for level, code in rows])

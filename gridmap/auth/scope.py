@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from gridmap.errors import InvalidInput
+from gridmap.i18n import msg
 from gridmap.models.person import ROLES, SCOPE_LEVELS
 
 #: The scope levels each role may hold; an administrator holds none (it reaches everything).
@@ -60,20 +61,22 @@ def check_role_levels(role: str, levels: Iterable[str]) -> None:
         Unknown role, a level the role does not take, or no scope where one is needed.
     """
     if role not in ROLES:
-        raise InvalidInput(f"role {role!r}: expected one of {', '.join(ROLES)}")
+        raise InvalidInput(msg("role {role!r}: expected one of {items}", role=role,
+                               items=', '.join(ROLES)))
     allowed = ROLE_LEVELS[role]
     levels = list(levels)
     for level in levels:
         if level not in SCOPE_LEVELS:
-            raise InvalidInput(f"scope level {level!r}: expected one of "
-                               f"{', '.join(SCOPE_LEVELS)}")
+            raise InvalidInput(msg("scope level {level!r}: expected one of {items}", level=level,
+                                   items=', '.join(SCOPE_LEVELS)))
         if level not in allowed:
             expected = (f"only {' or '.join('--' + a for a in sorted(allowed))}" if allowed
                         else "no scope (an administrator reaches everything)")
-            raise InvalidInput(f"--{level} given for role {role}: expected {expected}")
+            raise InvalidInput(msg("--{level} given for role {role}: expected {expected}",
+                                   level=level, role=role, expected=expected))
     if allowed and not levels:
-        raise InvalidInput(f"role {role} with no scope: expected at least one of "
-                           f"{', '.join('--' + a for a in sorted(allowed))}")
+        raise InvalidInput(msg("role {role} with no scope: expected at least one of {items}",
+                               role=role, items=', '.join('--' + a for a in sorted(allowed))))
 
 
 @dataclass(frozen=True)

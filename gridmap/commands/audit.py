@@ -7,6 +7,7 @@ import click
 
 from gridmap.cli_context import Context
 from gridmap.errors import InvalidInput
+from gridmap.i18n import msg
 
 
 @click.command()
@@ -29,8 +30,8 @@ def audit(ctx: Context, since: str | None, who: str | None, table: str | None, l
         try:
             when = dt.datetime.fromisoformat(since)
         except ValueError:
-            raise InvalidInput(f"--since {since!r}: expected a date or time such as "
-                               f"2026-11-24 or 2026-11-24T08:00") from None
+            raise InvalidInput(msg("--since {since!r}: expected a date or time such as "
+                                   "2026-11-24 or 2026-11-24T08:00", since=since)) from None
         if when.tzinfo is None:
             when = when.replace(tzinfo=dt.timezone.utc)
     with ctx.session() as session:

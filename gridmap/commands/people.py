@@ -8,6 +8,7 @@ import click
 from gridmap.cli_context import Context
 from gridmap.config import REPO_ROOT
 from gridmap.errors import InvalidInput
+from gridmap.i18n import msg
 
 _ROLE_CHOICE = click.Choice(["grid_worker", "community_admin", "planner", "administrator"])
 
@@ -17,8 +18,8 @@ def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         line = sys.stdin.readline()
         if not line:
-            raise InvalidInput("--password-stdin: standard input was empty; expected the "
-                               "password on one line")
+            raise InvalidInput(msg("--password-stdin: standard input was empty; expected the "
+                                   "password on one line"))
         return line.rstrip("\r\n")
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 

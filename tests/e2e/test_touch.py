@@ -18,7 +18,7 @@ def _info_code(page) -> str:
     page.wait_for_selector("#info table")
     rows = dict(line.split("\t", 1) for line in page.inner_text("#info table").splitlines()
                 if "\t" in line)
-    return rows["网格编码 Code"]
+    return rows["网格编码"]
 
 
 def test_a_tap_on_a_label_selects_the_grid_under_the_finger(tablet, server, artifacts):

@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from gridmap import codes as gcodes
 from gridmap.errors import InvalidInput, NotFound, SchemaOutdated
+from gridmap.i18n import msg
 from gridmap.schema import schema_status
 from layers import LayerQuery, get_layer
 from webapp import params
@@ -25,15 +26,15 @@ def _hierarchy_filter() -> dict[str, str]:
     """The one of community/street/district given, checked for form and existence."""
     given = {k: v for k in _HIERARCHY_FILTERS if (v := params.single(k))}
     if len(given) != 1:
-        raise InvalidInput("give exactly one of community=CODE (12 digits), street=CODE (9) "
-                           "or district=CODE (6)")
+        raise InvalidInput(msg("give exactly one of community=CODE (12 digits), street=CODE (9) "
+                               "or district=CODE (6)"))
     (level, code), = given.items()
     gcodes.check_division_code(code, level)  # ASCII digits only: not ４２０１１１
     # The table name comes from the fixed keys above, never from the request.
     found = get_session().execute(text(f"select 1 from {level} where code = :c"),
                                   {"c": code}).scalar()
     if not found:
-        raise NotFound(f"{level} {code} is not loaded")
+        raise NotFound(msg("{level} {code} is not loaded", level=level, code=code))
     return given
 
 
@@ -69,7 +70,7 @@ def grid(code: str):
         return jsonify(get_layer(_layers(), "grids").get(get_session(), code,
                                                          scope=caller_scope()))
     except NotFound:
-        raise NotFound(f"no active grid has code {code}") from None
+        raise NotFound(msg("no active grid has code {code}", code=code)) from None
 
 
 @bp.get("/layers")

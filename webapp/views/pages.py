@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, render_template, request
 
 from gridmap import units
 from gridmap.errors import InvalidInput
+from gridmap.i18n import msg
 from webapp.auth import access, caller_scope
 from webapp.database import get_session
 
@@ -33,8 +34,9 @@ def parse_view(raw: str | None) -> list[float] | None:
     if len(values) != 3 or not all(math.isfinite(v) for v in values) \
             or not 0 <= values[0] <= MAX_ZOOM or not -90 <= values[1] <= 90 \
             or not -180 <= values[2] <= 180:
-        raise InvalidInput(f"map {raw!r}: expected zoom/lat/lon, zoom 0–{MAX_ZOOM}, "
-                           f"lat −90…90, lon −180…180, e.g. map=16/30.5077/114.3951")
+        raise InvalidInput(msg("map {raw!r}: expected zoom/lat/lon, zoom 0–{max_zoom}, lat "
+                               "−90…90, lon −180…180, e.g. map=16/30.5077/114.3951", raw=raw,
+                               max_zoom=MAX_ZOOM))
     return values
 
 

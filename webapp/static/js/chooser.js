@@ -5,6 +5,7 @@
  * return to the previous choice); panning and zooming only rewrite the current entry's map=.
  */
 import { fetchJson } from "./util.js";
+import { t } from "./i18n.js";
 
 const LEVELS = ["district", "street", "community"];
 const DIGITS = { district: 6, street: 9, community: 12 };
@@ -63,7 +64,7 @@ export class Chooser {
   async start(initial) {
     const root = await fetchJson("/api/hierarchy");
     this.districts = root.children;
-    this.fill("district", this.districts, "请选择区 · Choose a district");
+    this.fill("district", this.districts, t("Choose a district"));
     const unit = initial.unit || (this.districts.length ? this.districts[0].code : null);
     if (!unit) { return null; }
     return this.show(unit, initial.view);
@@ -111,14 +112,14 @@ export class Chooser {
     const streetTree = tree.level === "district" ? tree
       : await fetchJson(`/api/hierarchy/${district.code}`);
     this.selects.district.value = district.code;
-    this.fill("street", streetTree.children, "全部街道 · All streets");
+    this.fill("street", streetTree.children, t("All streets"));
     if (street) {
       const communities = tree.level === "street" ? tree
         : await fetchJson(`/api/hierarchy/${street.code}`);
-      this.fill("community", communities.children, "全部社区 · All communities");
+      this.fill("community", communities.children, t("All communities"));
       this.selects.street.value = street.code;
     } else {
-      this.fill("community", [], "全部社区 · All communities");
+      this.fill("community", [], t("All communities"));
     }
     this.selects.community.value = tree.level === "community" ? tree.code : "";
     this.hooks.onUnit(tree, path);

@@ -7,6 +7,7 @@
  * district is chosen, layers that can filter by district ask only for it.
  */
 import { fetchJson, fillTemplate } from "./util.js";
+import { t } from "./i18n.js";
 import { isInteractive, styleFor } from "./style.js";
 
 const PANE_BASE_Z = 400;  // Leaflet's overlay pane; markers start at 600
@@ -113,10 +114,10 @@ export class LayerSet {
     try {
       const data = await fetchJson(this.url(def), { signal: request.signal });
       this.draw(def, data);
-      this.setError(def, data.truncated ? `${def.title}: 仅显示前 ${data.numberReturned} 个 ·
-        first ${data.numberReturned} shown; zoom in for all` : null);
+      this.setError(def, data.truncated ? t("{layer}: only the first {count} shown; zoom in for all",
+        { layer: def.title, count: data.numberReturned }) : null);
     } catch (err) {
-      if (err.name !== "AbortError") { this.setError(def, `${def.title}: ${err.message}`); }
+      if (err.name !== "AbortError") { this.setError(def, t("{layer}: {error}", { layer: def.title, error: err.message })); }
     } finally {
       this.pending -= 1;
       if (this.requests[def.name] === request) { delete this.requests[def.name]; }

@@ -11,12 +11,13 @@ import { LabelPlacer } from "./labels.js";
 import { LayerSet } from "./layers.js";
 import { Panel } from "./panel.js";
 import { escapeHtml } from "./util.js";
+import { t } from "./i18n.js";
 
-const CHILDREN = { district: "街道 Streets", street: "社区 Communities", community: "网格 Grids" };
+const CHILDREN = { district: t("Streets"), street: t("Communities"), community: t("Grids") };
 const config = JSON.parse(document.getElementById("map-config").textContent);
 const map = L.map("map", { zoomControl: true, zoomSnap: 0.25, maxZoom: 20 });
 map.attributionControl.setPrefix(false);
-map.attributionControl.addAttribution("© OpenStreetMap contributors (ODbL)");
+map.attributionControl.addAttribution(t("© OpenStreetMap contributors (ODbL)"));
 const panel = new Panel(map);
 const labels = new LabelPlacer(map);
 const layers = new LayerSet(map, config.layers, labels, {
@@ -81,7 +82,7 @@ const started = chooser.start({ unit: config.unit, view: config.view || parseLoc
   .then((tree) => {
     if (!tree && !chooser.unit) {
       map.setView([30.5, 114.3], 12);
-      panel.showMessage("<p class='hint'>尚未加载任何区 · No district loaded (run gridmap demo)</p>");
+      panel.showMessage(`<p class='hint'>${escapeHtml(t("No district loaded (run gridmap demo)"))}</p>`);
     }
   })
   .catch((err) => panel.showMessage(`<p class="load-error">${escapeHtml(err.message)}</p>`));

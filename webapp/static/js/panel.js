@@ -4,12 +4,18 @@
  * saying what is chosen or tapped — so the map keeps most of the screen; the toggle opens it.
  */
 import { escapeHtml } from "./util.js";
+import { formatNumber, t } from "./i18n.js";
 
 const PORTRAIT = "(orientation: portrait), (max-width: 700px)";
 
 function fieldLabel(def, name) {
   const field = (def.fields || []).find((f) => f.name === name);
   return field ? field.label || name : name;
+}
+
+/** A popup value: numbers in the page's language, except codes and ids, which are names. */
+function formatValue(name, value) {
+  return /code|_id$|^id$/.test(name) ? value : formatNumber(value);
 }
 
 export class Panel {
@@ -31,8 +37,8 @@ export class Panel {
   setOpen(open) {
     this.app.classList.toggle("sheet-closed", !open);
     this.toggle.setAttribute("aria-expanded", String(open));
-    this.toggle.textContent = open ? "收起 ▾" : "详情 ▴";
-    this.toggle.title = open ? "Hide the panel" : "Show the panel";
+    this.toggle.textContent = open ? `${t("Hide")} ▾` : `${t("Details")} ▴`;
+    this.toggle.title = open ? t("Hide the panel") : t("Show the panel");
     // The map's box changed size: let Leaflet measure it again.
     requestAnimationFrame(() => this.map.invalidateSize({ pan: false }));
   }
@@ -42,19 +48,20 @@ export class Panel {
   showFeature(def, props) {
     const title = props.name ? `${props.name} · ${props.code || ""}` : props.code || "";
     const rows = (def.popup || []).map((name) => `<tr><th>${escapeHtml(fieldLabel(def, name))}` +
-      `</th><td>${escapeHtml(props[name])}</td></tr>`).join("");
+      `</th><td>${escapeHtml(formatValue(name, props[name]))}</td></tr>`).join("");
     this.info.innerHTML = `<h2>${escapeHtml(def.title)} ${escapeHtml(title)}</h2>` +
       `<table>${rows}</table>`;
-    const households = props.kind === "residential" ? ` · ${props.households} 户` : "";
+    const count = t("{count} households", { count: formatNumber(props.households) });
+    const households = props.kind === "residential" ? ` · ${count}` : "";
     this.setSummary(`${title}${households}`);
   }
 
   showUnit(unit) {
-    const rows = [["代码 Code", unit.code], ["户数 Households", unit.households],
-                  [unit.childLabel, unit.children.length]];
+    const rows = [[t("Code"), unit.code], [t("Households"), formatNumber(unit.households)],
+                  [unit.childLabel, formatNumber(unit.children.length)]];
     this.info.innerHTML = `<h2>${escapeHtml(unit.name)}</h2><table>` +
       rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
-        .join("") + "</table><p class='hint'>点击网格查看详情 · Tap a grid for its details</p>";
+        .join("") + `</table><p class='hint'>${escapeHtml(t("Tap a grid for its details"))}</p>`;
   }
 
   showMessage(html) { this.info.innerHTML = html; }

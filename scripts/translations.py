@@ -77,7 +77,10 @@ def updated(template: Catalog, locale: str) -> Catalog:
     catalogue.language_team = {"zh_CN": "简体中文", "en": "English"}.get(locale, locale)
     if locale == "en":
         for message in catalogue:
-            if message.id and not message.string:
+            if isinstance(message.id, (list, tuple)):
+                if not all(message.string or ()):  # plural: singular, plural (English)
+                    message.string = tuple(message.id)
+            elif message.id and not message.string:
                 message.string = message.id
     return catalogue
 
@@ -99,13 +102,18 @@ def mo_bytes(catalogue: Catalog) -> bytes:
 def js_entries(catalogue: Catalog) -> dict[str, str]:
     """The translated entries the page scripts use (``t("…")`` in static/js)."""
     return {m.id: m.string for m in catalogue
-            if m.id and m.string and not m.fuzzy
+            if isinstance(m.id, str) and m.id and m.string and not m.fuzzy
             and any(path.replace("\\", "/").startswith(JS_SOURCES) for path, _ in m.locations)}
 
 
 def js_bytes(catalogue: Catalog) -> bytes:
     return (json.dumps(js_entries(catalogue), ensure_ascii=False, indent=1, sort_keys=True)
             + "\n").encode("utf-8")
+
+
+def _key(value):
+    """A message's id or string as a dict key: plural forms come as lists or tuples."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
 def problems(template: Catalog, locale: str) -> list[str]:
@@ -119,13 +127,15 @@ def problems(template: Catalog, locale: str) -> list[str]:
         where = ", ".join(f"{p}:{n}" for p, n in message.locations[:2])
         if entry is None:
             found.append(f"{locale}: missing {message.id!r} ({where})")
-        elif entry.fuzzy or not entry.string:
+        elif entry.fuzzy or not all(_key(entry.string) if isinstance(entry.string, (list, tuple))
+                                    else [entry.string]):
             found.append(f"{locale}: {'fuzzy' if entry.fuzzy else 'empty'} {message.id!r} "
                          f"({where})")
     mo = po_path(locale).with_suffix(".mo")
     compiled = read_mo(open(mo, "rb")) if mo.exists() else Catalog()
-    wanted = {m.id: m.string for m in catalogue if m.id and m.string and not m.fuzzy}
-    if {m.id: m.string for m in compiled if m.id} != wanted:
+    wanted = {_key(m.id): _key(m.string) for m in catalogue
+              if m.id and m.string and not m.fuzzy}
+    if {_key(m.id): _key(m.string) for m in compiled if m.id} != wanted:
         found.append(f"{locale}: {mo.relative_to(ROOT)} is not compiled from its .po")
     js = JS_CATALOGUES / f"{locale}.json"
     if not js.exists() or js.read_bytes() != js_bytes(catalogue):

@@ -31,6 +31,26 @@ _hypothesis_settings.load_profile("gridmap")
 os.environ.pop("LANGUAGE", None)
 os.environ["LC_ALL"] = "C.UTF-8"
 
+
+
+class EnglishClient(FlaskClient):
+    """A browser that asks for English (the app's default is zh-CN): tests assert the English
+    messages; tests of the languages (tests/webapp/test_i18n.py) drop or set the header."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+def _english_test_clients() -> None:
+    # Every app a test builds (the app fixture or create_app in a test) hands out such clients.
+    from webapp import GridmapFlask
+
+    GridmapFlask.test_client_class = EnglishClient
+
+
+_english_test_clients()
+
 TEST_URL = os.environ.get("TEST_DATABASE_URL",
                           "postgresql://postgres@127.0.0.1:5432/gridmap_test")
 REPO = Path(__file__).resolve().parent.parent
@@ -91,17 +111,7 @@ def app(database_url):
 
     app = create_app({"database_url": database_url})
     app.config["TESTING"] = True
-    app.test_client_class = EnglishClient
     return app
-
-
-class EnglishClient(FlaskClient):
-    """A browser that asks for English (the app's default is zh-CN): tests assert the English
-    messages; tests of the languages (tests/webapp/test_i18n.py) drop or set the header."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
 @dataclass(frozen=True)

@@ -58,23 +58,32 @@ def test_problems_are_reported(extracted, tmp_path, monkeypatch):
     assert any("missing 'a message nobody translated'" in line for line in found)
 
 
+def _pairs(locale: str):
+    """(msgid, msgstr) of every entry and plural form of the locale's catalogue."""
+    for m in translations.read_catalogue(locale):
+        if not m.id:
+            continue
+        if isinstance(m.id, (list, tuple)):
+            for i, string in enumerate(m.string):
+                yield m.id[min(i, len(m.id) - 1)], string
+        else:
+            yield m.id, m.string
+
+
 def test_zh_cn_translations_are_chinese(extracted):
     """zh_CN holds translations, not copies of the English msgids (placeholders aside)."""
-    catalogue = translations.read_catalogue("zh_CN")
-    words = [m for m in catalogue if m.id and re.search(r"[A-Za-z]{3,}", re.sub(
-        r"\{[^}]*\}|GRIDMAP_\w+|[a-z]+=|--\w+", "", m.id)) and len(m.id) > 3]
-    english = [m.id for m in words if not re.search(r"[\u4e00-\u9fff]", m.string)
-               and m.id not in {"ID", "Map data © OpenStreetMap contributors (ODbL)"}]
+    words = [(i, s) for i, s in _pairs("zh_CN") if re.search(r"[A-Za-z]{3,}", re.sub(
+        r"\{[^}]*\}|%\(\w+\)\w|GRIDMAP_\w+|[a-z]+=|--\w+", "", i))]
+    english = [i for i, s in words if not re.search(r"[\u4e00-\u9fff]", s)]
     assert english == []
 
 
 def test_placeholders_agree(extracted):
     """A translation uses exactly the fields of its msgid, so rendering never fails."""
-    field = re.compile(r"\{(\w+)[^}]*\}")
+    field = re.compile(r"\{(\w+)[^}]*\}|%\((\w+)\)")
     for locale in LOCALES:
-        for m in translations.read_catalogue(locale):
-            if m.id:
-                assert set(field.findall(m.string)) == set(field.findall(m.id)), (locale, m.id)
+        for msgid, string in _pairs(locale):
+            assert set(field.findall(string)) == set(field.findall(msgid)), (locale, msgid)
 
 
 def test_message_renders_per_locale():

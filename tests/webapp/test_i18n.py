@@ -56,9 +56,9 @@ def test_switch_is_kept_on_the_next_request(browser):
 
 def test_every_page_has_the_switch_keeping_the_view(browser):
     page = _page(browser.get("/?map=16/30.5/114.3"))
-    links = re.findall(r'<a href="\?([^"]+)" hreflang="([^"]+)"', page)
-    assert [tag for _, tag in links] == ["zh-CN", "en"]
-    assert all(query.startswith("map=16%2F30.5%2F114.3&amp;lang=") for query, _ in links)
+    assert '<span lang="zh-CN" aria-current="true">中文</span>' in page
+    links = re.findall(r'<a href="/\?([^"]+)" hreflang="([^"]+)"', page)
+    assert links == [("map=16%2F30.5%2F114.3&amp;lang=en", "en")]
     error = browser.get("/?map=nonsense")  # an error page is a page too
     assert error.status_code == 400 and 'hreflang="en"' in error.get_data(as_text=True)
 

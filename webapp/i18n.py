@@ -8,10 +8,14 @@ that the CLI (which must not import Flask) reads the same ones.
 Templates use ``_()``/``gettext`` and flask_babel's ``format_*`` functions; lazy messages of
 ``gridmap`` (``gridmap.i18n.msg``) render in the request's locale, which is put in force for
 the request (``gridmap.i18n.set_locale``) before any view runs. The JavaScript reads the same
-catalogue exported to ``static/i18n/<locale>.json`` (``scripts/translations.py``).
+catalogue exported to ``static/i18n/<locale>.json`` (``scripts/translations.py``), embedded in
+every page (:func:`js_catalogue`).
 """
 from __future__ import annotations
 
+import functools
+import json
+from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Flask, g, has_request_context, request, session
@@ -72,6 +76,24 @@ def request_locale() -> str:
     return "zh_CN" if chosen.language == "zh" else "en"
 
 
+#: The JavaScript's part of each catalogue (``make translations`` exports it).
+JS_CATALOGUES = Path(__file__).resolve().parent / "static" / "i18n"
+
+
+@functools.lru_cache(maxsize=None)
+def _js_catalogue(locale: str) -> dict[str, str]:
+    try:
+        return json.loads((JS_CATALOGUES / f"{locale}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # the scripts then show the English msgids
+
+
+def js_catalogue() -> dict[str, str]:
+    """The page scripts' messages in the request's locale, embedded in every page as JSON
+    data (not script: the CSP holds), so the scripts translate without waiting for a fetch."""
+    return _js_catalogue(request_locale())
+
+
 class _SharedCatalogues(Domain):
     """Flask-Babel's domain reading gridmap's catalogues (``gridmap.i18n.catalogue``): one
     cache shared with the CLI, and the catalogue folder named zh_CN as the locale is written,
@@ -95,7 +117,7 @@ def _locale_done(exc: BaseException | None = None) -> None:
 
 def _template_helpers() -> dict:
     locale = request_locale()
-    return {"locale": locale,
+    return {"locale": locale, "js_catalogue": js_catalogue,
             "format_number": format_number, "format_decimal": format_decimal,
             "format_date": format_date, "format_datetime": format_datetime}
 

@@ -26,6 +26,13 @@ def browser(app, people):
     return test_client
 
 
+def _embedded(page: str) -> dict:
+    """The scripts' catalogue the page carries as JSON data."""
+    found = re.search(r'<script id="i18n-catalogue" type="application/json">(.*?)</script>',
+                      page)
+    return json.loads(found.group(1))
+
+
 def _page(response) -> str:
     assert response.status_code == 200
     return response.get_data(as_text=True)
@@ -34,15 +41,15 @@ def _page(response) -> str:
 def test_page_is_chinese_by_default(browser):
     page = _page(browser.get("/"))
     assert '<html lang="zh-CN"' in page and "点击网格查看详情" in page and "图层" in page
-    assert "Tap a grid" not in page
-    assert 'data-catalogue="/static/i18n/zh_CN.json"' in page
+    assert "<p class=\"hint\">点击网格查看详情</p>" in page
+    assert _embedded(page)["Choose a district"] == "请选择区"
 
 
 def test_page_in_english_by_accept_language(browser):
     page = _page(browser.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}))
     assert '<html lang="en"' in page and "Tap a grid for its details" in page
     assert "点击网格" not in page
-    assert 'data-catalogue="/static/i18n/en.json"' in page
+    assert _embedded(page)["Choose a district"] == "Choose a district"
 
 
 def test_switch_is_kept_on_the_next_request(browser):
@@ -127,3 +134,7 @@ def test_javascript_catalogue_is_complete(browser, locale):
     assert missing == []
     if locale == "zh_CN":
         assert exported["Choose a district"] == "请选择区"
+    # What the page embeds is that catalogue.
+    tag = {"zh_CN": "zh-CN", "en": "en"}[locale]
+    page = browser.get(f"/?lang={tag}").get_data(as_text=True)
+    assert _embedded(page) == exported

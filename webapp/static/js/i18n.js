@@ -1,24 +1,24 @@
 /*
  * The page's language in the scripts: t(msgid, {field: value}) gives the English msgid in
  * the page's locale from the catalogue exported by `make translations`
- * (static/i18n/<locale>.json, named by <html data-catalogue>), and formatNumber/formatDate
- * format per locale with Intl. The catalogue is loaded once, before any module that imports
- * this one runs (top-level await); without it the English msgids are shown.
+ * (static/i18n/<locale>.json), which the server embeds in every page as JSON data
+ * (<script id="i18n-catalogue" type="application/json">: data, not script, so the CSP holds
+ * and nothing waits for a fetch). formatNumber/formatDate format per locale with Intl.
+ * Without the catalogue the English msgids are shown.
  */
 const root = document.documentElement;
 export const language = root.lang || "zh-CN";
 
-async function loadCatalogue() {
-  if (!root.dataset.catalogue) { return {}; }
+function readCatalogue() {
+  const element = document.getElementById("i18n-catalogue");
   try {
-    const response = await fetch(root.dataset.catalogue);
-    return response.ok ? await response.json() : {};
+    return element ? JSON.parse(element.textContent) : {};
   } catch (err) {
     return {};
   }
 }
 
-const catalogue = await loadCatalogue();
+const catalogue = readCatalogue();
 
 /** The message `key` (an English msgid) in the page's language, "{field}"s filled in. */
 export function t(key, values) {

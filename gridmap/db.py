@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.config import SETTINGS
 from gridmap.errors import Conflict, DatabaseBusy, DatabaseUnavailable, GridmapError
+from gridmap.i18n import msg
 
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
 _QUERY_CANCELED = "57014"  # statement_timeout (or a cancel request)
@@ -95,14 +96,16 @@ def user_error(exc: DBAPIError, *, timeouts: Timeouts | None = None) -> GridmapE
     sqlstate = getattr(exc.orig, "sqlstate", None)
     limits = timeouts or Timeouts()
     if sqlstate == _QUERY_CANCELED:
-        return DatabaseBusy(f"a database statement ran longer than its limit of "
-                            f"{limits.statement_ms} ms and was cancelled; try again shortly")
+        return DatabaseBusy(msg("a database statement ran longer than its limit of "
+                                "{statement_ms} ms and was cancelled; try again shortly",
+                                statement_ms=limits.statement_ms))
     if sqlstate == _LOCK_NOT_AVAILABLE:
-        return DatabaseBusy(f"the data is locked by another operation (e.g. an import) and "
-                            f"the lock was not free within {limits.lock_ms} ms; try again "
-                            f"shortly")
+        return DatabaseBusy(msg("the data is locked by another operation (e.g. an import) and "
+                                "the lock was not free within {lock_ms} ms; try again shortly",
+                                lock_ms=limits.lock_ms))
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
-        return DatabaseUnavailable(f"database error: {_first_line(exc.orig or exc)}")
+        return DatabaseUnavailable(msg("database error: {error}",
+                                       error=_first_line(exc.orig or exc)))
     return None
 
 
@@ -130,8 +133,9 @@ def check_connection(engine: Engine) -> None:
             conn.execute(text("select 1"))
     except OperationalError as exc:
         raise DatabaseUnavailable(
-            f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
-            f"{_first_line(exc.orig or exc)}") from exc
+            msg("cannot reach the database at {url}: {error}",
+                url=engine.url.render_as_string(hide_password=True),
+                error=_first_line(exc.orig or exc))) from exc
 
 
 @contextmanager
@@ -146,8 +150,8 @@ def session_scope(url: str, *, timeouts: Timeouts | None = None) -> Iterator[Ses
         # writer that does not is still a conflict to report, not an internal error.
         session.rollback()
         first = str(exc.orig or exc).strip().splitlines()[0]
-        raise Conflict(f"another change got there first ({first}); nothing was written — "
-                       f"run the command again") from exc
+        raise Conflict(msg("another change got there first ({first}); nothing was written — run "
+                           "the command again", first=first)) from exc
     except DBAPIError as exc:
         session.rollback()
         meaning = user_error(exc, timeouts=timeouts)

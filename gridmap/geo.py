@@ -11,6 +11,7 @@ from shapely import transform as shapely_transform
 from shapely.geometry.base import BaseGeometry
 
 from gridmap.errors import InvalidInput
+from gridmap.i18n import msg
 
 STORAGE_SRID = 4490  # CGCS2000 geographic; axis order lat, lon officially — we keep x=lon.
 WGS84_SRID = 4326
@@ -21,15 +22,16 @@ def gauss_kruger_epsg(longitude: float) -> int:
     """The CGCS2000 3° Gauss–Krüger zone (EPSG:4534–4554, no false-easting zone prefix)
     whose central meridian is nearest to ``longitude``."""
     if not 73.5 <= longitude <= 136.5:
-        raise InvalidInput(f"longitude {longitude:.4f}: outside the CGCS2000 3° zones "
-                           f"(73.5°E–136.5°E)")
+        raise InvalidInput(msg("longitude {longitude:.4f}: outside the CGCS2000 3° zones "
+                               "(73.5°E–136.5°E)", longitude=longitude))
     return GK_FIRST + int(round((longitude - 75.0) / 3.0))
 
 
 def central_meridian(epsg: int) -> float:
     if not GK_FIRST <= epsg <= GK_LAST:
-        raise InvalidInput(f"EPSG:{epsg} is not a CGCS2000 3° Gauss–Krüger zone "
-                           f"(EPSG:{GK_FIRST}–{GK_LAST})")
+        raise InvalidInput(msg("EPSG:{epsg} is not a CGCS2000 3° Gauss–Krüger zone "
+                               "(EPSG:{gk_first}–{gk_last})", epsg=epsg, gk_first=GK_FIRST,
+                               gk_last=GK_LAST))
     return 75.0 + 3.0 * (epsg - GK_FIRST)
 
 
@@ -38,7 +40,7 @@ def parse_crs(value: object) -> CRS:
     try:
         return CRS.from_user_input(value)
     except CRSError as exc:
-        raise InvalidInput(f"unknown CRS {value!r}: {exc}") from None
+        raise InvalidInput(msg("unknown CRS {value!r}: {exc}", value=value, exc=exc)) from None
 
 
 @lru_cache(maxsize=64)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.config import REPO_ROOT
 from gridmap.errors import InvalidInput, SchemaOutdated
+from gridmap.i18n import msg
 
 MIGRATIONS = REPO_ROOT / "migrations"
 _UNDEFINED_TABLE = "42P01"
@@ -52,8 +53,8 @@ def check_revision_argument(revision: str) -> None:
         _script().get_revisions(revision)
     except CommandError as exc:
         raise InvalidInput(
-            f"revision {revision!r}: {exc}; expected head, base or one of "
-            f"{', '.join(known_revisions())}") from None
+            msg("revision {revision!r}: {exc}; expected head, base or one of {items}",
+                revision=revision, exc=exc, items=', '.join(known_revisions()))) from None
 
 
 @dataclass(frozen=True)
@@ -72,14 +73,15 @@ class SchemaStatus:
         if self.current:
             return None
         if self.database is None:
-            return (f"the database has no gridmap schema (this code needs revision "
-                    f"{self.code}): run `gridmap db upgrade`")
+            return msg("the database has no gridmap schema (this code needs revision {code}): "
+                       "run `gridmap db upgrade`", code=self.code)
         if self.database in known_revisions():
-            return (f"the database schema is at revision {self.database}, this code needs "
-                    f"{self.code}: run `gridmap db upgrade`")
-        return (f"the database schema is at revision {self.database}, which this code does "
-                f"not know (its newest is {self.code}): deploy the code that matches the "
-                f"database, or run `gridmap db downgrade {self.code}` with the newer code")
+            return msg("the database schema is at revision {database}, this code needs {code}: "
+                       "run `gridmap db upgrade`", database=self.database, code=self.code)
+        return msg("the database schema is at revision {database}, which this code does not "
+                   "know (its newest is {code}): deploy the code that matches the database, or "
+                   "run `gridmap db downgrade {code}` with the newer code",
+                   database=self.database, code=self.code)
 
     def as_dict(self) -> dict[str, str | None]:
         return {"database": self.database, "code": self.code}

@@ -12,14 +12,16 @@ import socket
 import sys
 
 from gridmap.errors import InvalidInput
+from gridmap.i18n import msg
 
 MAX_WORKERS = 64
 
 
 def check_workers(workers: int) -> None:
     if not 1 <= workers <= MAX_WORKERS:
-        raise InvalidInput(f"--workers {workers}: expected a whole number from 1 to "
-                           f"{MAX_WORKERS} (each worker is one process; 2–4 per core)")
+        raise InvalidInput(msg("--workers {workers}: expected a whole number from 1 to "
+                               "{max_workers} (each worker is one process; 2–4 per core)",
+                               workers=workers, max_workers=MAX_WORKERS))
 
 
 def _explain(host: str, port: int, exc: OSError) -> str:
@@ -46,14 +48,14 @@ def check_listen_address(host: str, port: int) -> str:
         the port is taken or needs privileges.
     """
     if not 1 <= port <= 65535:
-        raise InvalidInput(f"--port {port}: expected a port from 1 to 65535 (1024 and above "
-                           f"without root)")
+        raise InvalidInput(msg("--port {port}: expected a port from 1 to 65535 (1024 and above "
+                               "without root)", port=port))
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
     except (socket.gaierror, UnicodeError) as exc:
-        raise InvalidInput(f"--host {host!r}: not a known host name or IP address "
-                           f"({getattr(exc, 'strerror', None) or exc})") from None
+        raise InvalidInput(msg("--host {host!r}: not a known host name or IP address ({error})",
+                               host=host, error=getattr(exc, "strerror", None) or exc)) from None
     with socket.socket(family, kind, proto) as probe:
         # As gunicorn does: SO_REUSEADDR lets a port in TIME_WAIT through, not one in use.
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from gridmap.errors import ImportFailed, InvalidInput
+from gridmap.i18n import msg
 from gridmap.ingest.rowfilter import combine, parse_condition
 
 # Commas separate KEY=VALUE items, except inside a [list].
@@ -27,8 +28,8 @@ def parse_fields(items: tuple[str, ...]) -> dict[str, str]:
     for item in items:
         target, sep, source = item.partition("=")
         if not sep or not target.strip() or not source.strip():
-            raise InvalidInput(f"--field {item!r}: expected TARGET=SOURCE, e.g. "
-                               f"source_id=BLDG_ID")
+            raise InvalidInput(msg("--field {item!r}: expected TARGET=SOURCE, e.g. "
+                                   "source_id=BLDG_ID", item=item))
         mapping[target.strip()] = source.strip()
     return mapping
 
@@ -51,14 +52,14 @@ def parse_households(text: str | None) -> dict[str, Any] | None:
     for item in _ITEM_SPLIT.split(text):
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise InvalidInput(f"--households {text!r}: item {item!r} is not KEY=VALUE; "
-                               f"expected 'default' or KEY=VALUE[,KEY=VALUE…], e.g. "
-                               f"dwelling_m2=90,net_ratio=0.75")
+            raise InvalidInput(msg("--households {text!r}: item {item!r} is not KEY=VALUE; "
+                                   "expected 'default' or KEY=VALUE[,KEY=VALUE…], e.g. "
+                                   "dwelling_m2=90,net_ratio=0.75", text=text, item=item))
         try:
             rule[key.strip()] = yaml.safe_load(value) if value.strip() else None
         except yaml.YAMLError:
-            raise InvalidInput(f"--households: value {value!r} of {key.strip()} is not a "
-                               f"number, text or [list]") from None
+            raise InvalidInput(msg("--households: value {value!r} of {key} is not a number, "
+                                   "text or [list]", value=value, key=key.strip())) from None
     return rule
 
 
@@ -70,12 +71,14 @@ def load_rule_file(path: Path | None) -> dict[str, Any] | None:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ImportFailed(f"cannot read households rule {path}: {first}") from None
+        raise ImportFailed(msg("cannot read households rule {path}: {first}", path=path,
+                               first=first)) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ImportFailed(f"households rule {path}: got {type(data).__name__}, expected a "
-                           f"mapping such as {{dwelling_m2: 90, net_ratio: 0.75}}")
+        raise ImportFailed(msg("households rule {path}: got {type}, expected a mapping such as "
+                               "{{dwelling_m2: 90, net_ratio: 0.75}}", path=path,
+                               type=type(data).__name__))
     return data
 
 

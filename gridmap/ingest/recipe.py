@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from gridmap.errors import ImportFailed
+from gridmap.i18n import msg
 from gridmap.ingest import osm
 from gridmap.ingest.households import DEFAULT_RULE
 from gridmap.ingest.recipe_schema import TARGET_LAYERS, check_recipe
@@ -89,22 +90,24 @@ class Recipe:
         self.source = Path(self.source)
         unknown = set(self.fields) - set(TARGET_FIELDS[self.layer])
         if unknown:
-            raise ImportFailed(f"recipe maps unknown {self.layer} fields {sorted(unknown)}; "
-                               f"known: {', '.join(TARGET_FIELDS[self.layer])}")
+            raise ImportFailed(msg("recipe maps unknown {layer} fields {unknown}; known: {items}",
+                                   layer=self.layer, unknown=sorted(unknown),
+                                   items=', '.join(TARGET_FIELDS[self.layer])))
         if self.layer in DISTRICT_LAYERS and not self.district:
-            raise ImportFailed(f"a {self.layer} import needs the district code (recipe "
-                               f"'district' or --district)")
+            raise ImportFailed(msg("a {layer} import needs the district code (recipe 'district' "
+                                   "or --district)", layer=self.layer))
         if not isinstance(self.unofficial, bool):
-            raise ImportFailed(f"recipe key unofficial: {self.unofficial!r}; expected true or "
-                               f"false")
+            raise ImportFailed(msg("recipe key unofficial: {unofficial!r}; expected true or "
+                                   "false", unofficial=self.unofficial))
         if self.is_osm and self.layer == "buildings":
             self.fields = {**osm.DEFAULT_FIELDS, **self.fields}
             if self.source_name is None:
                 self.source_name = osm.SOURCE_NAME
         limit = column_length(Building, "source")
         if self.source_name is not None and len(self.source_name) > limit:
-            raise ImportFailed(f"source name {self.source_name!r} has {len(self.source_name)} "
-                               f"characters; expected at most {limit}")
+            raise ImportFailed(msg("source name {source_name!r} has {count} characters; "
+                                   "expected at most {limit}", source_name=self.source_name,
+                                   count=len(self.source_name), limit=limit))
 
     @property
     def is_osm(self) -> bool:
@@ -147,10 +150,12 @@ def load_recipe(path: Path, **overrides: Any) -> Recipe:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ImportFailed(f"cannot read recipe {path}: {first}") from None
+        raise ImportFailed(msg("cannot read recipe {path}: {error}", path=path,
+                               error=first)) from None
     if not isinstance(data, dict):
-        raise ImportFailed(f"recipe {path}: got {type(data).__name__} {data!r:.60}, expected "
-                           f"a mapping with at least 'source' and 'layer'")
+        raise ImportFailed(msg("recipe {path}: got {type} {data!r:.60}, expected a mapping with "
+                               "at least 'source' and 'layer'", path=path,
+                               type=type(data).__name__, data=data))
     data = _merge(data, overrides)
     if isinstance(data.get("district"), int) and not isinstance(data["district"], bool):
         data["district"] = str(data["district"])  # YAML reads 420111 unquoted as a number

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from gridmap.errors import ImportFailed
+from gridmap.i18n import msg
 from gridmap.ingest.recipe_schema import FILTER_OPERATORS
 
 GEOMETRY_TYPE = "geometry_type"
@@ -53,15 +54,17 @@ def parse_condition(text: str) -> tuple[str, dict[str, Any]]:
     """
     match = _CLI.match(text.strip())
     if match is None:
-        raise ImportFailed(f"--where {text!r}: expected FIELD=VALUE, FIELD=A,B, FIELD!=VALUE, "
-                           f"FIELD>=N (or <, <=, >), FIELD= (missing) or FIELD!= (present)")
+        raise ImportFailed(msg("--where {text!r}: expected FIELD=VALUE, FIELD=A,B, "
+                               "FIELD!=VALUE, FIELD>=N (or <, <=, >), FIELD= (missing) or "
+                               "FIELD!= (present)", text=text))
     field, op, value = match["field"].strip(), match["op"], match["value"].strip()
     if op in _ORDER:
         try:
             return field, {op: float(value) if "." in value or "e" in value.lower()
                            else int(value)}
         except ValueError:
-            raise ImportFailed(f"--where {text!r}: {op} compares numbers, got {value!r}"
+            raise ImportFailed(msg("--where {text!r}: {op} compares numbers, got {value!r}",
+                                   text=text, op=op, value=value)
                                ) from None
     if value == "":
         return field, {op: None}
@@ -78,8 +81,9 @@ def combine(conditions: list[tuple[str, dict[str, Any]]]) -> dict[str, dict[str,
         merged = where.setdefault(field, {})
         for op, value in condition.items():
             if op in merged:
-                raise ImportFailed(f"--where: {field} {op} given twice ({merged[op]!r} and "
-                                   f"{value!r}); give one condition per operator")
+                raise ImportFailed(msg("--where: {field} {op} given twice ({first!r} and "
+                                       "{second!r}); give one condition per operator",
+                                       field=field, op=op, first=merged[op], second=value))
             merged[op] = value
     return where
 
@@ -135,13 +139,14 @@ def apply_filter(frame: pd.DataFrame, where: Mapping[str, Any] | None,
         if field == GEOMETRY_TYPE and field not in frame.columns and hasattr(frame, "geom_type"):
             column = frame.geom_type.fillna("")
         elif field not in frame.columns:
-            raise ImportFailed(f"{source}: the filter names column {field!r}, which the source "
-                               f"does not have")
+            raise ImportFailed(msg("{source}: the filter names column {field!r}, which the "
+                                   "source does not have", source=source, field=field))
         else:
             column = frame[field]
         for op, value in _operators(condition).items():
             if op not in FILTER_OPERATORS:
-                raise ImportFailed(f"filter on {field}: operator {op!r}; expected one of "
-                                   f"{', '.join(FILTER_OPERATORS)}")
+                raise ImportFailed(msg("filter on {field}: operator {op!r}; expected one of "
+                                       "{items}", field=field, op=op,
+                                       items=', '.join(FILTER_OPERATORS)))
             keep &= _matches(column, op, value)
     return frame[keep].reset_index(drop=True)

@@ -47,4 +47,4 @@ def audit(ctx: Context, since: str | None, who: str | None, table: str | None, l
             click.echo(f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor_kind}:{e.actor} {e.action} "
                        f"{e.table_name}" + (f" {e.row_key}" if e.row_key else ""))
     if not as_json:
-        click.echo(f"{len(events)} event(s)", err=True)
+        click.echo(str(msg("{count} event(s)", count=len(events))), err=True)

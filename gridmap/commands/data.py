@@ -27,15 +27,17 @@ def demo(ctx: Context) -> None:
         click.echo(line)
     new = [p for p in people if p.password]
     if new:
-        click.echo("demo people (passwords shown this once; `gridmap user reset-password "
-                   "NAME` sets new ones):")
+        click.echo(str(msg("demo people (passwords shown this once; `gridmap user "
+                           "reset-password NAME` sets new ones):")))
         for p in new:
-            click.echo(f"  sign in as {p.login} with password {p.password}  ({p.role}, "
-                       f"reaches {p.reaches})")
+            click.echo(str(msg("  sign in as {login} with password {password}  ({role}, "
+                               "reaches {reaches})", login=p.login, password=p.password,
+                               role=p.role, reaches=p.reaches)))
     old = [p.login for p in people if not p.password]
     if old:
-        click.echo(f"demo people {', '.join(old)} exist; their passwords were shown when they "
-                   f"were created (`gridmap user reset-password NAME` sets new ones)")
+        click.echo(str(msg("demo people {logins} exist; their passwords were shown when they "
+                           "were created (`gridmap user reset-password NAME` sets new ones)",
+                           logins=", ".join(old))))
 
 
 @click.command("import")
@@ -137,11 +139,14 @@ def validate(ctx: Context, district: str | None, as_json: bool) -> None:
         click.echo(json.dumps([v.as_dict() for v in violations], ensure_ascii=False, indent=2))
     elif violations:
         for v in violations:
-            where = f" at {v.location[0]:.6f},{v.location[1]:.6f}" if v.location else ""
+            where = str(msg(" at {lon:.6f},{lat:.6f}", lon=v.location[0], lat=v.location[1])) \
+                if v.location else ""
             click.echo(f"[{v.check}] {v.detail}{where}")
-        click.echo(f"{len(violations)} violation(s) in {len(codes)} district(s)")
+        click.echo(str(msg("{count} violation(s) in {districts} district(s)",
+                           count=len(violations), districts=len(codes))))
     else:
-        click.echo(f"valid: {len(codes)} district(s), no violations")
+        click.echo(str(msg("valid: {districts} district(s), no violations",
+                           districts=len(codes))))
     sys.exit(1 if violations else 0)
 
 
@@ -167,6 +172,8 @@ def assign(ctx: Context, district: str | None) -> None:
                 record(session, action="assign", table="building", key=code,
                        after={k: stats[k] for k in ("changed", "assigned",
                                                     "totals_refreshed")})
-            click.echo(f"district {code}: {stats['assigned']} of {stats['buildings']} "
-                       f"buildings in a grid, {stats['changed']} changed, "
-                       f"{stats['totals_refreshed']} grid total(s) corrected")
+            click.echo(str(msg("district {code}: {assigned} of {buildings} buildings in a grid, "
+                               "{changed} changed, {refreshed} grid total(s) corrected",
+                               code=code, assigned=stats["assigned"],
+                               buildings=stats["buildings"], changed=stats["changed"],
+                               refreshed=stats["totals_refreshed"])))

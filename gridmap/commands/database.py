@@ -39,7 +39,8 @@ def _migrate(ctx: Context, direction: str, revision: str) -> None:
                                revision=revision, exc=exc)) from None
     with engine.connect() as conn:
         status = schema_status(conn)
-    click.echo(f"database at {status.database or 'base'} (code head {status.code})")
+    click.echo(str(msg("database at {revision} (code head {code})",
+                       revision=status.database or "base", code=status.code)))
 
 
 @db.command("upgrade")

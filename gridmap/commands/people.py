@@ -60,9 +60,9 @@ def user_add(ctx: Context, name: str, role: str, grids: tuple[str, ...],
     with ctx.session() as session:
         person = add_person(session, name, role=role, password=password, scopes=scopes,
                             display_name=display_name, settings=ctx.settings)
-        click.echo(f"added {person.login} ({role}"
-                   + (f": {', '.join(f'{lv} {c}' for lv, c in scopes)}" if scopes else "")
-                   + ")")
+        click.echo(str(msg("added {login} ({role}: {scopes})", login=person.login, role=role,
+                           scopes=", ".join(f"{lv} {c}" for lv, c in scopes))) if scopes
+                   else str(msg("added {login} ({role})", login=person.login, role=role)))
 
 
 @user.command("list")
@@ -92,7 +92,7 @@ def user_disable(ctx: Context, name: str) -> None:
 
     with ctx.session() as session:
         disable_person(session, name)
-    click.echo(f"disabled {name}")
+    click.echo(str(msg("disabled {name}", name=name)))
 
 
 @user.command("reset-password")
@@ -107,7 +107,7 @@ def user_reset_password(ctx: Context, name: str, password_stdin: bool) -> None:
     password = _read_password(password_stdin)
     with ctx.session() as session:
         reset_password(session, name, password, settings=ctx.settings)
-    click.echo(f"password of {name} reset")
+    click.echo(str(msg("password of {name} reset", name=name)))
 
 
 # --- API keys (issue 6): read-only access for other agencies ------------------------------
@@ -129,9 +129,9 @@ def apikey_add(ctx: Context, agency: str, collections: str) -> None:
     names = parse_collections(collections, known=known_collections(REPO_ROOT))
     with ctx.session() as session:
         issued = issue_key(session, agency, names)
-        click.echo(f"key {issued.key.id} for {issued.key.agency} "
-                   f"({', '.join(names) if names else 'all collections'}); it is shown only "
-                   f"now, store it safely:")
+        click.echo(str(msg("key {id} for {agency} ({collections}); it is shown only now, "
+                           "store it safely:", id=issued.key.id, agency=issued.key.agency,
+                           collections=", ".join(names) if names else msg("all collections"))))
     click.echo(issued.secret)
 
 
@@ -157,4 +157,5 @@ def apikey_revoke(ctx: Context, key: str) -> None:
 
     with ctx.session() as session:
         revoked = revoke_key(session, key.rstrip("…"))
-        click.echo(f"revoked key {revoked.id} ({revoked.prefix}…) of {revoked.agency}")
+        click.echo(str(msg("revoked key {id} ({prefix}…) of {agency}", id=revoked.id,
+                           prefix=revoked.prefix, agency=revoked.agency)))

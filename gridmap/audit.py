@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput
+from gridmap.i18n import msg
 from gridmap.models import AuditEvent
 from gridmap.models.audit import ACTOR_KINDS
 
@@ -103,7 +104,7 @@ def list_events(session: Session, *, since: dt.datetime | None = None, who: str 
                 table: str | None = None, limit: int = 1000) -> list[AuditEvent]:
     """Events newest first, filtered by time, actor (substring) and table."""
     if limit < 1:
-        raise InvalidInput(f"limit {limit}: expected at least 1")
+        raise InvalidInput(msg("limit {limit}: expected at least 1", limit=limit))
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if since is not None:
         query = query.where(AuditEvent.at >= since)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from gridmap.config import REPO_ROOT
 from gridmap.divisions import load_divisions
 from gridmap.errors import ImportFailed
+from gridmap.i18n import msg
 from gridmap.grid.assign import assign_district
 from gridmap.grid.redraw import GridFeature, apply_grids
 from gridmap.ingest import import_recipe, load_recipe
@@ -37,8 +38,8 @@ def _load_grids(session: Session, plan: Path) -> int:
     redrawn since by a planner — is left alone."""
     grids = pyogrio.read_dataframe(plan, layer="grids")
     if grids.crs is None or grids.crs.to_epsg() != 4490:
-        raise ImportFailed(f"demo plan {plan.name}: grids must be in EPSG:4490, found "
-                           f"{grids.crs}")
+        raise ImportFailed(msg("demo plan {name}: grids must be in EPSG:4490, found {crs}",
+                               name=plan.name, crs=grids.crs))
     names = grids["name"] if "name" in grids else pd.Series([None] * len(grids))
     drawn = set(session.execute(select(Grid.community_code).distinct().where(
         Grid.community_code.in_(grids["community_code"].unique().tolist()),
@@ -63,7 +64,7 @@ def load_demo(session: Session, *, progress: Progress | None = None) -> list[str
     each)."""
     progress = progress or NoProgress()
     if not PLAN.exists():
-        raise ImportFailed(f"demo plan {PLAN} is missing")
+        raise ImportFailed(msg("demo plan {plan} is missing", plan=PLAN))
     lock_district(session, DEMO_DISTRICT)  # two `gridmap demo` at once run one after the other
     progress.stage("official divisions")
     lines = load_divisions(session, communities=DEMO_COMMUNITIES,

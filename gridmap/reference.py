@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from gridmap import codes as gcodes
 from gridmap.errors import InvalidCode
+from gridmap.i18n import msg
 
 __all__ = ["SOURCE", "OfficialCheck", "reference_dir", "district_table", "street_table",
            "normalise_name", "names_match", "official_name", "check_official"]
@@ -120,7 +121,8 @@ def official_name(level: str, code: str, *, session: Session | None = None,
         return streets.at[code, "name"] if code in streets.index else None
     if level == "community":
         return _community_rows(session, code[:9]).get(code) if session is not None else None
-    raise InvalidCode(f"level {level!r}: expected district, street or community", part="level")
+    raise InvalidCode(msg("level {level!r}: expected district, street or community",
+                          level=level), part="level")
 
 
 @dataclass(frozen=True)
@@ -186,9 +188,10 @@ def check_official(session: Session, level: str, code: str, name=None, *,
     if level == "district":
         official = official_name("district", code, data_dir=data_dir)
         if official is None:
-            raise InvalidCode(f"district code {code!r} is not in the official table of "
-                              f"county-level codes ({SOURCE}); a district must be an "
-                              f"official one", code=code, part="district")
+            raise InvalidCode(msg("district code {code!r} is not in the official table of "
+                                  "county-level codes ({source}); a district must be an "
+                                  "official one", code=code, source=SOURCE),
+                          code=code, part="district")
     else:
         known, scope = _siblings(session, level, code, data_dir)
         official = known.get(code)
@@ -196,16 +199,18 @@ def check_official(session: Session, level: str, code: str, name=None, *,
             sample = ", ".join(f"{c} {n}" for c, n in list(known.items())[:3])
             if not unofficial:
                 raise InvalidCode(
-                    f"{level} code {code!r} is not in the official table of {scope}, which "
-                    f"has {len(known)} ({sample}, …); check the code, or set "
-                    f"'unofficial: true' in the recipe to import a {level} the table lacks",
+                    msg("{level} code {code!r} is not in the official table of {scope}, which "
+                        "has {count} ({sample}, …); check the code, or set 'unofficial: true' "
+                        "in the recipe to import a {level} the table lacks", level=level,
+                        code=code, scope=scope, count=len(known), sample=sample),
                     code=code, part=level)
             warnings.append(f"{level} {code} is not in the official table of {scope}; "
                             f"imported as unofficial (recipe 'unofficial: true')")
     if given is None:
         if official is None:
-            raise InvalidCode(f"{level} {code}: the name is empty and the official table has "
-                              f"no name for this code; give the name", code=code, part="name")
+            raise InvalidCode(msg("{level} {code}: the name is empty and the official table has "
+                                  "no name for this code; give the name", level=level, code=code),
+                          code=code, part="name")
         return OfficialCheck(code, official, official, tuple(warnings))
     if official is not None and not names_match(given, official):
         warnings.append(f"{level} {code}: name {given!r} differs from the official "

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from gridmap import codes as gcodes
 from gridmap.errors import InvalidInput, NotFound
+from gridmap.i18n import msg
 from gridmap.models import CodeRegistryEntry, Community, District, GridLineage
 
 
@@ -20,7 +21,8 @@ def next_sequences(session: Session, community_code: str, count: int) -> list[in
     community = session.execute(select(Community).where(Community.code == community_code)
                                 .with_for_update()).scalar_one_or_none()
     if community is None:
-        raise NotFound(f"community {community_code!r} is not loaded")
+        raise NotFound(msg("community {community_code!r} is not loaded",
+                           community_code=community_code))
     highest = session.execute(select(func.max(CodeRegistryEntry.sequence))
                               .where(CodeRegistryEntry.community_code == community_code)
                               ).scalar() or 0
@@ -35,8 +37,8 @@ def issue_codes(session: Session, community_code: str, geometries: Sequence, *,
     """
     district = session.get(District, community_code[:6])
     if district is None:
-        raise NotFound(f"district {community_code[:6]!r} of community {community_code} "
-                       f"is not loaded")
+        raise NotFound(msg("district {value!r} of community {community_code} is not loaded",
+                           value=community_code[:6], community_code=community_code))
     geoms = np.asarray(geometries, dtype=object)
     points = shapely.point_on_surface(geoms)
     order = gcodes.spatial_sequence_order(shapely.get_x(points), shapely.get_y(points),
@@ -44,8 +46,10 @@ def issue_codes(session: Session, community_code: str, geometries: Sequence, *,
     sequences = next_sequences(session, community_code, len(geoms))
     profile = gcodes.PROFILES[district.code_profile]
     if sequences and sequences[-1] > profile.max_sequence:
-        raise InvalidInput(f"community {community_code} would need sequence {sequences[-1]}; "
-                           f"profile {profile.name} stops at {profile.max_sequence}")
+        raise InvalidInput(msg("community {community_code} would need sequence {value}; profile "
+                               "{name} stops at {max_sequence}", community_code=community_code,
+                               value=sequences[-1], name=profile.name,
+                               max_sequence=profile.max_sequence))
     result = [""] * len(geoms)
     for rank, row in enumerate(order):
         code = gcodes.child_code(community_code, sequences[rank], district.code_profile)

@@ -6,6 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gridmap.errors import NotFound
+from gridmap.i18n import msg
 from gridmap.geo import STORAGE_SRID, project_stored
 
 _QUERIES = {
@@ -31,7 +32,8 @@ def projected_epsg(session: Session, district_code: str) -> int:
     epsg = session.execute(text("select projected_epsg from district where code = :c"),
                            {"c": district_code}).scalar()
     if epsg is None:
-        raise NotFound(f"district {district_code!r} is not loaded")
+        raise NotFound(msg("district {district_code!r} is not loaded",
+                           district_code=district_code))
     return int(epsg)
 
 

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from gridmap import codes as gcodes
 from gridmap.audit import current_actor, record
 from gridmap.errors import InvalidCode, ValidationFailed
+from gridmap.i18n import msg
 from gridmap.geo import project_stored, storage_ewkb
 from gridmap.models import CodeRegistryEntry, District, Grid, Person, PersonScope
 from gridmap.registry import issue_codes, retire_codes
@@ -94,11 +95,15 @@ def _check_code(feature: GridFeature, district: District,
         parts = gcodes.parse(feature.code, district.code_profile,
                              known_districts=known_districts)
     except InvalidCode as exc:
-        raise ValidationFailed(f"{feature.label}: {exc.detail} (district {district.code} uses "
-                               f"profile {district.code_profile})") from None
+        raise ValidationFailed(msg("{label}: {detail} (district {code} uses profile "
+                                   "{code_profile})", label=feature.label, detail=exc.detail,
+                                   code=district.code, code_profile=district.code_profile)) \
+            from None
     if parts.community_code != feature.community_code:
-        raise ValidationFailed(f"{feature.label}: code {feature.code} belongs to community "
-                               f"{parts.community_code}, not {feature.community_code}")
+        raise ValidationFailed(msg("{label}: code {code} belongs to community {community_code}, "
+                                   "not {given}", label=feature.label,
+                                   code=feature.code, community_code=parts.community_code,
+                                   given=feature.community_code))
     return parts
 
 
@@ -147,7 +152,8 @@ def _apply_community(session: Session, community_code: str, features: list[GridF
         if feature.code is not None:
             _check_code(feature, district, known_districts)
             if feature.code in kept:
-                raise ValidationFailed(f"{feature.label}: code {feature.code} is given twice")
+                raise ValidationFailed(msg("{label}: code {code} is given twice",
+                                           label=feature.label, code=feature.code))
             match = by_code.get(feature.code)
             if match is None:
                 _register_given_code(session, feature, changes)
@@ -216,8 +222,8 @@ def _register_given_code(session: Session, feature: GridFeature, changes: GridCh
     """A code the file gives that no active grid holds: new unless it was ever retired."""
     entry = session.get(CodeRegistryEntry, feature.code)
     if entry is not None and entry.status == "retired":
-        raise ValidationFailed(f"{feature.label}: code {feature.code} was retired; a retired "
-                               f"code is never used again")
+        raise ValidationFailed(msg("{label}: code {code} was retired; a retired code is never "
+                                   "used again", label=feature.label, code=feature.code))
     parts = gcodes.parse(feature.code)
     if entry is None:
         session.add(CodeRegistryEntry(code=feature.code, community_code=feature.community_code,

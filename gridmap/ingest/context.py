@@ -30,6 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gridmap.errors import ImportFailed
+from gridmap.i18n import msg
 from gridmap.ingest.recipe import Recipe
 from gridmap.ingest.report import ImportReport
 from gridmap.locks import lock_district
@@ -90,9 +91,10 @@ def _levels(recipe: Recipe, attrs: pd.DataFrame) -> list[int]:
         except (TypeError, ValueError):
             number = math.nan
         if not number.is_integer() or not -10 <= number <= 10:
-            raise ImportFailed(f"{recipe.source.name} feature {row + 1} "
-                               f"(source_id={attrs['source_id'].iloc[row]}): layer {value!r} "
-                               f"is not a level; expected a whole number from -10 to 10")
+            raise ImportFailed(msg("{name} feature {feature} (source_id={source_id}): layer "
+                                   "{layer!r} is not a level; expected a whole number from -10 "
+                                   "to 10", name=recipe.source.name, feature=row + 1,
+                                   source_id=attrs['source_id'].iloc[row], layer=value))
         out.append(int(number))
     return out
 
@@ -140,11 +142,13 @@ def _check(session: Session, recipe: Recipe, table: str, source: str, staged: st
           and not ST_DWithin(s.geom::geography, d.geom::geography, :tolerance)
         order by s.row limit 1"""), {**params, "tolerance": tolerance_m}).first()
     if stray is not None:
-        raise ImportFailed(f"{recipe.source.name}: {stray.n} of {len(params['wkb'])} features "
-                           f"lie outside district {recipe.district}; first feature {stray.row} "
-                           f"(source_id={stray.source_id}) at {stray.lon:.6f}, "
-                           f"{stray.lat:.6f}. Import them into the district that holds them, "
-                           f"or leave them out (where: in the recipe)")
+        raise ImportFailed(msg("{name}: {n} of {count} features lie outside district "
+                               "{district}; first feature {row} (source_id={source_id}) at "
+                               "{lon:.6f}, {lat:.6f}. Import them into the district that holds "
+                               "them, or leave them out (where: in the recipe)",
+                               name=recipe.source.name, n=stray.n, count=len(params['wkb']),
+                               district=recipe.district, row=stray.row,
+                               source_id=stray.source_id, lon=stray.lon, lat=stray.lat))
     moved = session.execute(text(f"""
         with staged as ({staged})
         select count(*) over () as n, s.row, s.source_id, t.district_code
@@ -152,11 +156,12 @@ def _check(session: Session, recipe: Recipe, table: str, source: str, staged: st
         where t.district_code <> :district
         order by s.row limit 1"""), params).first()
     if moved is not None:
-        raise ImportFailed(f"{recipe.source.name}: {moved.n} feature(s) reuse ids of "
-                           f"district {moved.district_code}; first feature {moved.row} "
-                           f"(source_id={moved.source_id}) is {table} {source}:"
-                           f"{moved.source_id} there. Give this file's issuer with "
-                           f"--source-name")
+        raise ImportFailed(msg("{name}: {n} feature(s) reuse ids of district {district_code}; "
+                               "first feature {row} (source_id={source_id}) is {table} "
+                               "{source}:{source_id} there. Give this file's issuer with "
+                               "--source-name", name=recipe.source.name, n=moved.n,
+                               district_code=moved.district_code, row=moved.row,
+                               source_id=moved.source_id, table=table, source=source))
 
 
 def _upsert(layer: str, table: str, staged: str) -> str:
@@ -211,8 +216,8 @@ def write_context(session: Session, recipe: Recipe, frame, attrs, report: Import
     table = CONTEXT_LAYERS[recipe.layer]
     lock_district(session, recipe.district)
     if session.get(District, recipe.district) is None:
-        raise ImportFailed(f"district {recipe.district} is not loaded; load it first "
-                           f"(gridmap demo, or import a districts layer)")
+        raise ImportFailed(msg("district {district} is not loaded; load it first (gridmap demo, "
+                               "or import a districts layer)", district=recipe.district))
     source = recipe.source_name or f"district-{recipe.district}"
     params = {**_rows(recipe, frame, attrs), "district": recipe.district, "source": source}
     staged = _staged(recipe.layer)

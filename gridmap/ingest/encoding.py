@@ -20,6 +20,7 @@ from typing import Callable
 import pandas as pd
 
 from gridmap.errors import ImportFailed
+from gridmap.i18n import msg
 
 # GDAL driver → what its specification calls the format. All of these are UTF-8 by definition.
 FIXED_UTF8 = {"GPKG": "GeoPackage", "GeoJSON": "GeoJSON", "GeoJSONSeq": "GeoJSON",
@@ -157,9 +158,10 @@ def explain_decode_error(name: str, *, reread: Reread, columns: list[str], drive
             found = Undecodable(*located, used)
     where = (f" field {found.column!r} of feature {found.row + 1} ({found.data[:16]!r})"
              if found is not None else "")
-    return ImportFailed(f"{name}:{where} text does not decode as "
-                        f"{_declared(recipe_encoding, driver, file_encoding)}; "
-                        f"{suggestion(reread, columns, used)}")
+    return ImportFailed(msg("{name}:{where} text does not decode as {recipe_encoding}; {reread}",
+                            name=name, where=where,
+                            recipe_encoding=_declared(recipe_encoding, driver, file_encoding),
+                            reread=suggestion(reread, columns, used)))
 
 
 def refuse_needless_encoding(name: str, *, reread: Reread, columns: list[str], driver: str,
@@ -169,9 +171,10 @@ def refuse_needless_encoding(name: str, *, reread: Reread, columns: list[str], d
             or codec_name(recipe_encoding) == "utf-8"):
         return
     if _works(reread, "utf-8", columns):
-        raise ImportFailed(f"{name} is a {FIXED_UTF8[driver]} file, whose text is UTF-8 by "
-                           f"specification, and it reads cleanly as UTF-8; reading it as "
-                           f"{recipe_encoding} would garble it: remove the encoding")
+        raise ImportFailed(msg("{name} is a {driver} file, whose text is UTF-8 by specification, "
+                               "and it reads cleanly as UTF-8; reading it as {recipe_encoding} "
+                               "would garble it: remove the encoding", name=name,
+                               driver=FIXED_UTF8[driver], recipe_encoding=recipe_encoding))
 
 
 def _misread(value: str) -> str | None:
@@ -201,17 +204,21 @@ def check_text(frame: pd.DataFrame, name: str, *, columns: list[str], driver: st
         values = _strings(frame, column)
         broken = values[values.str.contains("\ufffd", regex=False)]
         if len(broken):
-            raise ImportFailed(f"{name}: field {column!r} of feature {broken.index[0] + 1} "
-                               f"({broken.iloc[0]!r}) does not decode as "
-                               f"{declared or 'the declared encoding'}; "
-                               f"{suggestion(reread, columns, declared)}")
+            raise ImportFailed(msg("{name}: field {column!r} of feature {feature} ({text!r}) "
+                                   "does not decode as {encoding}; {reread}", name=name,
+                                   column=column, feature=broken.index[0] + 1,
+                                   text=broken.iloc[0],
+                                   encoding=declared or 'the declared encoding',
+                                   reread=suggestion(reread, columns, declared)))
         if not guessed or driver in FIXED_UTF8:
             continue
         for row, value in values[values.str.contains(_HIGH)].items():
             real = _misread(value)
             if real and _works(reread, real, columns):
-                raise ImportFailed(f"{name}: field {column!r} of feature {row + 1} reads as "
-                                   f"{value!r}, which is {real.upper()} text read as Latin-1 "
-                                   f"(the file does not say its encoding); it reads cleanly "
-                                   f"as {real}: add a .cpg file or give encoding: {real} "
-                                   f"(--encoding {real})")
+                raise ImportFailed(msg("{name}: field {column!r} of feature {feature} reads as "
+                                       "{text!r}, which is {actual} text read as Latin-1 (the "
+                                       "file does not say its encoding); it reads cleanly as "
+                                       "{real}: add a .cpg file or give encoding: {real} "
+                                       "(--encoding {real})", name=name, column=column,
+                                       feature=row + 1, text=value, actual=real.upper(),
+                                       real=real))

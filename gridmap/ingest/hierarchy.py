@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from gridmap import codes as gcodes, reference
 from gridmap.errors import ImportFailed, InvalidCode, ValidationFailed
+from gridmap.i18n import msg
 from gridmap.geo import gauss_kruger_epsg, storage_ewkb
 from gridmap.grid.assign import assign_district
 from gridmap.grid.redraw import GridFeature, apply_grids
@@ -75,15 +76,17 @@ def _write_areas(session: Session, recipe: Recipe, frame, attrs, report: ImportR
             official = reference.check_official(session, noun, code, names[row],
                                                 unofficial=recipe.unofficial)
         except InvalidCode as exc:
-            raise ImportFailed(f"{labels[code]}: {exc.detail}") from None
+            raise ImportFailed(msg("{feature}: {detail}", feature=labels[code],
+                                   detail=exc.detail)) from None
         names[row] = official.name
         report.warnings.extend(official.warnings)
     lock_districts(session, {c[:6] for c in codes})
     touched: list[str] = []
     for row, (code, geom) in enumerate(zip(codes, frame.geometry.values)):
         if parent is not None and session.get(parent, code[:digits - 3]) is None:
-            raise ImportFailed(f"{labels[code]}: {parent.__tablename__} {code[:digits - 3]} "
-                               f"is not loaded")
+            raise ImportFailed(msg("{feature}: {level} {code} is not loaded",
+                                   feature=labels[code], level=parent.__tablename__,
+                                   code=code[:digits - 3]))
         name = names[row]
         obj = session.get(model, code)
         if obj is not None and obj.name == name and shapely.equals(to_shape(obj.geom), geom):
@@ -125,8 +128,9 @@ def _check_district_overlaps(session: Session, touched: list[str], labels: dict[
                             min_area_m2=options["min_area_m2"]):
             mine = row.a if row.a in labels else row.b
             other = row.b if mine == row.a else row.a
-            raise ImportFailed(f"{labels[mine]}: overlaps district {other} by "
-                               f"{shared.area:.1f} m²; districts may not overlap")
+            raise ImportFailed(msg("{feature}: overlaps district {other} by {area:.1f} m²; "
+                                   "districts may not overlap", feature=labels[mine], other=other,
+                                   area=shared.area))
 
 
 def _grid_features(session: Session, recipe: Recipe, frame, attrs) -> list[GridFeature]:
@@ -139,19 +143,23 @@ def _grid_features(session: Session, recipe: Recipe, frame, attrs) -> list[GridF
         try:
             parts = gcodes.parse(code)
         except InvalidCode as exc:
-            raise ImportFailed(f"{_label(recipe, row, code)}: {exc.detail}"
-                               f"{_profile_hint(session, code)}") from None
+            raise ImportFailed(msg("{recipe}: {detail}{session}",
+                                   recipe=_label(recipe, row, code), detail=exc.detail,
+                                   session=_profile_hint(session, code))) from None
         if communities[row] and communities[row] != parts.community_code:
-            raise ImportFailed(f"{_label(recipe, row, code)}: code {code} belongs to community "
-                               f"{parts.community_code}, the file says {communities[row]}")
+            raise ImportFailed(msg("{recipe}: code {code} belongs to community "
+                                   "{community_code}, the file says {given}",
+                                   recipe=_label(recipe, row, code), code=code,
+                                   community_code=parts.community_code, given=communities[row]))
         communities[row] = parts.community_code
     missing = [row for row, c in enumerate(communities) if c is None]
     if missing:
         found = _containing_communities(session, geoms[missing])
         for row, community in zip(missing, found):
             if community is None:
-                raise ImportFailed(f"{_label(recipe, row, None)} lies in no loaded community; "
-                                   f"load the communities first or give community_code")
+                raise ImportFailed(msg("{recipe} lies in no loaded community; load the "
+                                       "communities first or give community_code",
+                                       recipe=_label(recipe, row, None)))
             communities[row] = community
     kinds = (attrs["kind"].astype("string").fillna("residential") if "kind" in attrs
              else pd.Series(["residential"] * len(frame), dtype="string"))
@@ -159,11 +167,12 @@ def _grid_features(session: Session, recipe: Recipe, frame, attrs) -> list[GridF
     for row, geom in enumerate(geoms):
         kind = str(kinds.iloc[row])
         if kind not in ("residential", "unit"):
-            raise ImportFailed(f"{_label(recipe, row, codes[row])}: kind {kind!r}: expected "
-                               f"residential or unit")
+            raise ImportFailed(msg("{recipe}: kind {kind!r}: expected residential or unit",
+                                   recipe=_label(recipe, row, codes[row]), kind=kind))
         if session.get(Community, communities[row]) is None:
-            raise ImportFailed(f"{_label(recipe, row, codes[row])}: community "
-                               f"{communities[row]} is not loaded")
+            raise ImportFailed(msg("{recipe}: community {community} is not loaded",
+                                   recipe=_label(recipe, row, codes[row]),
+                                   community=communities[row]))
         out.append(GridFeature(community_code=communities[row], kind=kind, geom=geom,
                                code=codes[row], name=_text(attrs, "name", row),
                                label=_label(recipe, row, codes[row])))

@@ -13,6 +13,7 @@ import pandas as pd
 import shapely
 
 from gridmap.errors import ImportFailed
+from gridmap.i18n import msg
 from gridmap.ingest import osm
 from gridmap.ingest.households import derive_households
 from gridmap.ingest.normalise import (GEOMETRY_CHECKS, assign_crs, metric_crs,
@@ -32,16 +33,18 @@ def _attributes(frame: gpd.GeoDataFrame, recipe: Recipe) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     for target, source in recipe.fields.items():
         if source not in frame.columns:
-            raise ImportFailed(f"{name}: field {source!r} (mapped to {target}) is missing; "
-                               f"the source has "
-                               f"{', '.join(c for c in frame.columns if c != 'geometry')}"
-                               f"{_osm_hint(recipe, target, source)}")
+            raise ImportFailed(msg("{name}: field {source!r} (mapped to {target}) is missing; "
+                                   "the source has {items}{recipe}", name=name, source=source,
+                                   target=target,
+                                   items=', '.join(c for c in frame.columns if c != 'geometry'),
+                                   recipe=_osm_hint(recipe, target, source)))
         out[target] = frame[source].astype(object).where(frame[source].notna(), None)
     for target, value in recipe.defaults.items():
         out[target] = out[target].fillna(value) if target in out else value
     for required in REQUIRED_FIELDS[recipe.layer]:
         if required not in out:
-            raise ImportFailed(f"recipe for {recipe.layer} must map field {required!r}")
+            raise ImportFailed(msg("recipe for {layer} must map field {required!r}",
+                                   layer=recipe.layer, required=required))
         empty = out[required].isna().to_numpy().nonzero()[0]
         if empty.size:
             raise ImportFailed(f"{name} feature {empty[0] + 1}: {required} "
@@ -53,7 +56,8 @@ def _attributes(frame: gpd.GeoDataFrame, recipe: Recipe) -> pd.DataFrame:
             out[key] = out[key].map(_as_text)
             dup = out[key][out[key].duplicated()]
             if len(dup):
-                raise ImportFailed(f"{name}: {key} {dup.iloc[0]!r} appears more than once")
+                raise ImportFailed(msg("{name}: {key} {value!r} appears more than once",
+                                       name=name, key=key, value=dup.iloc[0]))
     return check_values(name, out, recipe.layer)
 
 
@@ -68,7 +72,7 @@ def _prepare(recipe: Recipe) -> tuple[gpd.GeoDataFrame, pd.DataFrame, int, list[
     notes = list(frame.attrs.get("notes", []))
     frame = assign_crs(frame, recipe)
     if len(frame) == 0:
-        raise ImportFailed(f"{recipe.source.name} holds no features")
+        raise ImportFailed(msg("{name} holds no features", name=recipe.source.name))
     require_geometry(frame, recipe)
     frame = to_storage_crs(frame, recipe)
     before = ~shapely.is_valid(frame.geometry.values)

@@ -17,6 +17,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from gridmap.errors import ImportFailed
+from gridmap.i18n import msg
 
 TARGET_LAYERS = ("buildings", "districts", "streets", "communities", "grids", "roads",
                  "water")
@@ -144,12 +145,15 @@ def check_recipe(data: Mapping[str, Any], *, origin: str = "recipe") -> None:
     path = [str(p) for p in error.absolute_path]
     if error.validator == "required":
         missing = [k for k in error.validator_value if k not in error.instance][0]
-        raise ImportFailed(f"{origin}: key {missing!r} is missing; expected "
-                           f"{RECIPE['properties'][missing]['description']}")
+        raise ImportFailed(msg("{origin}: key {missing!r} is missing; expected {description}",
+                               origin=origin, missing=missing,
+                               description=RECIPE['properties'][missing]['description']))
     if error.validator == "additionalProperties" and "properties" in error.schema:
         extra = sorted(set(error.instance) - set(error.schema["properties"]))
         where = f" key {'.'.join(path)}" if path else ""
-        raise ImportFailed(f"{origin}{where}: unknown keys {extra}; known: "
-                           f"{', '.join(error.schema['properties'])}")
-    raise ImportFailed(f"{origin} key {'.'.join(path)}: got {error.instance!r}, expected "
-                       f"{_expected(error)}")
+        raise ImportFailed(msg("{origin}{where}: unknown keys {extra}; known: {items}",
+                               origin=origin, where=where, extra=extra,
+                               items=', '.join(error.schema['properties'])))
+    raise ImportFailed(msg("{origin} key {items}: got {instance!r}, expected {error}",
+                           origin=origin, items='.'.join(path), instance=error.instance,
+                           error=_expected(error)))

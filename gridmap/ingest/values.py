@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import String
 
 from gridmap.errors import ImportFailed
+from gridmap.i18n import msg
 from gridmap.models import Building, Community, District, Grid, Road, Street, Water
 
 TARGET_MODELS = {"buildings": Building, "districts": District, "streets": Street,
@@ -50,8 +51,9 @@ def _refuse(source: str, attrs: pd.DataFrame, rows: np.ndarray, target: str, val
     more = f" ({rows.size} features in all)" if rows.size > 1 else ""
     if isinstance(value, np.generic):
         value = value.item()
-    raise ImportFailed(f"{source} {feature_label(attrs, int(rows[0]))}: {target} is "
-                       f"{value!r}, expected {expected}{more}")
+    raise ImportFailed(msg("{source} {attrs}: {target} is {value!r}, expected {expected}{more}",
+                           source=source, attrs=feature_label(attrs, int(rows[0])),
+                           target=target, value=value, expected=expected, more=more))
 
 
 def whole_numbers(source: str, attrs: pd.DataFrame, target: str) -> pd.Series:

@@ -6,6 +6,7 @@ import numpy as np
 import shapely
 
 from gridmap.errors import ImportFailed
+from gridmap.i18n import msg
 from gridmap.geo import STORAGE_SRID, gauss_kruger_epsg, parse_crs, transformer
 from gridmap.ingest.recipe import Recipe
 from gridmap.ingest.values import shown
@@ -27,12 +28,13 @@ def assign_crs(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
     declared = parse_crs(recipe.crs) if recipe.crs is not None else None
     if frame.crs is None:
         if declared is None:
-            raise ImportFailed(f"{recipe.source.name} has no CRS; say which it is "
-                               f"(--crs EPSG:4326, or crs: in the recipe)")
+            raise ImportFailed(msg("{name} has no CRS; say which it is (--crs EPSG:4326, or "
+                                   "crs: in the recipe)", name=recipe.source.name))
         return frame.set_crs(declared)
     if declared is not None and not frame.crs.equals(declared):
-        raise ImportFailed(f"{recipe.source.name} declares {frame.crs.to_string()} but the "
-                           f"recipe says {declared.to_string()}; fix the recipe or the file")
+        raise ImportFailed(msg("{name} declares {declared} but the recipe says {recipe_crs}; "
+                               "fix the recipe or the file", name=recipe.source.name,
+                               declared=frame.crs.to_string(), recipe_crs=declared.to_string()))
     return frame
 
 
@@ -42,9 +44,10 @@ def to_storage_crs(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
         b = frame.total_bounds
         if not (-180 <= b[0] <= 180 and -180 <= b[2] <= 180 and -90 <= b[1] <= 90
                 and -90 <= b[3] <= 90):
-            raise ImportFailed(f"{recipe.source.name}: coordinates {b[0]:.1f}, {b[1]:.1f} are "
-                               f"not degrees, yet the CRS is {frame.crs.to_string()}; "
-                               f"the declared CRS is wrong")
+            raise ImportFailed(msg("{name}: coordinates {x:.1f}, {y:.1f} are not "
+                                   "degrees, yet the CRS is {crs}; the declared CRS is wrong",
+                                   name=recipe.source.name, x=b[0], y=b[1],
+                                   crs=frame.crs.to_string()))
     # WGS 84 → CGCS2000 is a no-op in PROJ (they agree to well under a metre): skip copying
     # every coordinate through it (a tenth of the import's memory at 170,000 buildings).
     if transformer(frame.crs.to_wkt(), STORAGE_SRID).definition.startswith("proj=noop"):
@@ -56,9 +59,11 @@ def to_storage_crs(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
                 & (bounds[:, 1] >= _CHINA[1]) & (bounds[:, 3] <= _CHINA[3]))
     if outside.any():
         row = int(np.nonzero(outside)[0][0])
-        raise ImportFailed(f"{recipe.source.name} {_feature(frame, row, recipe)} lies at "
-                           f"{bounds[row, 0]:.4f}, {bounds[row, 1]:.4f} (lon, lat in CGCS2000), "
-                           f"outside China; is the CRS {frame.crs.to_string()} right?")
+        raise ImportFailed(msg("{name} {frame} lies at {lon:.4f}, {lat:.4f} (lon, lat in "
+                               "CGCS2000), outside China; is the CRS {crs} right?",
+                               name=recipe.source.name, frame=_feature(frame, row, recipe),
+                               lon=bounds[row, 0], lat=bounds[row, 1],
+                               crs=frame.crs.to_string()))
     return out
 
 
@@ -83,20 +88,24 @@ def require_geometry(frame: gpd.GeoDataFrame, recipe: Recipe) -> None:
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
         rows = np.nonzero(missing)[0]
-        raise ImportFailed(f"{recipe.source.name}: {rows.size} feature(s) without a "
-                           f"readable geometry, first {_feature(frame, int(rows[0]), recipe)} "
-                           f"(empty, or e.g. a ring of fewer than 3 points)"
-                           f"{_leave_out(frame, rows, recipe)}")
+        raise ImportFailed(msg("{name}: {count} feature(s) without a readable geometry, first "
+                               "{frame} (empty, or e.g. a ring of fewer than 3 points){leave_out}",
+                               name=recipe.source.name, count=rows.size,
+                               frame=_feature(frame, int(rows[0]), recipe),
+                               leave_out=_leave_out(frame, rows, recipe)))
     coords, rows = shapely.get_coordinates(geoms, return_index=True)
     bad = ~np.isfinite(coords).all(axis=1)
     if bad.any():
         row = int(rows[np.nonzero(bad)[0][0]])
         point = coords[np.nonzero(bad)[0][0]]
         count = np.unique(rows[bad]).size
-        raise ImportFailed(f"{recipe.source.name}: {count} feature(s) with coordinates that are "
-                           f"not finite numbers, first {_feature(frame, row, recipe)} at "
-                           f"{point[0]}, {point[1]}; expected numbers (repair cannot invent "
-                           f"coordinates){_leave_out(frame, np.unique(rows[bad]), recipe)}")
+        raise ImportFailed(msg("{name}: {count} feature(s) with coordinates that are not finite "
+                               "numbers, first {frame} at {x}, {y}; expected numbers "
+                               "(repair cannot invent coordinates){leave_out}",
+                               name=recipe.source.name, count=count,
+                               frame=_feature(frame, row, recipe), x=point[0],
+                               y=point[1],
+                               leave_out=_leave_out(frame, np.unique(rows[bad]), recipe)))
 
 
 def polygons_only(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
@@ -106,16 +115,19 @@ def polygons_only(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
     not_area = ~np.isin(kinds, (3, 6))
     if not_area.any():
         row = int(np.nonzero(not_area)[0][0])
-        raise ImportFailed(f"{recipe.source.name} {_feature(frame, row, recipe)} is a "
-                           f"{geoms[row].geom_type}; the {recipe.layer} layer takes polygons")
+        raise ImportFailed(msg("{name} {frame} is a {geom_type}; the {layer} layer takes "
+                               "polygons", name=recipe.source.name,
+                               frame=_feature(frame, row, recipe),
+                               geom_type=geoms[row].geom_type, layer=recipe.layer))
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         if not recipe.repair:
             row = int(np.nonzero(invalid)[0][0])
-            raise ImportFailed(f"{recipe.source.name}: {int(invalid.sum())} invalid "
-                               f"polygon(s), first {_feature(frame, row, recipe)}: "
-                               f"{shapely.is_valid_reason(geoms[row])}; set repair: true "
-                               f"to fix them with make_valid")
+            raise ImportFailed(msg("{name}: {count} invalid polygon(s), first {frame}: "
+                                   "{reason}; set repair: true to fix them with make_valid",
+                                   name=recipe.source.name, count=int(invalid.sum()),
+                                   frame=_feature(frame, row, recipe),
+                                   reason=shapely.is_valid_reason(geoms[row])))
         fixed = shapely.make_valid(geoms[invalid])
         # make_valid may return collections with lines or points: keep the areal parts.
         fixed = np.array([shapely.union_all([p for p in shapely.get_parts(g)
@@ -124,8 +136,9 @@ def polygons_only(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
         empty = shapely.is_empty(fixed)
         if empty.any():
             row = int(np.nonzero(invalid)[0][np.nonzero(empty)[0][0]])
-            raise ImportFailed(f"{recipe.source.name} {_feature(frame, row, recipe)} has no "
-                               f"area left after repair: {shapely.is_valid_reason(geoms[row])}")
+            raise ImportFailed(msg("{name} {frame} has no area left after repair: {reason}",
+                                   name=recipe.source.name, frame=_feature(frame, row, recipe),
+                                   reason=shapely.is_valid_reason(geoms[row])))
         geoms = geoms.copy()
         geoms[invalid] = fixed
     if shapely.has_z(geoms).any():
@@ -166,15 +179,17 @@ def lines_only(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
     not_line = ~np.isin(shapely.get_type_id(geoms), (1, 5))
     if not_line.any():
         row = int(np.nonzero(not_line)[0][0])
-        raise ImportFailed(f"{recipe.source.name} {_feature(frame, row, recipe)} is a "
-                           f"{geoms[row].geom_type}; the {recipe.layer} layer takes lines")
+        raise ImportFailed(msg("{name} {frame} is a {geom_type}; the {layer} layer takes lines",
+                               name=recipe.source.name, frame=_feature(frame, row, recipe),
+                               geom_type=geoms[row].geom_type, layer=recipe.layer))
     flat = shapely.force_2d(geoms)
     degenerate = ~shapely.is_valid(flat) | (shapely.length(flat) == 0)
     if degenerate.any():
         row = int(np.nonzero(degenerate)[0][0])
-        raise ImportFailed(f"{recipe.source.name}: {int(degenerate.sum())} line(s) without "
-                           f"length, first {_feature(frame, row, recipe)}: "
-                           f"{shapely.is_valid_reason(flat[row])}")
+        raise ImportFailed(msg("{name}: {count} line(s) without length, first {frame}: {reason}",
+                               name=recipe.source.name, count=int(degenerate.sum()),
+                               frame=_feature(frame, row, recipe),
+                               reason=shapely.is_valid_reason(flat[row])))
     parts, index = shapely.get_parts(flat, return_index=True)
     return frame.set_geometry(shapely.multilinestrings(parts, indices=index), crs=frame.crs)
 
@@ -187,9 +202,11 @@ def areas_or_lines(frame: gpd.GeoDataFrame, recipe: Recipe) -> gpd.GeoDataFrame:
     other = ~lines & ~np.isin(kinds, (3, 6))
     if other.any():
         row = int(np.nonzero(other)[0][0])
-        raise ImportFailed(f"{recipe.source.name} {_feature(frame, row, recipe)} is a "
-                           f"{frame.geometry.values[row].geom_type}; the {recipe.layer} layer "
-                           f"takes areas or lines (leave other features out with where:)")
+        raise ImportFailed(msg("{name} {frame} is a {geom_type}; the {layer} layer takes areas "
+                               "or lines (leave other features out with where:)",
+                               name=recipe.source.name, frame=_feature(frame, row, recipe),
+                               geom_type=frame.geometry.values[row].geom_type,
+                               layer=recipe.layer))
     geoms = frame.geometry.values.copy()
     if (~lines).any():
         areas = polygons_only(frame[~lines], recipe).geometry.values

@@ -19,6 +19,7 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from gridmap.errors import ImportFailed
+from gridmap.i18n import msg
 from gridmap.ingest import encoding, osm
 from gridmap.ingest.recipe import Recipe
 from gridmap.ingest.rowfilter import GEOMETRY_TYPE, apply_filter
@@ -44,8 +45,8 @@ def _read_csv(recipe: Recipe) -> gpd.GeoDataFrame:
                                                   list(recipe.used_columns()), declared)
                            ) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ImportFailed(f"{name} is not a readable CSV file: "
-                           f"{str(exc).strip().splitlines()[0]}") from None
+        raise ImportFailed(msg("{name} is not a readable CSV file: {error}", name=name,
+                               error=str(exc).strip().splitlines()[0])) from None
     _require_columns(recipe, frame.columns.tolist(), [])
     if recipe.wkt_field:
         wkt = frame[recipe.wkt_field]
@@ -58,21 +59,23 @@ def _read_csv(recipe: Recipe) -> gpd.GeoDataFrame:
                 try:
                     shapely.from_wkt(value if isinstance(value, str) else None)
                 except shapely.errors.GEOSException as exc:
-                    raise ImportFailed(f"{name} row {row + 2}: unreadable WKT "
-                                       f"{value[:40]!r} ({exc})") from None
+                    raise ImportFailed(msg("{name} row {row}: unreadable WKT {wkt!r} "
+                                           "({exc})", name=name, row=row + 2,
+                                           wkt=value[:40], exc=exc)) from None
         frame = frame.drop(columns=[recipe.wkt_field])
     elif recipe.x_field and recipe.y_field:
         x = pd.to_numeric(frame[recipe.x_field], errors="coerce")
         y = pd.to_numeric(frame[recipe.y_field], errors="coerce")
         bad = (x.isna() | y.isna()).to_numpy().nonzero()[0]
         if bad.size:
-            raise ImportFailed(f"{name} row {bad[0] + 2}: coordinates "
-                               f"{frame[recipe.x_field].iloc[bad[0]]!r}, "
-                               f"{frame[recipe.y_field].iloc[bad[0]]!r} are not numbers")
+            raise ImportFailed(msg("{name} row {row}: coordinates {x!r}, {y!r} are "
+                                   "not numbers", name=name, row=bad[0] + 2,
+                                   x=frame[recipe.x_field].iloc[bad[0]],
+                                   y=frame[recipe.y_field].iloc[bad[0]]))
         geoms = shapely.points(x.to_numpy(), y.to_numpy())
     else:
-        raise ImportFailed(f"{name}: a CSV needs wkt_field (--wkt-field), or x_field and "
-                           f"y_field (--x-field, --y-field)")
+        raise ImportFailed(msg("{name}: a CSV needs wkt_field (--wkt-field), or x_field and "
+                               "y_field (--x-field, --y-field)", name=name))
     return gpd.GeoDataFrame(frame, geometry=list(geoms), crs=None)
 
 
@@ -91,11 +94,13 @@ def _choose_layer(recipe: Recipe) -> str | None:
     try:
         layers = [str(n) for n in pyogrio.list_layers(recipe.source)[:, 0]]
     except (DataSourceError, DataLayerError) as exc:
-        raise ImportFailed(f"cannot read {recipe.source.name}: {_first_line(exc)}") from None
+        raise ImportFailed(msg("cannot read {name}: {exc}", name=recipe.source.name,
+                               exc=_first_line(exc))) from None
     if len(layers) > 1:
-        raise ImportFailed(f"{recipe.source.name} holds {len(layers)} layers "
-                           f"({', '.join(layers)}); say which with --source-layer "
-                           f"(source_layer: in a recipe)")
+        raise ImportFailed(msg("{name} holds {count} layers ({items}); say which with "
+                               "--source-layer (source_layer: in a recipe)",
+                               name=recipe.source.name, count=len(layers),
+                               items=', '.join(layers)))
     return layers[0] if layers else None
 
 
@@ -138,8 +143,9 @@ def _require_columns(recipe: Recipe, columns: list[str], tag_keys: list[str]) ->
     hint = ""
     if recipe.is_osm and "source_id" in targets:
         hint = "; " + osm.id_hint(missing[0])
-    raise ImportFailed(f"{recipe.source.name}: field {missing[0]!r} ({role}) is missing; "
-                       f"the source has {text}{hint}")
+    raise ImportFailed(msg("{name}: field {field!r} ({role}) is missing; the source has "
+                           "{text}{hint}", name=recipe.source.name, field=missing[0], role=role,
+                           text=text, hint=hint))
 
 
 def _declared_encoding(recipe: Recipe, info: dict) -> tuple[str | None, bool]:
@@ -160,9 +166,10 @@ def _declared_encoding(recipe: Recipe, info: dict) -> tuple[str | None, bool]:
             try:
                 return encoding.cpg_encoding(text), False
             except LookupError:
-                raise ImportFailed(f"{cpg.name} names the encoding {text.strip()!r}, which is "
-                                   f"not one Python knows; give the encoding "
-                                   f"(--encoding gbk, encoding: gbk)") from None
+                raise ImportFailed(msg("{name} names the encoding {encoding!r}, which is not one "
+                                       "Python knows; give the encoding (--encoding gbk, "
+                                       "encoding: gbk)", name=cpg.name,
+                                   encoding=text.strip())) from None
     if str(info["encoding"]).upper() in ("ISO-8859-1", "LATIN1"):
         return encoding.codec_name("latin-1"), True
     return None, False  # the .dbf's language driver id says it, and GDAL decodes
@@ -209,9 +216,11 @@ def _info(path: Path, layer: str | None, name: str) -> dict:
         return pyogrio.read_info(path, layer=layer)
     except DataLayerError:
         layers = ", ".join(str(n) for n in pyogrio.list_layers(path)[:, 0])
-        raise ImportFailed(f"{name} has no layer {layer!r}; its layers are {layers}") from None
+        raise ImportFailed(msg("{name} has no layer {layer!r}; its layers are {layers}",
+                               name=name, layer=layer, layers=layers)) from None
     except DataSourceError as exc:
-        raise ImportFailed(f"cannot read {name}: {_first_line(exc)}") from None
+        raise ImportFailed(msg("cannot read {name}: {exc}", name=name,
+                               exc=_first_line(exc))) from None
 
 
 def _read_columns(recipe: Recipe, layer: str | None, info: dict, columns: list[str],
@@ -277,7 +286,7 @@ def read_source(recipe: Recipe) -> gpd.GeoDataFrame:
     (``None`` when it has none), numbered from 0 in the order read."""
     path: Path = recipe.source
     if not path.exists():
-        raise ImportFailed(f"source file {path} does not exist")
+        raise ImportFailed(msg("source file {path} does not exist", path=path))
     if path.suffix.lower() == ".csv":
         frame = _read_csv(recipe)
     else:
@@ -285,6 +294,7 @@ def read_source(recipe: Recipe) -> gpd.GeoDataFrame:
     notes = frame.attrs.get("notes", [])
     frame = apply_filter(frame, recipe.where, path.name)
     if recipe.where and len(frame) == 0:
-        raise ImportFailed(f"{path.name}: no feature meets the filter {recipe.where}")
+        raise ImportFailed(msg("{name}: no feature meets the filter {where}", name=path.name,
+                               where=recipe.where))
     frame.attrs["notes"] = notes
     return frame

@@ -74,8 +74,8 @@ class Layer:
     def check_collection(self, scope: Scope) -> None:
         """Refuse a caller whose scope does not include this collection."""
         if not scope.allows_collection(self.name):
-            raise Forbidden(f"collection {self.name} is not among those {scope.actor} may "
-                            f"read")
+            raise Forbidden(msg("collection {name} is not among those {actor} may read",
+                                name=self.name, actor=scope.actor))
 
     def query(self, session: Session, query: LayerQuery, *, scope: Scope) -> dict[str, Any]:
         """Features matching ``query`` that ``scope`` reaches, as a FeatureCollection."""

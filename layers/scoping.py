@@ -25,6 +25,7 @@ from typing import Any
 
 from gridmap.auth.scope import Scope, grid_condition
 from gridmap.errors import ConfigurationError
+from gridmap.i18n import msg
 
 KINDS = ("grid", "grid_id", "division", "public")
 
@@ -35,8 +36,9 @@ def parse_scope(definition: Any, layer: str, ident) -> tuple[str, str | None]:
         return "grid_id", ident(definition["grid_id"], "scope grid_id column", layer)
     if definition in ("grid", "division", "public"):
         return definition, None
-    raise ConfigurationError(f"layer {layer}: scope {definition!r}; expected grid, division, "
-                             f"public or {{grid_id: COLUMN}}")
+    raise ConfigurationError(msg("layer {layer}: scope {definition!r}; expected grid, division, "
+                                 "public or {{grid_id: COLUMN}}", layer=layer,
+                                 definition=definition))
 
 
 def grid_scope(alias: str, scope: Scope) -> tuple[str, dict[str, Any]]:
@@ -61,4 +63,5 @@ def scope_condition(kind: str, column: str | None, key_column: str,
         return (f"exists (select 1 from unnest(cast(:scope_divisions as text[])) d "
                 f"where starts_with(t.{key_column}, d) or starts_with(d, t.{key_column}))",
                 {"scope_divisions": divisions})
-    raise ConfigurationError(f"scope kind {kind!r}; expected one of {', '.join(KINDS)}")
+    raise ConfigurationError(msg("scope kind {kind!r}; expected one of {items}", kind=kind,
+                                 items=', '.join(KINDS)))

@@ -73,8 +73,9 @@ class SqlLayer(Layer):
                         for k, v in definition.get("filters", {}).items()}
         self.where = definition.get("where", "true")
         if "scope" not in definition:
-            raise ConfigurationError(f"layer {name}: no scope; expected scope: grid, division, "
-                                     f"public or {{grid_id: COLUMN}} (see layers/scoping.py)")
+            raise ConfigurationError(msg("layer {name}: no scope; expected scope: grid, "
+                                         "division, public or {{grid_id: COLUMN}} (see "
+                                         "layers/scoping.py)", name=name))
         self.scope_kind, self.scope_column = parse_scope(definition["scope"], name, _ident)
         columns = []
         for f in self.fields:

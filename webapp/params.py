@@ -38,14 +38,14 @@ def check_json_body() -> None:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         what = "not JSON" if body is None else f"a JSON {type(body).__name__}"
-        raise InvalidInput(f"the request body is {what}; expected a JSON object")
+        raise InvalidInput(msg("the request body is {what}; expected a JSON object", what=what))
     _check_json_text("body", body)
 
 
 def _check_json_text(where: str, value, depth: int = 0) -> None:
     """Control characters in any string of a JSON body, as in parameters."""
     if depth > 64:
-        raise InvalidInput("the request body nests deeper than 64 levels")
+        raise InvalidInput(msg("the request body nests deeper than 64 levels"))
     if isinstance(value, str):
         _check_text(where, value)
     elif isinstance(value, dict):
@@ -99,10 +99,12 @@ def coordinate(name: str, low: float, high: float) -> float:
     """A required decimal parameter within ``low``…``high`` (a longitude or latitude)."""
     raw = single(name)
     if raw is None:
-        raise InvalidInput(f"give {name}=NUMBER ({low:g}…{high:g})")
+        raise InvalidInput(msg("give {name}=NUMBER ({low:g}…{high:g})", name=name, low=low,
+                               high=high))
     if not _DECIMAL.fullmatch(raw) or not low <= float(raw) <= high:
-        raise InvalidInput(f"{name} {raw!r}: expected a decimal number from {low:g} to "
-                           f"{high:g} in ASCII digits")
+        raise InvalidInput(msg("{name} {raw!r}: expected a decimal number from {low:g} to "
+                               "{high:g} in ASCII digits", name=name, raw=raw, low=low,
+                               high=high))
     return float(raw)
 
 

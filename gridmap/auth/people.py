@@ -159,7 +159,7 @@ def change_password(session: Session, person: Person, current: str, new: str, *,
     """
     authenticate(session, person.login, current, settings=settings, audit=False)
     if new == current:
-        raise InvalidInput("the new password is the current one: expected a different one")
+        raise InvalidInput(msg("the new password is the current one: expected a different one"))
     check_password(new, login=person.login, settings=settings)
     person.password_hash = hash_password(password_hasher(settings), new)
     person.password_changed_at = func.now()
@@ -175,7 +175,8 @@ def set_locale(session: Session, person: Person, locale: str | None, *,
                allowed: Iterable[str]) -> None:
     """Keep the interface language a person chose (None: follow the browser)."""
     if locale is not None and locale not in set(allowed):
-        raise InvalidInput(f"language {locale!r}: expected one of {', '.join(allowed)}")
+        raise InvalidInput(msg("language {locale!r}: expected one of {items}", locale=locale,
+                               items=', '.join(allowed)))
     if person.locale != locale:
         before = person.locale
         person.locale = locale

@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify
 
 from gridmap import units
 from gridmap.errors import Forbidden
+from gridmap.i18n import msg
 from webapp.auth import access, caller_scope
 from webapp.database import get_session
 
@@ -23,8 +24,8 @@ _LISTED = {"root": "districts", "district": "streets", "street": "communities",
 def _check_collection(level: str) -> None:
     scope = caller_scope()
     if not scope.allows_collection(_LISTED[level]):
-        raise Forbidden(f"collection {_LISTED[level]} is not among those {scope.actor} may "
-                        f"read")
+        raise Forbidden(msg("collection {name} is not among those {actor} may read",
+                            name=_LISTED[level], actor=scope.actor))
 
 
 def unit_json(unit: units.Unit) -> dict:

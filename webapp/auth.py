@@ -225,7 +225,9 @@ def init_app(app: Flask) -> None:
     app.before_request(_identify)
     app.teardown_request(_forget_actor)
     app.after_request(_tag_response)
-    app.jinja_env.globals.update(signed_in_person=signed_in_person, role_name=role_name)
+    app.jinja_env.globals.update(signed_in_person=signed_in_person, role_name=role_name,
+                                 may=lambda capability: bool(g.get("scope"))
+                                 and g.scope.may(capability))
 
 
 _ROLE_NAMES = {"grid_worker": _l("Grid worker"), "community_admin": _l("Community administrator"),

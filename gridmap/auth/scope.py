@@ -40,10 +40,11 @@ ROLE_LEVELS: dict[str, frozenset[str]] = {
     "administrator": frozenset(),
 }
 #: What each role may do beyond reading, as data: ``plan`` drafts and applies grid plans (in
-#: the divisions the scope covers), ``people`` and ``keys`` manage accounts.
+#: the divisions the scope covers), ``people`` manages the people inside the scope
+#: (:mod:`gridmap.auth.management`), ``keys`` manages agencies' API keys.
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     "grid_worker": frozenset(),
-    "community_admin": frozenset(),
+    "community_admin": frozenset({"people"}),
     "planner": frozenset({"plan"}),
     "administrator": frozenset({"plan", "people", "keys"}),
     "agency": frozenset(),

@@ -85,3 +85,33 @@ def test_the_audit_page_finds_a_workers_sign_in(app, client, people):
     html = client.get(f"/admin/audit?who={worker.login}").get_data(as_text=True)
     assert f"person:{worker.login}" in html and "login" in html
     assert client.get("/admin/audit?since=yesterday").status_code == 400
+
+
+def test_a_community_admin_manages_the_people_of_their_community_only(app, people):
+    from tests.conftest import sign_in
+
+    manager = app.test_client()
+    sign_in(manager, "t-community")
+    page = manager.get("/admin/people").get_data(as_text=True)
+    assert "t-worker-a" in page and "t-worker-b" in page
+    assert "t-admin" not in page and "t-planner" not in page
+    grid = people["t-worker-a"].scopes[0][1]
+    login = f"cw-{uuid.uuid4().hex[:6]}"
+    token = csrf_token(manager, "/admin/people")
+    made = manager.post("/admin/people", data={
+        "login": login, "role": "grid_worker", "codes": grid,
+        "password": "a long passphrase " + uuid.uuid4().hex[:4], "csrf_token": token})
+    assert made.status_code == 302
+    for role, codes in (("administrator", ""), ("planner", "420111002")):
+        refused = manager.post("/admin/people", data={
+            "login": login + role[:3], "role": role, "codes": codes,
+            "password": "a long passphrase x1", "csrf_token": token})
+        assert refused.status_code == 403, role
+    outside = manager.post("/admin/people", data={
+        "login": login + "x", "role": "grid_worker", "codes": "420111002015001",
+        "password": "a long passphrase x2", "csrf_token": token})
+    assert outside.status_code == (302 if grid.startswith("420111002015") else 403)
+    assert manager.post("/admin/people/t-planner/disable",
+                        data={"csrf_token": token}).status_code == 403
+    assert manager.get("/admin/keys").status_code == 403
+    assert manager.get("/admin/audit").status_code == 403

@@ -15,12 +15,14 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from gridmap.audit import list_events
-from gridmap.auth import (add_person, disable_person, issue_key, list_keys, list_people,
-                          reset_password, revoke_key)
+from gridmap.auth import (add_person, disable_person, issue_key, list_keys, reset_password,
+                          revoke_key)
 from gridmap.auth.keys import parse_collections
-from gridmap.errors import GridmapError, InvalidInput
+from gridmap.auth.management import GRANTABLE, check_manages, check_may_grant, people_managed
+from gridmap.errors import Forbidden, GridmapError, InvalidInput
+from gridmap.i18n import msg
 from gridmap.models.person import ROLES
-from webapp.auth import access, role_name
+from webapp.auth import access, caller_scope, role_name
 from webapp.database import get_session
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -69,66 +71,90 @@ def scopes_from_codes(role: str, text: str) -> list[tuple[str, str]]:
     return rows
 
 
+def _manager():
+    """The caller, who must hold the ``people`` capability (administrators, community
+    admins)."""
+    scope = caller_scope()
+    if not scope.may("people"):
+        raise Forbidden(msg("only administrators and community admins manage people"))
+    return scope
+
+
 def _people_page(form: PersonForm, problem: str | None = None, status: int = 200):
-    return render_template("people.html", people=list_people(get_session()), form=form,
-                           roles=ROLES, problem=problem), status
+    scope = _manager()
+    roles = ROLES if scope.is_administrator else GRANTABLE.get(scope.role, ())
+    return render_template("people.html", people=people_managed(get_session(), scope),
+                           form=form, roles=roles, problem=problem), status
 
 
-def _apply(change) -> str | None:
-    """Run ``change`` and commit; on a user's mistake roll back and return the reason."""
+def _apply(change) -> GridmapError | None:
+    """Run ``change`` and commit; on a user's mistake roll back and return it (its detail is
+    shown on the page, its status is the page's)."""
     db = get_session()
     try:
         change(db)
     except GridmapError as exc:
         db.rollback()
-        return exc.detail
+        return exc
     db.commit()
     return None
 
 
 @bp.get("/people")
-@access("administrator")
+@access("person")
 def people():
     return _people_page(PersonForm(formdata=None))
 
 
 @bp.post("/people")
-@access("administrator")
+@access("person")
 def add():
+    scope = _manager()
     form = PersonForm()
     if not form.validate_on_submit():
         return _people_page(form, status=400)
     settings = current_app.config["GRIDMAP"]
 
     def change(db):
+        scopes = scopes_from_codes(form.role.data, form.codes.data or "")
+        check_may_grant(db, scope, form.role.data, scopes)
         add_person(db, form.login.data.strip(), role=form.role.data,
                    password=form.password.data, display_name=form.display_name.data or None,
-                   scopes=scopes_from_codes(form.role.data, form.codes.data or ""),
-                   settings=settings)
+                   scopes=scopes, settings=settings)
     problem = _apply(change)
     if problem:
-        return _people_page(form, problem, 400)
+        return _people_page(form, problem.detail, problem.status)
     return redirect(url_for("admin.people"))
 
 
 @bp.post("/people/<login>/disable")
-@access("administrator")
+@access("person")
 def disable(login: str):
-    problem = _apply(lambda db: disable_person(db, login))
-    return _people_page(PersonForm(formdata=None), problem, 404) if problem \
+    scope = _manager()
+
+    def change(db):
+        check_manages(db, scope, login)
+        disable_person(db, login)
+    problem = _apply(change)
+    return _people_page(PersonForm(formdata=None), problem.detail, problem.status) if problem \
         else redirect(url_for("admin.people"))
 
 
 @bp.post("/people/<login>/password")
-@access("administrator")
+@access("person")
 def reset(login: str):
+    scope = _manager()
     form = ResetForm()
     if not form.validate_on_submit():
         return _people_page(PersonForm(formdata=None), _("a new password is required"), 400)
     settings = current_app.config["GRIDMAP"]
-    problem = _apply(lambda db: reset_password(db, login, form.password.data,
-                                               settings=settings))
-    return _people_page(PersonForm(formdata=None), problem, 400) if problem \
+
+
+    def change(db):
+        check_manages(db, scope, login)
+        reset_password(db, login, form.password.data, settings=settings)
+    problem = _apply(change)
+    return _people_page(PersonForm(formdata=None), problem.detail, problem.status) if problem \
         else redirect(url_for("admin.people"))
 
 
@@ -159,7 +185,7 @@ def add_key():
         issued.append(issue_key(db, form.agency.data, names))
     problem = _apply(change)
     if problem:
-        return _keys_page(form, problem=problem, status=400)
+        return _keys_page(form, problem=problem.detail, status=problem.status)
     # Shown once, on this page only; the response must not be kept by any cache.
     page, status = _keys_page(KeyForm(formdata=None), secret=issued[0].secret)
     response = current_app.make_response((page, status))
@@ -171,8 +197,8 @@ def add_key():
 @access("administrator")
 def revoke(ident: str):
     problem = _apply(lambda db: revoke_key(db, ident))
-    return _keys_page(KeyForm(formdata=None), problem=problem, status=404) if problem \
-        else redirect(url_for("admin.keys"))
+    return _keys_page(KeyForm(formdata=None), problem=problem.detail,
+                      status=problem.status) if problem else redirect(url_for("admin.keys"))
 
 
 @bp.get("/audit")

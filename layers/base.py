@@ -58,7 +58,8 @@ class Layer:
 
     #: What the map may learn of a definition: names, labels and styles. Everything else
     #: (table, where, the SQL of computed fields) stays on the server.
-    PUBLIC_KEYS = ("title", "style", "popup", "label", "min_zoom", "visible", "order")
+    PUBLIC_KEYS = ("title", "style", "popup", "label", "legend", "min_zoom", "visible",
+                   "order")
 
     def describe(self, locale: str | None = None) -> dict[str, Any]:
         """What the map needs to draw the layer: names, labels, styles; no SQL, no tables.

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))  # the YAML extractor lives in layers/
 
 from gridmap.i18n import LOCALES, TRANSLATIONS  # noqa: E402
 
-KEYWORDS = {**DEFAULT_KEYWORDS, "msg": None, "lazy_gettext": None, "t": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "msg": None, "lazy_gettext": None, "_l": None, "t": None}
 JS_SOURCES = "webapp/static/js/"
 JS_CATALOGUES = ROOT / "webapp" / "static" / "i18n"
 PO_WIDTH = 100

@@ -25,6 +25,23 @@ const layers = new LayerSet(map, config.layers, labels, {
   onStatus: (message) => panel.setStatus(message),
 });
 
+/** A layer's legend: a swatch and a label per value (the grids' load). */
+function legendOf(def) {
+  const legend = document.createElement("ul");
+  legend.className = "legend";
+  legend.dataset.layer = def.name;
+  def.legend.forEach((entry) => {
+    const item = document.createElement("li");
+    const swatch = document.createElement("span");
+    swatch.className = "swatch";
+    swatch.style.background = entry.color;
+    item.dataset.value = entry.value;
+    item.append(swatch, document.createTextNode(entry.label));
+    legend.appendChild(item);
+  });
+  return legend;
+}
+
 function layerSwitches() {
   const list = document.getElementById("layer-list");
   [...config.layers].reverse().forEach((def) => {
@@ -41,6 +58,7 @@ function layerSwitches() {
       label.append(note);
     }
     list.appendChild(label);
+    if (def.legend) { list.appendChild(legendOf(def)); }
   });
 }
 
@@ -64,6 +82,7 @@ window.gridmap = {
   /** Resolves when no layer request is pending and labels are placed. */
   async idle() {
     await started;
+    await panel.loadShown;
     return new Promise((resolve) => {
       const check = () => {
         if (layers.pending === 0 && !labels.pending && !chooser.busy) {

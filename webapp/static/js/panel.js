@@ -3,7 +3,7 @@
  * tapped, the layer switches. In portrait the sheet starts collapsed to its header — one line
  * saying what is chosen or tapped — so the map keeps most of the screen; the toggle opens it.
  */
-import { escapeHtml } from "./util.js";
+import { escapeHtml, fetchJson } from "./util.js";
 import { formatNumber, t } from "./i18n.js";
 
 const PORTRAIT = "(orientation: portrait), (max-width: 700px)";
@@ -56,12 +56,47 @@ export class Panel {
     this.setSummary(`${title}${households}`);
   }
 
+  /**
+   * The residential grids of the chosen unit whose households lie outside the district's
+   * bounds, fullest first, in a table under the unit's details (the grids' "load").
+   */
+  async showLoad(unit) {
+    const section = document.createElement("section");
+    section.className = "load";
+    this.info.appendChild(section);
+    let body;
+    try {
+      body = await fetchJson(`/api/grids?${unit.level}=${encodeURIComponent(unit.code)}`);
+    } catch (err) {
+      section.innerHTML = `<p class="load-error">${escapeHtml(err.message)}</p>`;
+      return;
+    }
+    const grids = body.features.map((f) => f.properties).filter((p) => p.kind === "residential");
+    const out = grids.filter((p) => p.load === "under" || p.load === "over")
+      .sort((a, b) => b.households - a.households);
+    const bounds = grids.length ? grids[0].bounds : "";
+    const heading = t("Grids outside the household bounds ({bounds})", { bounds });
+    if (!out.length) {
+      section.innerHTML = `<h3>${escapeHtml(heading)}</h3><p class="hint">` +
+        `${escapeHtml(t("Every residential grid is within the bounds."))}</p>`;
+      return;
+    }
+    const rows = out.map((p) => `<tr class="load-${escapeHtml(p.load)}" data-code="` +
+      `${escapeHtml(p.code)}"><td>${escapeHtml(p.code)}</td><td>` +
+      `${escapeHtml(formatNumber(p.households))}</td><td>` +
+      `${escapeHtml(p.load === "over" ? t("over") : t("under"))}</td></tr>`).join("");
+    section.innerHTML = `<h3>${escapeHtml(heading)}</h3><table class="load-table"><thead><tr>` +
+      `<th>${escapeHtml(t("Grid"))}</th><th>${escapeHtml(t("Households"))}</th>` +
+      `<th>${escapeHtml(t("Load"))}</th></tr></thead><tbody>${rows}</tbody></table>`;
+  }
+
   showUnit(unit) {
     const rows = [[t("Code"), unit.code], [t("Households"), formatNumber(unit.households)],
                   [unit.childLabel, formatNumber(unit.children.length)]];
     this.info.innerHTML = `<h2>${escapeHtml(unit.name)}</h2><table>` +
       rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
         .join("") + `</table><p class='hint'>${escapeHtml(t("Tap a grid for its details"))}</p>`;
+    this.loadShown = this.showLoad(unit);
   }
 
   showMessage(html) { this.info.innerHTML = html; }

@@ -2,6 +2,7 @@
  * Leaflet path styles from a layer definition's "style":
  *   color, weight, fill, fillColor, fillOpacity, opacity, dashArray — the base style;
  *   by + kinds — overrides by the value of a property (kinds: {value: {color, weight…}});
+ *   fill_by + fills — overrides by the value of a second property (the grids' load);
  *   flags — overrides when a boolean property is true (flags: {tunnel: {opacity: 0.35}});
  *   color_by — a fill colour hashed from a property (neighbouring values differ).
  */
@@ -34,6 +35,9 @@ export function styleFor(def) {
     if (base.by && base.kinds && base.kinds[props[base.by]] !== undefined) {
       const over = base.kinds[props[base.by]];
       Object.assign(s, typeof over === "string" ? { color: over } : pick(over));
+    }
+    if (base.fill_by && base.fills && base.fills[props[base.fill_by]] !== undefined) {
+      Object.assign(s, pick(base.fills[props[base.fill_by]]));
     }
     Object.keys(base.flags || {}).forEach((flag) => {
       if (props[flag]) { Object.assign(s, pick(base.flags[flag])); }

@@ -20,7 +20,7 @@ run: system-run venv-run db
 	@echo "gridmap: serving http://$(HOST):$(PORT)/ — sign in as demo-admin or demo-worker" \
 	  "(passwords shown when first created; new one: $(BIN)/gridmap user reset-password" \
 	  "demo-admin) — press Ctrl+C to stop"
-	$(BIN)/gridmap serve --host $(HOST) --port $(PORT)
+	WEB_PORT=$(PORT) $(BIN)/honcho start -f Procfile
 
 test: system-test venv testdb
 	$(BIN)/python -m pytest

@@ -156,22 +156,14 @@ def validate(ctx: Context, district: str | None, as_json: bool) -> None:
 def assign(ctx: Context, district: str | None) -> None:
     """Reassign every building to its grid and refresh the totals (a repair; imports and the
     demo already do this in their own transaction)."""
-
-    from gridmap.audit import record
-    from gridmap.grid.assign import assign_district
-    from gridmap.locks import lock_district
+    from gridmap.grid.assign import reassign_district
 
     with TerminalProgress() as progress, ctx.session() as session:
         codes = _district_codes(session, district)
         progress.stage("assigning districts", total=len(codes))
         for code in codes:
             progress.advance(1)
-            lock_district(session, code)
-            stats = assign_district(session, code)
-            if stats["changed"] or stats["totals_refreshed"]:
-                record(session, action="assign", table="building", key=code,
-                       after={k: stats[k] for k in ("changed", "assigned",
-                                                    "totals_refreshed")})
+            stats = reassign_district(session, code)
             click.echo(str(msg("district {code}: {assigned} of {buildings} buildings in a grid, "
                                "{changed} changed, {refreshed} grid total(s) corrected",
                                code=code, assigned=stats["assigned"],

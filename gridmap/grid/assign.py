@@ -191,3 +191,17 @@ def assign_district(session: Session, district_code: str) -> dict[str, int]:
     assigned = int((labels_ >= 0).sum())
     return {"buildings": len(ids_), "assigned": assigned, "unassigned": len(ids_) - assigned,
             "changed": int(moved_.sum()), "totals_refreshed": refreshed}
+
+
+def reassign_district(session: Session, district_code: str) -> dict[str, int]:
+    """The repair ``gridmap assign`` (and its background job) runs: wait for the district's
+    lock, reassign its buildings, refresh the totals, and record what changed."""
+    from gridmap.audit import record
+    from gridmap.locks import lock_district
+
+    lock_district(session, district_code)
+    stats = assign_district(session, district_code)
+    if stats["changed"] or stats["totals_refreshed"]:
+        record(session, action="assign", table="building", key=district_code,
+               after={k: stats[k] for k in ("changed", "assigned", "totals_refreshed")})
+    return stats

@@ -1,0 +1,44 @@
+"""``gridmap worker``: run background jobs."""
+from __future__ import annotations
+
+import click
+
+from gridmap.cli_context import Context
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Run the jobs waiting now, then exit.")
+@click.option("--concurrency", type=click.IntRange(1, 32), default=1, show_default=True,
+              help="Jobs run at the same time by this process.")
+@click.pass_obj
+def worker(ctx: Context, once: bool, concurrency: int) -> None:
+    """Run background jobs (street-wide partitions, district-wide reassignments, …) until
+    stopped; `make run` starts one beside the web server."""
+    import logging
+
+    from gridmap.jobs.queue import run_worker
+    from gridmap.schema import require_current_schema
+
+    with ctx.session() as session:
+        require_current_schema(session)
+    logging.basicConfig(level=logging.INFO, format="worker: %(message)s")
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    run_worker(ctx.url, once=once, concurrency=concurrency)
+
+
+@click.group()
+def job() -> None:
+    """Background jobs: show one."""
+
+
+@job.command("show")
+@click.argument("job_id", type=click.IntRange(1, 2 ** 63 - 1))
+@click.pass_obj
+def job_show(ctx: Context, job_id: int) -> None:
+    """What job JOB_ID is doing, or how it ended."""
+    import json
+
+    from gridmap.jobs.progress import job_status
+
+    click.echo(json.dumps(job_status(ctx.url, job_id), ensure_ascii=False,
+                          default=str))

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from gridmap.auth import issue_key
 from gridmap.plans.drafts import DraftGrid, create_draft
 from gridmap.db import session_scope
+from gridmap.jobs.queue import enqueue
 from tests.conftest import sign_in
 from tests.webapp.signin import csrf_token
 
@@ -121,6 +122,9 @@ def table(codes):
         _row("GET", f"/api/grids/{a}/history", "plans.history", _reader(worker_b=403)),
         _row("GET", f"/api/grids?at=2099-01-01&lon={lon}&lat={lat}", "api.grids",
              _reader(worker_b=403)),
+        # a job is seen by who asked for it (the planner here) and by administrators
+        _row("GET", f"/api/jobs/{codes['job']}", "jobs.job",
+             {**api_person, **{c: 404 for c in PEOPLE}, "planner": 200, "admin": 200}),
     ]
 
 
@@ -146,7 +150,9 @@ def codes(database_url, people) -> dict[str, str]:
             "order by b.id limit 1"), {"b": b}).scalar_one()
     return {"grid_a": a, "grid_b": b, "community": community, "other_community": other,
             "building_b": str(building_b), "plan": str(plan), "lon_a": f"{lon:.7f}",
-            "lat_a": f"{lat:.7f}"}
+            "lat_a": f"{lat:.7f}",
+            "job": str(enqueue(database_url, "assign_district", requested_by="person:t-planner",
+                               district="420111"))}
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +201,7 @@ HOUSEHOLDS = re.compile(r'"households":\s*(\d+)')
 def _rows_for_collection():
     """The table with placeholder codes, only to parametrize by; filled in by ``codes``."""
     fake = {k: "0" for k in ("grid_a", "grid_b", "community", "other_community",
-                             "building_b", "plan", "lon_a", "lat_a")}
+                             "building_b", "plan", "lon_a", "lat_a", "job")}
     return table(fake)
 
 

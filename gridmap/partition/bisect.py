@@ -71,7 +71,7 @@ class Bisector:
         elen, eroad, ecost = g.length[inside], g.road[inside], self.cost[inside]
         weight = g.households[nodes].astype(float)
         area, perim = g.area[nodes], g.perimeter[nodes]
-        total, k = weight.sum(), k_a + k_b
+        total = weight.sum()
         best, best_score = None, -np.inf
         for _ in range(TREES):
             jitter = ecost * self.rng.uniform(0.5, 1.5, size=ecost.size)

@@ -26,6 +26,9 @@ test: system-test venv testdb
 	$(BIN)/python -m pytest
 
 bench: system-bench venv benchdb
+	@# The partition benchmark's peers, only for the bench (never a dependency of gridmap).
+	$(BIN)/python -m pip install --quiet spopt gerrychain || \
+	    echo "bench: spopt/gerrychain did not install; bench/partition.py says which peer is missing"
 	$(BIN)/python bench/run.py
 
 # Debian packages by group (scripts/install-system.sh): `make run` installs the run group,

@@ -100,32 +100,39 @@ class Bisector:
     def _best_cut(self, cand, cand_w, total, k_a, k_b, pos, size, eu, ev, elen, eroad,
                   area, perim):
         """(score, node whose subtree is cut off, whether that subtree takes ``k_b``) of the
-        best cut of one tree."""
+        best cut of one tree. The best few cuts by balance (within bounds first) are scored
+        together: one row of a matrix per cut."""
         lo, hi = self.bounds.low, self.bounds.high
         k = k_a + k_b
-        best = (-np.inf, cand[0] if len(cand) else 0, False)
+        if not len(cand):
+            return -np.inf, 0, False
+        picks, devs, oks, sides = [], [], [], []
         for takes_b, k_sub in ((False, k_a), (True, k_b)):
             k_rest = k - k_sub
-            target = total * k_sub / k
-            dev = np.abs(cand_w - target) / max(total / k, 1.0)
+            dev = np.abs(cand_w - total * k_sub / k) / max(total / k, 1.0)
             ok = ((cand_w >= k_sub * lo) & (cand_w <= k_sub * hi)
                   & (total - cand_w >= k_rest * lo) & (total - cand_w <= k_rest * hi))
-            # Cuts within bounds first, then by balance; only the best few are scored.
             rank = np.lexsort((dev, ~ok))[:CANDIDATES]
-            for i in rank:
-                node = cand[i]
-                in_sub = (pos >= pos[node]) & (pos < pos[node] + size[node])
-                su, sv = in_sub[eu], in_sub[ev]
-                cut = su != sv
-                inner_a = su & sv
-                inner_b = ~su & ~sv
-                cut_len = elen[cut].sum()
-                p_a = perim[in_sub].sum() - 2 * elen[inner_a].sum()
-                p_b = perim[~in_sub].sum() - 2 * elen[inner_b].sum()
-                pp = polsby_popper([area[in_sub].sum(), area[~in_sub].sum()], [p_a, p_b])
-                road_share = elen[cut & eroad].sum() / cut_len if cut_len > 0 else 0.0
-                score = (pp.min() + pp.mean() + 0.3 * road_share - 2.0 * dev[i]
-                         - (0.0 if ok[i] else 10.0 + 10.0 * dev[i]))
-                if score > best[0]:
-                    best = (score, node, takes_b)
-        return best
+            picks.append(rank)
+            devs.append(dev[rank])
+            oks.append(ok[rank])
+            sides.append(np.full(len(rank), takes_b))
+        pick, dev, ok, side = (np.concatenate(a) for a in (picks, devs, oks, sides))
+        node = cand[pick]
+        start = pos[node][:, None]
+        member = (pos[None, :] >= start) & (pos[None, :] < start + size[node][:, None])
+        su, sv = member[:, eu], member[:, ev]
+        cut = (su != sv).astype(float)
+        cut_len = cut @ elen
+        road_len = cut @ (elen * eroad)
+        inner_a = (su & sv).astype(float) @ elen
+        inner_b = (~su & ~sv).astype(float) @ elen
+        m = member.astype(float)
+        area_a, perim_a = m @ area, m @ perim
+        pp_a = polsby_popper(area_a, perim_a - 2 * inner_a)
+        pp_b = polsby_popper(area.sum() - area_a, perim.sum() - perim_a - 2 * inner_b)
+        road_share = np.where(cut_len > 0, road_len / np.maximum(cut_len, 1e-12), 0.0)
+        score = (np.minimum(pp_a, pp_b) + (pp_a + pp_b) / 2 + 0.3 * road_share - 2.0 * dev
+                 - np.where(ok, 0.0, 10.0 + 10.0 * dev))
+        best = int(np.argmax(score))
+        return float(score[best]), int(node[best]), bool(side[best])

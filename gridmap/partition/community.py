@@ -92,6 +92,12 @@ def partition_community(community: CommunityInput, *, min_households: int = 250,
     for piece in empty:  # households-free land fenced in by units joins a neighbouring unit
         unit_groups = _join_neighbour(graph, piece, unit_groups, pieces, notes)
     weights = [int(graph.households[p].sum()) for p in pieces]
+    if len(pieces) > 1:
+        for piece, w in zip(pieces, weights):
+            if 0 < w < bounds.low:
+                notes.append(f"{w} households on {graph.area[piece].sum():.0f} m² fenced off "
+                             f"by unit grids or the community's edge: their grid cannot reach "
+                             f"{bounds.low}")
     if grids is None:
         counts = [grid_count(w, bounds) for w in weights]
     else:
@@ -140,13 +146,19 @@ def _join_neighbour(graph: TileGraph, piece: np.ndarray, unit_groups: list[np.nd
     return [np.concatenate([g, piece]) if i == best else g for i, g in enumerate(unit_groups)]
 
 
+CLOSE_M = 0.01
+"""Tiles of two blocks meet along a road with vertices a few nanometres apart, which an
+overlay may leave as a hairline gap splitting a grid in two: each grid's tiles are grown by
+this much (m), united and shrunk back, closing such gaps and nothing wider."""
+
 SLIVER_M2 = 0.5
-"""Parts of a grid's union smaller than this (m²) are clipping noise where tiles of two
-blocks meet along a road (well under the validator's 1 m² gap area); they are dropped."""
+"""Parts of a grid's union smaller than this (m²) are clipping noise (well under the
+validator's 1 m² gap area); they are dropped."""
 
 
 def _grid_shape(tiles: np.ndarray):
-    shape = shapely.union_all(tiles, grid_size=1e-3)
+    grown = shapely.buffer(tiles, CLOSE_M, join_style="mitre")
+    shape = shapely.buffer(shapely.union_all(grown), -CLOSE_M, join_style="mitre")
     parts = shapely.get_parts(shape)
     big = parts[shapely.area(parts) >= SLIVER_M2]
     return shape if len(big) in (0, len(parts)) else shapely.union_all(big)

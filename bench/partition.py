@@ -189,7 +189,7 @@ def run_gerrychain(communities, steps: int = 300) -> dict:
 
     from gerrychain import Graph, MarkovChain, Partition, accept, constraints, updaters
     from gerrychain.proposals import recom
-    from gerrychain.tree import recursive_tree_part
+    from gerrychain.tree import PopulationBalanceError, recursive_tree_part
 
     results = []
     for c in communities:
@@ -204,15 +204,24 @@ def run_gerrychain(communities, steps: int = 300) -> dict:
         k = grid_count(total, BOUNDS)
         tracemalloc.start()
         started = time.perf_counter()
-        gg = Graph(g)
+        gg = Graph.from_networkx(g)
         target = total / k
         eps = min((BOUNDS.high - target) / target, (target - BOUNDS.low) / target)
-        assignment = recursive_tree_part(gg, range(k), target, "households", eps)
+        assignment = None
+        for attempt in range(50):  # its last part may miss the balance: it is redrawn
+            try:
+                assignment = recursive_tree_part(gg, range(k), target, "households", eps,
+                                                 node_repeats=2, rng=attempt)
+                break
+            except PopulationBalanceError:
+                continue
+        if assignment is None:
+            raise RuntimeError(f"recursive_tree_part found no {k}-part plan in 50 attempts")
         part = Partition(gg, assignment, {"households": updaters.Tally("households")})
         proposal = partial(recom, pop_col="households", pop_target=target, epsilon=eps,
                            node_repeats=2)
         chain = MarkovChain(proposal, [constraints.within_percent_of_ideal_population(
-            part, eps, "households")], accept.always_accept, part, total_steps=steps)
+            part, eps, "households")], accept.always_accept, part, total_steps=steps, rng=0)
         for state in chain:
             part = state
         seconds = time.perf_counter() - started
@@ -269,7 +278,7 @@ def main(argv=None) -> int:
         print(f"bench: {KOTKA} is missing; the Kotka instance is skipped", file=sys.stderr)
     else:
         instances = {"kotka": [kotka], **instances}
-    figures, rows = [], []
+    figures = []
     time_targets = {"generated community": 0.5, "generated street": 10.0}
     for name, communities in instances.items():
         hh = sum(int(c.households.sum()) for c in communities)

@@ -105,3 +105,16 @@ def test_the_same_seed_gives_the_same_plan():
 def test_bad_parameters_are_refused(kwargs):
     with pytest.raises(InvalidInput):
         partition_community(community([20] * 10), epsg=EPSG, **kwargs)
+
+
+def test_households_fenced_off_by_unit_grids_are_named():
+    # 6 columns × 3 rows; column 2 is a wall of units between 2 columns and 3 columns.
+    households = np.full(18, 40)
+    unit = np.zeros(18, bool)
+    unit[[2, 8, 14]] = True
+    households[unit] = 0
+    plan = partition_community(community(households, unit=unit), epsg=EPSG)
+    fenced = [v for v in plan.violations if v.check == "pieces"]
+    assert len(fenced) == 1 and "240 households" in fenced[0].detail
+    assert sorted(g.households for g in plan.residential) == [240, 360]
+    assert not checks(plan) & GEOMETRY_CHECKS

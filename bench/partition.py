@@ -29,7 +29,7 @@ sys.path.insert(0, str(HERE.parent))
 from common import Figure, write_figures  # noqa: E402
 
 from gridmap.partition import CommunityInput, partition_community  # noqa: E402
-from gridmap.partition.community import _components, _grid_shape, grid_count  # noqa: E402
+from gridmap.partition.community import connected_pieces, grid_shape, grid_count  # noqa: E402
 from gridmap.partition.bisect import Bounds  # noqa: E402
 from gridmap.partition.plan import polsby_popper_of, street_share  # noqa: E402
 from gridmap.partition.tiles import build_tiles  # noqa: E402
@@ -136,7 +136,7 @@ def run_gridmap(communities) -> dict:
 
 def _peer_graph(c: CommunityInput):
     graph = build_tiles(c.boundary, c.footprints, c.households, c.unit, c.roads)
-    pieces = _components(graph, np.nonzero(~graph.unit)[0])
+    pieces = connected_pieces(graph, np.nonzero(~graph.unit)[0])
     nodes = max(pieces, key=lambda p: graph.households[p].sum())
     return graph, nodes
 
@@ -145,7 +145,7 @@ def _peer_measure(graph, nodes, labels_local, seconds, peak) -> dict:
     labels = np.full(graph.size, -1, dtype=np.int64)
     labels[nodes] = labels_local
     groups = np.unique(labels_local)
-    geoms = [_grid_shape(graph.geoms[labels == g]) for g in groups]
+    geoms = [grid_shape(graph.geoms[labels == g]) for g in groups]
     hh = [int(graph.households[labels == g].sum()) for g in groups]
     tile_grid = np.where(labels >= 0, labels, -1 - np.arange(graph.size))
     inside = (labels[graph.u] >= 0) & (labels[graph.v] >= 0)

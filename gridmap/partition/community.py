@@ -38,7 +38,10 @@ def grid_count(total: int, bounds: Bounds) -> int:
     return max(1, round(ideal))
 
 
-def _components(graph: TileGraph, nodes: np.ndarray, same_block: bool = False) -> list[np.ndarray]:
+def connected_pieces(graph: TileGraph, nodes: np.ndarray,
+                     same_block: bool = False) -> list[np.ndarray]:
+    """The connected pieces of ``nodes`` (tile indices); with ``same_block``, only through
+    edges that do not cross a road."""
     mask = np.zeros(graph.size, dtype=bool)
     mask[nodes] = True
     keep = mask[graph.u] & mask[graph.v]
@@ -84,8 +87,8 @@ def partition_community(community: CommunityInput, *, min_households: int = 250,
                         community.unit, community.roads)
     labels = np.full(graph.size, -1, dtype=np.int64)
     notes: list[str] = []
-    unit_groups = _components(graph, np.nonzero(graph.unit)[0], same_block=True)
-    pieces = _components(graph, np.nonzero(~graph.unit)[0])
+    unit_groups = connected_pieces(graph, np.nonzero(graph.unit)[0], same_block=True)
+    pieces = connected_pieces(graph, np.nonzero(~graph.unit)[0])
     empty = [p for p in pieces if graph.households[p].sum() == 0]
     pieces = [p for p in pieces if graph.households[p].sum() > 0] or empty[:1]
     empty = [p for p in empty if not any(p is q for q in pieces)]
@@ -156,7 +159,8 @@ SLIVER_M2 = 0.5
 validator's 1 m² gap area); they are dropped."""
 
 
-def _grid_shape(tiles: np.ndarray):
+def grid_shape(tiles: np.ndarray):
+    """One grid's polygon from its tiles (see :data:`CLOSE_M`)."""
     grown = shapely.buffer(tiles, CLOSE_M, join_style="mitre")
     shape = shapely.buffer(shapely.union_all(grown), -CLOSE_M, join_style="mitre")
     parts = shapely.get_parts(shape)
@@ -167,7 +171,7 @@ def _grid_shape(tiles: np.ndarray):
 def _assemble(community: CommunityInput, graph: TileGraph, labels: np.ndarray,
               residential_count: int, bounds: Bounds) -> Plan:
     count = int(labels.max()) + 1
-    geoms = np.array([_grid_shape(graph.geoms[labels == g]) for g in range(count)],
+    geoms = np.array([grid_shape(graph.geoms[labels == g]) for g in range(count)],
                      dtype=object)
     points = shapely.point_on_surface(geoms)
     order = gcodes.spatial_sequence_order(shapely.get_x(points), shapely.get_y(points),

@@ -57,14 +57,33 @@ def _table(plan) -> list[str]:
               help="Seed of the random spanning trees (same seed, same plan).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the plan as a GeoJSON FeatureCollection (WGS 84 lon/lat).")
+@click.option("--draft", is_flag=True,
+              help="Keep each proposal as a draft plan (gridmap plan show/apply).")
+@click.option("--background", is_flag=True,
+              help="With --street: run as a background job (a `gridmap worker` runs it; "
+                   "`gridmap job show ID --follow` shows its progress); implies --draft.")
 @click.pass_obj
 def partition(ctx: Context, community: str | None, street: str | None,
               min_households: int | None, max_households: int | None, grids: int | None,
-              seed: int, json_path: Path | None) -> None:
+              seed: int, json_path: Path | None, draft: bool, background: bool) -> None:
     """Propose grids for COMMUNITY (12-digit code); exit 1 when the plan breaks a rule."""
-    from gridmap.partition import partition_community
-    from gridmap.partition.load import load_community, street_communities
+    from gridmap.partition.load import street_communities
+    from gridmap.partition.propose import keep_as_draft, propose
 
+    if background:
+        if street is None or json_path is not None:
+            raise InvalidInput("--background: expected --street CODE, without --json (the "
+                               "proposals are kept as draft plans)")
+        from gridmap.audit import current_actor
+        from gridmap.jobs.queue import enqueue
+
+        actor = current_actor()
+        job_id = enqueue(ctx.url, "partition_street", requested_by=f"{actor.kind}:{actor.name}",
+                         street=street, min_households=min_households,
+                         max_households=max_households, seed=seed)
+        click.echo(f"job {job_id} queued: partition of street {street}; "
+                   f"`gridmap job show {job_id} --follow` shows its progress")
+        return
     if (community is None) == (street is None):
         raise InvalidInput(f"got community {community!r} and --street {street!r}: expected "
                            f"exactly one of them")
@@ -76,20 +95,20 @@ def partition(ctx: Context, community: str | None, street: str | None,
     with ctx.session() as session:
         codes = street_communities(session, street) if street else [community]
         for code in codes:
-            source = load_community(session, code)
-            low = min_households or source.min_households
-            high = max_households or source.max_households
-            if low > high:
-                raise InvalidInput(f"--min {low} is above --max {high}: expected min ≤ max")
-            plan = partition_community(source.community, min_households=low,
-                                       max_households=high, grids=grids, epsg=source.epsg,
-                                       seed=seed)
+            proposal = propose(session, code, min_households=min_households,
+                               max_households=max_households, grids=grids, seed=seed)
+            plan = proposal.plan
             for line in _table(plan):
                 click.echo(line)
-            features += _features(plan, source.epsg)
+            if draft:
+                kept = keep_as_draft(session, proposal, seed=seed,
+                                     tolerance_m=ctx.settings["containment_tolerance_m"])
+                click.echo(f"  kept as draft plan {kept.id} (gridmap plan show {kept.id})")
+            features += _features(plan, proposal.source.epsg)
             violations += [{**v.as_dict(), "community_code": code} for v in plan.violations]
             failed |= bool(plan.violations)
-        session.rollback()  # a proposal reads only
+        if not draft:
+            session.rollback()  # a proposal reads only
     if json_path is not None:
         json_path.write_text(json.dumps({"type": "FeatureCollection", "features": features,
                                          "violations": violations}, ensure_ascii=False),

@@ -33,12 +33,29 @@ def job() -> None:
 
 @job.command("show")
 @click.argument("job_id", type=click.IntRange(1, 2 ** 63 - 1))
+@click.option("--follow", is_flag=True, help="Show a progress bar until the job ends.")
 @click.pass_obj
-def job_show(ctx: Context, job_id: int) -> None:
+def job_show(ctx: Context, job_id: int, follow: bool) -> None:
     """What job JOB_ID is doing, or how it ended."""
     import json
+    import time
 
     from gridmap.jobs.progress import job_status
+    from gridmap.progress import TerminalProgress
 
-    click.echo(json.dumps(job_status(ctx.url, job_id), ensure_ascii=False,
-                          default=str))
+    status = job_status(ctx.url, job_id)
+    if follow:
+        with TerminalProgress() as bar:
+            stage, done = None, 0
+            while status["status"] in ("queued", "running"):
+                if status["stage"] and status["stage"] != stage:
+                    stage, done = status["stage"], 0
+                    bar.stage(stage, total=status["total"])
+                if status["done"] and status["done"] > done:
+                    bar.advance(status["done"] - done)
+                    done = status["done"]
+                time.sleep(0.5)
+                status = job_status(ctx.url, job_id)
+    click.echo(json.dumps(status, ensure_ascii=False, default=str))
+    if status["status"] == "failed":
+        raise SystemExit(1)

@@ -63,3 +63,25 @@ def assign_district_task(context: JobContext, *, district: str,
             raise NotFound(msg("district {code} is not loaded", code=district))
         return reassign_district(session, district)
     return run_job(context, requested_by, work)
+
+
+@blueprint.task(name="partition_street", pass_context=True)
+def partition_street_task(context: JobContext, *, street: str, requested_by: str,
+                          min_households: int | None = None,
+                          max_households: int | None = None,
+                          seed: int = 0) -> dict[str, Any]:
+    """Partition every community of ``street``, each kept as a draft plan."""
+    from gridmap.config import load_settings
+    from gridmap.partition.propose import propose_street
+
+    tolerance = load_settings()["containment_tolerance_m"]
+
+    def work(session, progress):
+        proposals = propose_street(session, street, keep=True, progress=progress, seed=seed,
+                                   tolerance_m=tolerance, min_households=min_households,
+                                   max_households=max_households)
+        return {"street": street, "plans": [
+            {"community": p.plan.community_code, "plan": p.draft.id,
+             "grids": len(p.plan.grids), "violations": [v.detail for v in p.plan.violations]}
+            for p in proposals]}
+    return run_job(context, requested_by, work)

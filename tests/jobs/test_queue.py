@@ -63,3 +63,35 @@ def test_make_run_starts_the_web_server_and_the_worker():
         assert words[0] == ".venv/bin/gridmap"
         assert CliRunner().invoke(cli, [words[1], "--help"]).exit_code == 0
     assert "honcho start -f Procfile" in (REPO / "Makefile").read_text()
+
+
+def test_a_street_is_partitioned_in_the_background_into_draft_plans(database_url, runner):
+    from gridmap.db import session_scope
+    from gridmap.plans.compare import compare_plan
+    from gridmap.plans.drafts import get_plan
+
+    queued = runner("partition", "--street", "420111002", "--background")
+    assert queued.exit_code == 0, queued.output
+    job_id = int(queued.output.split()[1])
+    assert job_status(database_url, job_id)["status"] == "queued"
+    assert _worker(database_url).returncode == 0
+    status = job_status(database_url, job_id)
+    assert status["status"] == "succeeded", status
+    assert status["done"] == status["total"] == len(status["result"]["plans"]) >= 2
+    with session_scope(database_url) as session:
+        for entry in status["result"]["plans"]:
+            draft = get_plan(session, entry["plan"])
+            assert draft.source == "partition" and draft.community_code == entry["community"]
+            comparison = compare_plan(session, draft)
+            assert sum(g.households for g in comparison.grids) == sum(
+                h for _, h, _ in comparison.current)
+    followed = runner("job", "show", str(job_id), "--follow")
+    assert json.loads(followed.output.splitlines()[-1])["status"] == "succeeded"
+
+
+def test_partition_keeps_a_community_proposal_as_a_draft(runner):
+    result = runner("partition", "420111002022", "--draft")
+    assert "kept as draft plan" in result.output
+    plan_id = result.output.split("kept as draft plan ")[1].split()[0]
+    shown = runner("plan", "show", plan_id, "--json")
+    assert json.loads(shown.output)["plan"] == int(plan_id)

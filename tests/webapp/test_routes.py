@@ -122,6 +122,10 @@ def table(codes):
         _row("GET", f"/api/grids/{a}/history", "plans.history", _reader(worker_b=403)),
         _row("GET", f"/api/grids?at=2099-01-01&lon={lon}&lat={lat}", "api.grids",
              _reader(worker_b=403)),
+        _row("POST", "/api/partitions", "plans.partitions",
+             {**planners, "planner": 201, "admin": 201}, body={"community": community}),
+        _row("POST", "/api/partitions", "plans.partitions",
+             {**planners, "planner": 202, "admin": 202}, body={"street": community[:9]}),
         # a job is seen by who asked for it (the planner here) and by administrators
         _row("GET", f"/api/jobs/{codes['job']}", "jobs.job",
              {**api_person, **{c: 404 for c in PEOPLE}, "planner": 200, "admin": 200}),

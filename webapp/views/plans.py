@@ -13,6 +13,9 @@ from sqlalchemy import text
 
 from gridmap import codes as gcodes
 from gridmap.errors import Forbidden, InvalidInput, NotFound
+from gridmap.i18n import msg
+from gridmap.jobs.queue import enqueue
+from gridmap.partition.propose import keep_as_draft, propose
 from gridmap.plans.apply import apply_plan
 from gridmap.plans.compare import compare_plan
 from gridmap.plans.drafts import DraftGrid, create_draft, get_plan, list_plans, plan_version
@@ -172,3 +175,48 @@ def grid_on_date(date: str):
             found["code"], community=row[0], street=row[1], district=row[2]):
         raise Forbidden(f"the grid there lies outside what {scope.actor} may see")
     return jsonify(found)
+
+
+def _bound(body: dict, name: str) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
+        raise InvalidInput(msg("{name}: expected a whole number from 1 to 100000",
+                               name=name))
+    return value
+
+
+@bp.post("/partitions")
+@access("person")
+def partitions():
+    """Propose grids: ``{"community": CODE}`` answers at once with the draft plan it kept
+    (201); ``{"street": CODE}`` partitions each community of the street in a background job
+    (202, with the job to follow at ``/api/jobs/ID``). Optional ``min``, ``max``, ``grids``
+    (one community), ``seed``."""
+    body = _json_body()
+    community, street = body.get("community"), body.get("street")
+    if (community is None) == (street is None):
+        raise InvalidInput(msg("give exactly one of community (12 digits) or street (9)"))
+    low, high, grids = _bound(body, "min"), _bound(body, "max"), _bound(body, "grids")
+    seed = _bound(body, "seed") or 0
+    session = get_session()
+    if community is not None:
+        gcodes.check_division_code(str(community), "community")
+        _may_plan(community)
+        proposal = propose(session, community, min_households=low, max_households=high,
+                           grids=grids, seed=seed)
+        draft = keep_as_draft(session, proposal, seed=seed, tolerance_m=current_app.config[
+            "GRIDMAP"]["containment_tolerance_m"])
+        comparison = compare_plan(session, draft)
+        session.commit()
+        return jsonify({**_plan_json(draft), "comparison": comparison.as_dict(),
+                        "violations": [v.as_dict() for v in proposal.plan.violations]}), 201
+    gcodes.check_division_code(str(street), "street")
+    _may_plan(street)
+    if grids is not None:
+        raise InvalidInput(msg("grids applies to one community, not to a street"))
+    job_id = enqueue(current_app.config["GRIDMAP"]["database_url"], "partition_street",
+                     requested_by=caller_scope().actor, street=street, min_households=low,
+                     max_households=high, seed=seed)
+    return jsonify({"job": job_id, "status": f"/api/jobs/{job_id}"}), 202

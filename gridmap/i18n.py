@@ -21,7 +21,7 @@ import contextvars
 import functools
 import os
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from babel.support import NullTranslations, Translations
 
@@ -114,6 +114,46 @@ def _fill(text: str, template: str, values: Mapping[str, Any], locale: str) -> s
         # A translation naming a field the code does not give must not hide the error being
         # reported: fall back to the English template.
         return template.format(**values)
+
+
+class Joined(Message):
+    """Messages (or plain strings) shown one after another, each rendered in the locale asked
+    for: ``"; ".join(messages)`` would keep their English text (``join`` reads a ``str``'s
+    value, never its ``__str__``).
+
+    Parameters
+    ----------
+    parts
+        The messages, in order.
+    separator
+        What goes between two of them.
+    """
+
+    parts: tuple
+    separator: str
+
+    def __new__(cls, parts: Iterable[str | Message], separator: str = "; ") -> "Joined":
+        parts = tuple(parts)
+        self = str.__new__(cls, separator.join(render(p, FALLBACK_LOCALE) for p in parts))
+        self.template, self.values = separator, {}
+        self.parts, self.separator = parts, separator
+        return self
+
+    def render(self, locale: str | None = None) -> str:
+        locale = locale or current_locale()
+        return self.separator.join(render(p, locale) for p in self.parts)
+
+    def __repr__(self) -> str:
+        return f"joined({self.parts!r}, {self.separator!r})"
+
+    def __reduce__(self):
+        return (Joined, (self.parts, self.separator))
+
+
+def joined(parts: Iterable[str | Message], separator: str = "; ") -> Joined:
+    """``parts`` one after another, ``separator`` between them, each in the reader's locale
+    (see :class:`Joined`)."""
+    return Joined(parts, separator)
 
 
 def msg(template: str, **values: Any) -> Message:

@@ -158,3 +158,132 @@ def test_gridmap_does_not_import_flask():
                          timeout=60, cwd=REPO)
     assert out.stdout.strip() == "False"
     assert Message  # the public name the lead's code imports
+
+
+# -- messages of the plans and the validator, as a Chinese reader sees them ------------------
+
+def _chinese_client(app):
+    """A planner's browser that asks for Chinese (the suite's clients ask for English)."""
+    from tests.conftest import sign_in
+    from tests.webapp.signin import csrf_token
+
+    client = app.test_client()
+    client.environ_base.pop("HTTP_ACCEPT_LANGUAGE")
+    sign_in(client, "t-planner")
+    return client, {"X-CSRFToken": csrf_token(client), "Accept-Language": "zh-CN"}
+
+
+def _features(database_url, community, merge_first_two=False):
+    from tests.webapp.test_plans_api import _community_features
+
+    return _community_features(database_url, community, merge_first_two=merge_first_two)
+
+
+def test_a_stale_plan_is_refused_in_chinese(app, people, database_url):
+    """The 409 of a plan drawn from grids someone changed since: title and detail in zh_CN,
+    naming who changed them, when, and both versions."""
+    from sqlalchemy import text
+
+    from gridmap.db import session_scope
+
+    community = people["t-community"].scopes[0][1]
+    client, headers = _chinese_client(app)
+    version = client.get(f"/api/plans?community={community}", headers=headers).get_json()
+    drafted = client.post("/api/plans", json={
+        "community": community, "base_version": version["version"],
+        "features": _features(database_url, community)}, headers=headers)
+    assert drafted.status_code == 201, drafted.get_json()
+    plan = drafted.get_json()["id"]
+    with session_scope(database_url) as session:  # another planner's change, meanwhile
+        session.execute(text(
+            "insert into community_plan_version as v values (:c, 1, 'person:张规划', now()) "
+            "on conflict (community_code) do update set version = v.version + 1, "
+            "changed_by = 'person:张规划', changed_at = now()"), {"c": community})
+    stale = client.post(f"/api/plans/{plan}/apply", json={"comment": "晚了"}, headers=headers)
+    assert stale.status_code == 409
+    body = stale.get_json()
+    assert body["error"] == "冲突"
+    base = version["version"]
+    assert re.fullmatch(
+        rf"方案 {plan} 是按社区 {community} 网格的第 {base} 版起草的，而 person:张规划 已于 "
+        rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d \S* ?修改了这些网格（现为第 {base + 1} 版）；"
+        rf"请按当前网格重新起草", body["detail"]), body["detail"]
+
+
+def test_a_broken_plan_lists_its_findings_in_chinese(app, people, database_url):
+    """The 422 of a draft that breaks rules lists the validator's findings in zh_CN too (they
+    are joined as messages, not as their English text)."""
+    community = people["t-community"].scopes[0][1]
+    client, headers = _chinese_client(app)
+    version = client.get(f"/api/plans?community={community}", headers=headers).get_json()
+    merged = client.post("/api/plans", json={
+        "community": community, "base_version": version["version"],
+        "features": _features(database_url, community, merge_first_two=True)},
+        headers=headers).get_json()
+    findings = merged["comparison"]["violations"]
+    assert findings and all(re.search(r"[\u4e00-\u9fff]", v["detail"]) for v in findings)
+    refused = client.post(f"/api/plans/{merged['id']}/apply", json={"comment": "合并"},
+                          headers=headers)
+    assert refused.status_code == 422
+    detail = refused.get_json()["detail"]
+    assert detail.startswith(f"方案 {merged['id']} 违反 ") and "居住区网格" in detail, detail
+    assert not re.search(r"households|expected", detail), detail
+
+
+def _overlapping_grids(width_m: float):
+    """Two 100 m grids of one community overlapping by ``width_m`` (EPSG:4547)."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from gridmap.grid.validate import Snapshot
+
+    epsg = 4547
+    x, y = 500_000.0, 3_380_000.0
+    outline = box(x - 10, y - 10, x + 300, y + 200)
+    empty = gpd.GeoDataFrame({"code": []}, geometry=[], crs=epsg)
+    return Snapshot(
+        epsg=epsg, district=gpd.GeoDataFrame({"code": ["420111"]}, geometry=[outline], crs=epsg),
+        streets=gpd.GeoDataFrame({"code": ["420111002"], "district_code": ["420111"]},
+                                 geometry=[outline], crs=epsg),
+        communities=gpd.GeoDataFrame({"code": ["420111002022"], "street_code": ["420111002"]},
+                                     geometry=[outline], crs=epsg),
+        grids=gpd.GeoDataFrame({"code": ["420111002022001", "420111002022002"],
+                                "community_code": ["420111002022"] * 2},
+                               geometry=[box(x, y, x + 100, y + 100),
+                                         box(x + 100 - width_m, y, x + 200 - width_m, y + 100)],
+                               crs=epsg),
+        buildings=empty)
+
+
+@given(st.floats(min_value=1, max_value=60))
+def test_a_validator_finding_in_both_languages(width):
+    """The overlap the validator finds reads as before in English and in Chinese in zh_CN,
+    with the same area, whatever the overlap."""
+    import shapely
+
+    from gridmap.grid.validate import check_no_overlap
+
+    snap = _overlapping_grids(width)
+    (finding,) = check_no_overlap(snap)
+    area = f"{shapely.intersection(*snap.grids.geometry.values).area:.1f}"
+    assert finding.detail.render("en") == (
+        f"grids 420111002022001 and 420111002022002 overlap by {area} m²")
+    assert finding.detail.render("zh_CN") == (
+        f"网格 420111002022001 与 420111002022002 重叠 {area} m²")
+    with use_locale("zh_CN"):
+        assert finding.as_dict()["detail"] == finding.detail.render("zh_CN")
+    assert finding.as_dict()["detail"] == finding.detail  # English unless a locale is in force
+
+
+@given(st.lists(st.text(max_size=10), max_size=5))
+def test_joined_messages_render_each_in_the_locale(names):
+    """A list of messages joined is still one message per locale (never the English join)."""
+    from gridmap.i18n import joined
+
+    parts = [msg("grid {code} was never issued", code=n) for n in names]
+    together = joined(parts)
+    assert together == "; ".join(parts)  # its str value: the English text
+    for locale in LOCALES:
+        assert together.render(locale) == "; ".join(p.render(locale) for p in parts)
+    assert msg("{violations} (and {count} more)", violations=together, count=2).render(
+        "zh_CN") == f"{together.render('zh_CN')}（另有 2 条）"

@@ -42,6 +42,7 @@ from gridmap.auth.scope import Scope
 from gridmap.auth.server_secret import shared_secret
 from gridmap.auth.sessions import web_session_valid
 from gridmap.errors import AuthenticationFailed, Forbidden
+from gridmap.i18n import msg
 from gridmap.models import Person
 from webapp.database import get_session
 
@@ -123,10 +124,12 @@ def _request_id() -> str:
     return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
+_SIGN_IN = msg("sign in, or send an agency's API key in the X-API-Key header")
+
+
 def _refuse_anonymous(rule: str):
     if request.path == "/api" or request.path.startswith("/api/"):
-        raise AuthenticationFailed("sign in, or send an agency's API key in the X-API-Key "
-                                   "header")
+        raise AuthenticationFailed(_SIGN_IN)
     target = request.full_path if request.query_string else request.path
     return redirect(url_for("account.login", next=target))
 
@@ -149,7 +152,7 @@ def _identify():
         g.scope = scope_of_key(key)
         actor = audit.Actor("api_key", f"{key.agency} ({key.prefix})", address, g.request_id)
         if request.method not in SAFE_METHODS:
-            raise Forbidden("API keys are read-only: expected GET")
+            raise Forbidden(msg("API keys are read-only: expected GET"))
     else:
         if request.method not in SAFE_METHODS:
             csrf.protect()
@@ -163,15 +166,15 @@ def _identify():
     rule = rule_of(current_app, request.endpoint) if request.endpoint else "public"
     if rule is None:
         current_app.logger.error("endpoint %s declares no access rule", request.endpoint)
-        raise Forbidden("this address is not open to anyone yet")
+        raise Forbidden(msg("this address is not open to anyone yet"))
     if rule == "public":
         return None
     if g.scope is None:
         return _refuse_anonymous(rule)
     if rule in ("person", "administrator") and key_header is not None:
-        raise Forbidden("API keys read the data API only (/api/…)")
+        raise Forbidden(msg("API keys read the data API only (/api/…)"))
     if rule == "administrator" and not g.scope.is_administrator:
-        raise Forbidden(f"only an administrator may use {request.path}")
+        raise Forbidden(msg("only an administrator may use {path}", path=request.path))
     return None
 
 
@@ -194,8 +197,7 @@ def caller_scope() -> Scope:
     ``public`` may ask."""
     scope = g.get("scope")
     if scope is None:
-        raise AuthenticationFailed("sign in, or send an agency's API key in the X-API-Key "
-                                   "header")
+        raise AuthenticationFailed(_SIGN_IN)
     return scope
 
 

@@ -7,6 +7,10 @@ from pathlib import Path
 import click
 
 from gridmap.cli_context import Context
+from gridmap.i18n import msg
+
+#: A grid's kind as people read it (the stored value is the English word).
+KIND_NAMES = {"residential": msg("residential"), "unit": msg("unit")}
 
 
 @click.group()
@@ -34,8 +38,10 @@ def plan_import(ctx: Context, source: Path, community: str, title: str | None,
                                 base_version=base_version,
                                 tolerance_m=ctx.settings["containment_tolerance_m"])
         comparison = compare_plan(session, draft)
-    click.echo(f"draft plan {draft.id} of community {community}: {len(draft.grids)} grids, "
-               f"{len(comparison.violations)} finding(s); `gridmap plan show {draft.id}`")
+    click.echo(str(msg("draft plan {plan} of community {community}: {grids} grids, {findings} "
+                       "finding(s); `gridmap plan show {plan}`", plan=draft.id,
+                       community=community, grids=len(draft.grids),
+                       findings=len(comparison.violations))))
 
 
 @plan.command("list")
@@ -43,19 +49,27 @@ def plan_import(ctx: Context, source: Path, community: str, title: str | None,
 @click.pass_obj
 def plan_list(ctx: Context, community: str | None) -> None:
     """Plans, newest first."""
-    from gridmap.plans.drafts import list_plans, plan_version
+    from gridmap.plans.drafts import STATUS_NAMES, list_plans, plan_version
 
     with ctx.session() as session:
         if community:
             version = plan_version(session, community)
-            changed = (f", changed by {version.changed_by} at "
-                       f"{version.changed_at:%Y-%m-%d %H:%M}" if version.changed_at else "")
-            click.echo(f"community {community}: grids at version {version.version}{changed}")
+            if version.changed_at:
+                click.echo(str(msg("community {community}: grids at version {version}, changed "
+                                   "by {who} at {when:%Y-%m-%d %H:%M}", community=community,
+                                   version=version.version, who=version.changed_by,
+                                   when=version.changed_at)))
+            else:
+                click.echo(str(msg("community {community}: grids at version {version}",
+                                   community=community, version=version.version)))
         for p in list_plans(session, community):
-            applied = f" applied {p.applied_at:%Y-%m-%d %H:%M} by {p.applied_by}" \
-                if p.applied_at else ""
-            click.echo(f"{p.id}\t{p.community_code}\t{p.status}\t{p.title}\t"
-                       f"drafted {p.created_at:%Y-%m-%d %H:%M} by {p.created_by}{applied}")
+            drafted = msg("drafted {when:%Y-%m-%d %H:%M} by {who}", when=p.created_at,
+                          who=p.created_by)
+            if p.applied_at:
+                drafted = msg("{drafted} applied {when:%Y-%m-%d %H:%M} by {who}",
+                              drafted=drafted, when=p.applied_at, who=p.applied_by)
+            status = STATUS_NAMES.get(p.status, p.status)
+            click.echo(f"{p.id}\t{p.community_code}\t{status}\t{p.title}\t{drafted}")
 
 
 @plan.command("show")
@@ -72,16 +86,18 @@ def plan_show(ctx: Context, plan_id: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(comparison.as_dict(), ensure_ascii=False, default=str))
         return
-    click.echo("draft grid\tkind\thouseholds\tbuildings\tPolsby–Popper")
+    click.echo(str(msg("draft grid\tkind\thouseholds\tbuildings\tPolsby–Popper")))
     for g in comparison.grids:
-        click.echo(f"{g.position}\t{g.kind}\t{g.households}\t{g.buildings}\t{g.polsby_popper}")
-    click.echo("moves (from current grid → draft grid: buildings, households):")
+        click.echo(f"{g.position}\t{KIND_NAMES.get(g.kind, g.kind)}\t{g.households}\t"
+                   f"{g.buildings}\t{g.polsby_popper}")
+    click.echo(str(msg("moves (from current grid → draft grid: buildings, households):")))
+    nowhere = msg("no grid")
     for m in comparison.moves:
-        click.echo(f"  {m.from_code or 'no grid'} → {m.to_position or 'no grid'}: "
+        click.echo(f"  {m.from_code or nowhere} → {m.to_position or nowhere}: "
                    f"{m.buildings}, {m.households}")
     for v in comparison.violations:
         click.echo(f"{v.check}: {v.detail}")
-    click.echo(f"{len(comparison.violations)} finding(s)", err=True)
+    click.echo(str(msg("{count} finding(s)", count=len(comparison.violations))), err=True)
 
 
 @plan.command("apply")
@@ -94,9 +110,13 @@ def plan_apply(ctx: Context, plan_id: int, comment: str) -> None:
 
     with ctx.session() as session:
         changes, _ = apply_plan(session, plan_id, comment=comment)
-    click.echo(f"plan {plan_id} applied: {len(changes.inserted)} code(s) issued "
-               f"({', '.join(changes.inserted) or 'none'}), {len(changes.retired)} retired "
-               f"({', '.join(changes.retired) or 'none'})")
+    none = msg("none")
+    click.echo(str(msg("plan {plan} applied: {issued} code(s) issued ({issued_codes}), "
+                       "{retired} retired ({retired_codes})", plan=plan_id,
+                       issued=len(changes.inserted),
+                       issued_codes=", ".join(changes.inserted) or none,
+                       retired=len(changes.retired),
+                       retired_codes=", ".join(changes.retired) or none)))
 
 
 @plan.command("discard")
@@ -108,7 +128,7 @@ def plan_discard(ctx: Context, plan_id: int) -> None:
 
     with ctx.session() as session:
         discard_plan(session, plan_id)
-    click.echo(f"plan {plan_id} discarded")
+    click.echo(str(msg("plan {plan} discarded", plan=plan_id)))
 
 
 @click.group()
@@ -144,5 +164,6 @@ def grid_at_command(ctx: Context, lon: float, lat: float, date: str | None) -> N
     with ctx.session() as session:
         found = grid_at(session, lon, lat, when)
     if found is None:
-        raise NotFound(f"no grid held {lon}, {lat} at {when:%Y-%m-%d %H:%M %Z}")
+        raise NotFound(msg("no grid held {lon}, {lat} at {when:%Y-%m-%d %H:%M %Z}", lon=lon,
+                           lat=lat, when=when))
     click.echo(json.dumps(found, ensure_ascii=False))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from gridmap import codes as gcodes
 from gridmap.geo import STORAGE_SRID, transformer
+from gridmap.i18n import Message, msg, render
 from gridmap.grid.assign import assign_buildings_to_grids
 from gridmap.grid.overlaps import DUPLICATE_SHARE, overlapping_pairs
 from gridmap.grid.frames import (load_buildings, load_communities, load_district, load_grids,
@@ -29,11 +30,14 @@ from gridmap.grid.frames import (load_buildings, load_communities, load_district
 class Violation:
     check: str
     codes: tuple[str, ...]
-    detail: str
+    detail: str | Message  # a lazy message: the reader's language where it is shown
     location: tuple[float, float] | None = None  # lon, lat in EPSG:4490
 
     def as_dict(self) -> dict:
+        """The violation as JSON data, its detail in the locale in force (the request's in
+        the web app, the environment's in the CLI)."""
         data = asdict(self)
+        data["detail"] = render(self.detail)
         data["codes"] = list(self.codes)
         data["location"] = list(self.location) if self.location else None
         return data
@@ -86,7 +90,10 @@ def _significant(snap: Snapshot, geom: BaseGeometry) -> bool:
 
 # -- the levels of the hierarchy, child → parent ---------------------------------------------
 
-_PLURAL = {"grid": "grids", "community": "communities", "street": "streets"}
+#: The levels' names as the details show them (lazy: rendered in the reader's language).
+_NAME = {"district": msg("district"), "street": msg("street"), "community": msg("community"),
+         "grid": msg("grid")}
+_PLURAL = {"grid": msg("grids"), "community": msg("communities"), "street": msg("streets")}
 
 
 def _levels(snap: Snapshot) -> list[tuple[str, gpd.GeoDataFrame, str, gpd.GeoDataFrame, str]]:
@@ -107,7 +114,8 @@ def check_valid_geometry(snap: Snapshot) -> list[Violation]:
         for row in np.nonzero(bad)[0]:
             reason = shapely.is_valid_reason(geoms[row])
             out.append(Violation("valid_geometry", (frame["code"].iloc[row],),
-                                 f"{level} geometry is invalid: {reason}",
+                                 msg("{level} geometry is invalid: {reason}",
+                                     level=_NAME[level], reason=reason),
                                  snap.where(shapely.make_valid(geoms[row]))))
     return out
 
@@ -125,13 +133,17 @@ def check_within_parent(snap: Snapshot) -> list[Violation]:
         for row, (code, parent_code) in enumerate(zip(children["code"], children[key])):
             if not known[row]:
                 out.append(Violation("within_parent", (code, parent_code),
-                                     f"{level} {code} names parent {parent_code}, which is not "
-                                     f"loaded", snap.where(geoms[row])))
+                                     msg("{level} {code} names parent {parent}, which is not "
+                                         "loaded", level=_NAME[level], code=code,
+                                         parent=parent_code), snap.where(geoms[row])))
             elif _significant(snap, outside[row]):
                 out.append(Violation("within_parent", (code, parent_code),
-                                     f"{level} {code} extends {outside[row].area:.1f} m² "
-                                     f"outside its parent {parent_code} (tolerance "
-                                     f"{snap.tolerance_m} m)", snap.where(outside[row])))
+                                     msg("{level} {code} extends {area:.1f} m² outside its "
+                                         "parent {parent} (tolerance {tolerance} m)",
+                                         level=_NAME[level], code=code,
+                                         area=outside[row].area, parent=parent_code,
+                                         tolerance=snap.tolerance_m),
+                                     snap.where(outside[row])))
     return out
 
 
@@ -146,8 +158,10 @@ def check_no_overlap(snap: Snapshot) -> list[Violation]:
             if _significant(snap, shared):
                 codes = (children["code"].iloc[a], children["code"].iloc[b])
                 out.append(Violation("no_overlap", codes,
-                                     f"{_PLURAL[level]} {codes[0]} and {codes[1]} overlap by "
-                                     f"{shared.area:.1f} m²", snap.where(shared)))
+                                     msg("{levels} {first} and {second} overlap by "
+                                         "{area:.1f} m²", levels=_PLURAL[level],
+                                         first=codes[0], second=codes[1], area=shared.area),
+                                     snap.where(shared)))
     return out
 
 
@@ -161,8 +175,9 @@ def check_no_gap(snap: Snapshot) -> list[Violation]:
             for part in shapely.get_parts(gap):
                 if _significant(snap, part):
                     out.append(Violation("no_gap", (parent_code,),
-                                         f"{part.area:.1f} m² of {parent_code} is covered by "
-                                         f"no {level}", snap.where(part)))
+                                         msg("{area:.1f} m² of {parent} is covered by no "
+                                             "{level}", area=part.area, parent=parent_code,
+                                             level=_NAME[level]), snap.where(part)))
     return out
 
 
@@ -175,17 +190,20 @@ def check_building_in_one_grid(snap: Snapshot) -> list[Violation]:
     stored = snap.buildings["grid_id"].fillna(-1).astype(int).to_numpy()
     for row in np.nonzero((expected == -1) | (expected != stored))[0]:
         building = snap.buildings.iloc[row]
-        ident = f"building {building['source_id']}" + (
-            f" ({building['name']})" if isinstance(building["name"], str) else "")
+        ident = msg("building {id} ({name})", id=building["source_id"],
+                    name=building["name"]) if isinstance(building["name"], str) \
+            else msg("building {id}", id=building["source_id"])
         geom = building.geometry
         if expected[row] == -1:
-            out.append(Violation("building_in_one_grid", (), f"{ident} lies in no active grid",
+            out.append(Violation("building_in_one_grid", (),
+                                 msg("{building} lies in no active grid", building=ident),
                                  snap.where(geom)))
         else:
-            now = codes_by_id.get(stored[row], "none")
+            now = codes_by_id.get(stored[row], msg("none"))
             out.append(Violation("building_in_one_grid", (codes_by_id[expected[row]],),
-                                 f"{ident} is recorded in grid {now} but lies in grid "
-                                 f"{codes_by_id[expected[row]]}; re-run the assignment",
+                                 msg("{building} is recorded in grid {recorded} but lies in "
+                                     "grid {actual}; re-run the assignment", building=ident,
+                                     recorded=now, actual=codes_by_id[expected[row]]),
                                  snap.where(geom)))
     return out
 
@@ -201,9 +219,11 @@ def check_buildings_overlap(snap: Snapshot) -> list[Violation]:
     geoms = snap.buildings.geometry.values
     for a, b, share in zip(pairs.left, pairs.right, pairs.share):
         out.append(Violation("buildings_overlap", (),
-                             f"buildings {sources[a]}:{ids[a]} and {sources[b]}:{ids[b]} "
-                             f"overlap by {share:.0%} of the smaller footprint (more than "
-                             f"{DUPLICATE_SHARE:.0%} is one building counted twice)",
+                             msg("buildings {first} and {second} overlap by {share:.0%} of "
+                                 "the smaller footprint (more than {limit:.0%} is one building "
+                                 "counted twice)", first=f"{sources[a]}:{ids[a]}",
+                                 second=f"{sources[b]}:{ids[b]}", share=share,
+                                 limit=DUPLICATE_SHARE),
                              snap.where(shapely.intersection(geoms[a], geoms[b]))))
     return out
 
@@ -217,13 +237,15 @@ def check_household_bounds(snap: Snapshot) -> list[Violation]:
         total = int(totals.get(grid.id, 0))
         if not snap.min_households <= total <= snap.max_households:
             out.append(Violation("household_bounds", (grid.code,),
-                                 f"residential grid {grid.code} holds {total} households; "
-                                 f"expected {snap.min_households}–{snap.max_households}",
+                                 msg("residential grid {code} holds {total} households; "
+                                     "expected {low}–{high}", code=grid.code, total=total,
+                                     low=snap.min_households, high=snap.max_households),
                                  snap.where(grid.geometry)))
         if total != grid.households:
             out.append(Violation("household_bounds", (grid.code,),
-                                 f"grid {grid.code} records {grid.households} households but "
-                                 f"its buildings hold {total}; refresh the totals",
+                                 msg("grid {code} records {recorded} households but its "
+                                     "buildings hold {total}; refresh the totals",
+                                     code=grid.code, recorded=grid.households, total=total),
                                  snap.where(grid.geometry)))
     return out
 
@@ -232,7 +254,8 @@ def check_codes(snap: Snapshot) -> list[Violation]:
     out = []
     counts = snap.grids["code"].value_counts()
     for code in counts[counts > 1].index:
-        out.append(Violation("codes", (code,), f"code {code} is used by {counts[code]} grids"))
+        out.append(Violation("codes", (code,), msg("code {code} is used by {count} grids",
+                                                    code=code, count=int(counts[code]))))
     for grid in snap.grids.itertuples():
         try:
             parts = gcodes.parse(grid.code, snap.profile, known_districts=snap.known_districts)
@@ -241,9 +264,12 @@ def check_codes(snap: Snapshot) -> list[Violation]:
             continue
         if parts.community_code != grid.community_code or parts.sequence != grid.sequence:
             out.append(Violation("codes", (grid.code,),
-                                 f"code {grid.code} says community {parts.community_code} "
-                                 f"sequence {parts.sequence}; the grid is in "
-                                 f"{grid.community_code} with sequence {grid.sequence}",
+                                 msg("code {code} says community {community} sequence "
+                                     "{sequence}; the grid is in {actual_community} with "
+                                     "sequence {actual_sequence}", code=grid.code,
+                                     community=parts.community_code, sequence=parts.sequence,
+                                     actual_community=grid.community_code,
+                                     actual_sequence=grid.sequence),
                                  snap.where(grid.geometry)))
     return out
 
@@ -268,9 +294,10 @@ def check_sequence_order(snap: Snapshot) -> list[Violation]:
         actual = batch.sort_values("sequence")["code"].to_numpy()
         if list(expected) != list(actual):
             out.append(Violation("sequence_order", tuple(actual),
-                                 f"grids of community {community} are numbered "
-                                 f"{', '.join(actual)}; west→east, north→south order is "
-                                 f"{', '.join(expected)}"))
+                                 msg("grids of community {community} are numbered {actual}; "
+                                     "west→east, north→south order is {expected}",
+                                     community=community, actual=", ".join(actual),
+                                     expected=", ".join(expected))))
     return out
 
 

@@ -33,6 +33,7 @@ from gridmap.errors import ImportFailed
 from gridmap.geo import project_stored, transformer
 from gridmap.grid.assign import grid_labeller, refresh_grid_totals
 from gridmap.grid.overlaps import DUPLICATE_SHARE, overlapping_pairs
+from gridmap.i18n import msg
 from gridmap.ingest.recipe import Recipe
 from gridmap.ingest.report import ImportReport
 from gridmap.ingest.staging import stage_buildings, write_staged
@@ -89,17 +90,21 @@ def _districts_of(session: Session, recipe: Recipe, district: District, frame, a
         row = int(lost[0] if recipe.outside_district == "assign" else outside[0])
         lon, lat = points[row]
         elsewhere = found[list(outside).index(row)]
-        hint = f", in district {elsewhere}" if elsewhere else ", in no loaded district"
+        hint = msg(", in district {code}", code=elsewhere) if elsewhere \
+            else msg(", in no loaded district")
         count = len(lost) if recipe.outside_district == "assign" else outside.size
-        advice = ("load the district that holds them first" if recipe.outside_district == "assign"
-                  else
-                  "import them into the district that holds them, or set outside_district: "
-                  "assign (--outside-district assign)")
-        raise ImportFailed(f"{recipe.source.name}: {count} of {len(frame)} buildings lie "
-                           f"outside district {district.code} {district.name}"
-                           + (" and every loaded district" if lost else "")
-                           + f"; first {feature_label(attrs, row)} at {lon:.6f}, "
-                           f"{lat:.6f}{hint}. {advice[0].upper()}{advice[1:]}")
+        advice = msg("Load the district that holds them first") \
+            if recipe.outside_district == "assign" else \
+            msg("Import them into the district that holds them, or set outside_district: "
+                "assign (--outside-district assign)")
+        where = msg("district {code} {name} and every loaded district", code=district.code,
+                    name=district.name) if lost \
+            else msg("district {code} {name}", code=district.code, name=district.name)
+        raise ImportFailed(msg("{source}: {count} of {total} buildings lie outside {where}; "
+                               "first {feature} at {lon:.6f}, {lat:.6f}{hint}. {advice}",
+                               source=recipe.source.name, count=count, total=len(frame),
+                               where=where, feature=feature_label(attrs, row), lon=lon,
+                               lat=lat, hint=hint, advice=advice))
     codes = np.full(len(frame), district.code, dtype=object)
     codes[outside] = found
     return {code: np.nonzero(codes == code)[0] for code in sorted(set(codes))}
@@ -110,16 +115,18 @@ def _within_file_duplicates(recipe: Recipe, frame, attrs, report: ImportReport) 
     pairs = overlapping_pairs(frame.geometry.values)
     if len(pairs) == 0:
         return np.zeros(0, dtype=np.int64)
-    first = (f"{feature_label(attrs, int(pairs.left[0]))} and "
-             f"{feature_label(attrs, int(pairs.right[0]))} overlap by "
-             f"{pairs.share[0]:.0%}")
+    first = msg("{first} and {second} overlap by {share:.0%}",
+                first=feature_label(attrs, int(pairs.left[0])),
+                second=feature_label(attrs, int(pairs.right[0])), share=pairs.share[0])
     if recipe.duplicates == "refuse":
-        raise ImportFailed(f"{recipe.source.name}: {len(pairs)} pair(s) of footprints in the "
-                           f"file are the same building (overlap over {DUPLICATE_SHARE:.0%} "
-                           f"of the smaller); first {first}. Fix the file, or set duplicates: "
-                           f"skip (keeps the first of each) or keep")
-    report.notes.append(f"{len(pairs)} pair(s) of overlapping footprints in the file "
-                        f"({recipe.duplicates}); first {first}")
+        raise ImportFailed(msg("{source}: {count} pair(s) of footprints in the file are the "
+                               "same building (overlap over {limit:.0%} of the smaller); first "
+                               "{first}. Fix the file, or set duplicates: skip (keeps the "
+                               "first of each) or keep", source=recipe.source.name,
+                               count=len(pairs), limit=DUPLICATE_SHARE, first=first))
+    report.notes.append(msg("{count} pair(s) of overlapping footprints in the file "
+                            "({policy}); first {first}", count=len(pairs),
+                            policy=recipe.duplicates, first=first))
     return np.unique(pairs.right) if recipe.duplicates == "skip" else np.zeros(0, np.int64)
 
 
@@ -149,16 +156,20 @@ def _check_identity(session: Session, recipe: Recipe, source: str) -> None:
     if not rows:
         return
     first = rows[0]
-    feature = f"feature {first.row + 1} (source_id={first.source_id})"
+    feature = msg("feature {number} ({key}={value})", number=first.row + 1, key="source_id",
+                  value=first.source_id)
     if first.district_code != recipe.district:
-        why = (f"is building {source}:{first.source_id} of district {first.district_code} "
-               f"already; a building does not move between districts")
+        why = msg("{feature} is building {building} of district {district} already; a "
+                  "building does not move between districts", feature=feature,
+                  building=f"{source}:{first.source_id}", district=first.district_code)
     else:
-        why = (f"would move building {source}:{first.source_id} {first.moved_m:.0f} m away "
-               f"from its stored footprint")
-    raise ImportFailed(f"{recipe.source.name}: {len(rows)} feature(s) reuse ids of other "
-                       f"buildings; {feature} {why}. If these are other buildings, give their "
-                       f"issuer with --source-name; if they really moved, set allow_move: true")
+        why = msg("{feature} would move building {building} {distance:.0f} m away from its "
+                  "stored footprint", feature=feature, building=f"{source}:{first.source_id}",
+                  distance=first.moved_m)
+    raise ImportFailed(msg("{source}: {count} feature(s) reuse ids of other buildings; "
+                           "{problem}. If these are other buildings, give their issuer with "
+                           "--source-name; if they really moved, set allow_move: true",
+                           source=recipe.source.name, count=len(rows), problem=why))
 
 
 _DUPLICATES = text("""
@@ -180,19 +191,23 @@ def _stored_duplicates(session: Session, recipe: Recipe, source: str,
     if not rows:
         return
     first = rows[0]
-    shown = (f"feature {first.row + 1} (source_id={first.source_id}) covers "
-             f"{first.share:.0%} of building {first.other_source}:{first.other_id}")
+    shown = msg("{feature} covers {share:.0%} of building {building}",
+                feature=msg("feature {number} ({key}={value})", number=first.row + 1,
+                            key="source_id", value=first.source_id),
+                share=first.share, building=f"{first.other_source}:{first.other_id}")
     count = len({r.row for r in rows})
     if recipe.duplicates == "refuse":
-        raise ImportFailed(f"{recipe.source.name}: {count} footprint(s) duplicate buildings "
-                           f"already stored under another source or id; first {shown}. Set "
-                           f"duplicates: skip to leave them out, or keep to add them anyway")
+        raise ImportFailed(msg("{source}: {count} footprint(s) duplicate buildings already "
+                               "stored under another source or id; first {first}. Set "
+                               "duplicates: skip to leave them out, or keep to add them anyway",
+                               source=recipe.source.name, count=count, first=shown))
     if recipe.duplicates == "skip":
         session.execute(text("delete from import_building where row = any(:rows)"),
                         {"rows": sorted({r.row for r in rows})})
         report.skipped += count
-    report.notes.append(f"{count} footprint(s) duplicate stored buildings ({recipe.duplicates})"
-                        f"; first {shown}")
+    report.notes.append(msg("{count} footprint(s) duplicate stored buildings ({policy}); "
+                            "first {first}", count=count, policy=recipe.duplicates,
+                            first=shown))
 
 
 def _assignment_counts(session: Session, district: str, *, changed: int) -> dict[str, int]:
@@ -207,16 +222,16 @@ def write_buildings(session: Session, recipe: Recipe, frame, attrs, report: Impo
                     tolerance_m: float, progress: Progress | None = None) -> None:
     """Check and write buildings, each into its district, then label them (module doc)."""
     if recipe.duplicates not in DUPLICATE_POLICIES:
-        raise ImportFailed(f"duplicates {recipe.duplicates!r}: expected one of "
-                           f"{', '.join(DUPLICATE_POLICIES)}")
+        raise ImportFailed(msg("duplicates {value!r}: expected one of {expected}",
+                               value=recipe.duplicates, expected=", ".join(DUPLICATE_POLICIES)))
     if recipe.outside_district not in ("refuse", "assign"):
-        raise ImportFailed(f"outside_district {recipe.outside_district!r}: expected refuse or "
-                           f"assign")
+        raise ImportFailed(msg("outside_district {value!r}: expected refuse or assign",
+                               value=recipe.outside_district))
     lock_district(session, recipe.district)
     district = session.get(District, recipe.district)
     if district is None:
-        raise ImportFailed(f"district {recipe.district} is not loaded; load it first "
-                           f"(gridmap demo, or import a districts layer)")
+        raise ImportFailed(msg("district {code} is not loaded; load it first (gridmap demo, "
+                               "or import a districts layer)", code=recipe.district))
     progress = progress or NoProgress()
     source = source_name(recipe)  # one issuer of ids, whichever district a building is in
     progress.stage("checking footprints")
@@ -225,8 +240,9 @@ def write_buildings(session: Session, recipe: Recipe, frame, attrs, report: Impo
     totals: dict[str, int] = {}
     for code, rows in groups.items():
         if code != recipe.district:
-            report.notes.append(f"{rows.size} building(s) lie in district {code}, not "
-                                f"{recipe.district}: written there (outside_district: assign)")
+            report.notes.append(msg("{count} building(s) lie in district {code}, not "
+                                    "{expected}: written there (outside_district: assign)",
+                                    count=rows.size, code=code, expected=recipe.district))
         whole = rows.size == len(frame)
         part = (frame, attrs) if whole else (frame.iloc[rows].reset_index(drop=True),
                                              attrs.iloc[rows].reset_index(drop=True))

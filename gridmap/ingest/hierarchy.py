@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from gridmap import codes as gcodes, reference
 from gridmap.errors import ImportFailed, InvalidCode, ValidationFailed
-from gridmap.i18n import msg
+from gridmap.i18n import joined, msg
 from gridmap.geo import gauss_kruger_epsg, storage_ewkb
 from gridmap.grid.assign import assign_district
 from gridmap.grid.redraw import GridFeature, apply_grids
@@ -57,9 +57,12 @@ def _reject_violations(violations, labels: dict[str, str]) -> None:
     lines = []
     for v in violations[:_SHOWN]:
         where = next((labels[c] for c in v.codes if c in labels), None)
-        lines.append(f"{where}: {v.detail}" if where else v.detail)
-    more = f" (and {len(violations) - _SHOWN} more)" if len(violations) > _SHOWN else ""
-    raise ImportFailed("; ".join(lines) + more)
+        lines.append(msg("{feature}: {detail}", feature=where, detail=v.detail) if where
+                     else v.detail)
+    if len(violations) > _SHOWN:
+        raise ImportFailed(msg("{violations} (and {count} more)", violations=joined(lines),
+                               count=len(violations) - _SHOWN))
+    raise ImportFailed(joined(lines))
 
 
 def _write_areas(session: Session, recipe: Recipe, frame, attrs, report: ImportReport,

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gridmap.i18n import msg
+
 
 @dataclass
 class ImportReport:
@@ -19,13 +21,18 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        text_ = (f"{self.source} → {self.layer}: {self.features} features, {self.inserted} "
-                 f"new, {self.updated} updated, {self.repaired} repaired")
+        """The summary line and the notes, in the locale in force (the CLI's)."""
+        lines = [msg("{source} → {layer}: {features} features, {inserted} new, {updated} "
+                     "updated, {repaired} repaired", source=self.source, layer=self.layer,
+                     features=self.features, inserted=self.inserted, updated=self.updated,
+                     repaired=self.repaired)]
         if self.retired:
-            text_ += f", {self.retired} retired"
+            lines.append(msg(", {count} retired", count=self.retired))
         if self.skipped:
-            text_ += f", {self.skipped} skipped"
+            lines.append(msg(", {count} skipped", count=self.skipped))
         if self.assignment:
-            text_ += (f"; {self.assignment['assigned']} of {self.assignment['buildings']} "
-                      f"buildings in a grid")
-        return "\n".join([text_, *self.notes, *(f"warning: {w}" for w in self.warnings)])
+            lines.append(msg("; {assigned} of {buildings} buildings in a grid",
+                             assigned=self.assignment["assigned"],
+                             buildings=self.assignment["buildings"]))
+        return "\n".join(["".join(str(line) for line in lines), *(str(n) for n in self.notes),
+                          *(str(msg("warning: {warning}", warning=w)) for w in self.warnings)])

@@ -39,11 +39,11 @@ def shown(value: object, limit: int = 40) -> str:
 
 def feature_label(attrs: pd.DataFrame, row: int) -> str:
     """``feature N`` (1-based position) with the feature's id when it has one."""
-    label = f"feature {row + 1}"
     for key in ID_FIELDS:
         if key in attrs.columns and pd.notna(attrs[key].iloc[row]):
-            return f"{label} ({key}={shown(attrs[key].iloc[row])})"
-    return label
+            return msg("feature {number} ({key}={value})", number=row + 1, key=key,
+                       value=shown(attrs[key].iloc[row]))
+    return msg("feature {number}", number=row + 1)
 
 
 def _refuse(source: str, attrs: pd.DataFrame, rows: np.ndarray, target: str, value: object,

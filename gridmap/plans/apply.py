@@ -17,9 +17,10 @@ from gridmap.audit import current_actor, record
 from gridmap.errors import Conflict, InvalidInput, ValidationFailed
 from gridmap.grid.assign import assign_district
 from gridmap.grid.redraw import GridChanges, GridFeature, apply_grids
+from gridmap.i18n import joined, msg
 from gridmap.locks import lock_district
 from gridmap.plans.compare import Comparison, compare_plan
-from gridmap.plans.drafts import draft_grids, get_plan, plan_version
+from gridmap.plans.drafts import STATUS_NAMES, draft_grids, get_plan, plan_version
 
 
 def _current_shapes(session: Session, community_code: str) -> dict[str, str]:
@@ -44,24 +45,37 @@ def apply_plan(session: Session, plan_id: int, *,
     """
     comment = (comment or "").strip()
     if not comment:
-        raise InvalidInput("applying a plan needs a comment saying why (--comment TEXT)")
+        raise InvalidInput(msg("applying a plan needs a comment saying why (--comment TEXT)"))
     plan = get_plan(session, plan_id, lock=True)
     lock_district(session, plan.community_code[:6])
     if plan.status != "draft":
-        raise Conflict(f"plan {plan_id} is {plan.status} ({plan.applied_by or ''} "
-                       f"{plan.applied_at or ''}); expected a draft".replace(" ()", ""))
+        status = STATUS_NAMES.get(plan.status, plan.status)
+        if plan.applied_by or plan.applied_at:
+            raise Conflict(msg("plan {plan} is {status} ({who} {when}); expected a draft",
+                               plan=plan_id, status=status, who=plan.applied_by or "",
+                               when=plan.applied_at or ""))
+        raise Conflict(msg("plan {plan} is {status}; expected a draft", plan=plan_id,
+                           status=status))
     now = plan_version(session, plan.community_code)
     if now.version != plan.base_version:
-        raise Conflict(f"plan {plan_id} was drafted against version {plan.base_version} of "
-                       f"community {plan.community_code}'s grids, which {now.changed_by} "
-                       f"changed at {now.changed_at:%Y-%m-%d %H:%M:%S %Z} (now version "
-                       f"{now.version}); draft again from the current grids")
+        raise Conflict(msg("plan {plan} was drafted against version {base} of community "
+                           "{community}'s grids, which {who} changed at "
+                           "{when:%Y-%m-%d %H:%M:%S %Z} (now version {version}); draft again "
+                           "from the current grids", plan=plan_id, base=plan.base_version,
+                           community=plan.community_code, who=now.changed_by,
+                           when=now.changed_at, version=now.version))
     comparison = compare_plan(session, plan)
     if comparison.violations:
-        listed = "; ".join(v.detail for v in comparison.violations[:5])
+        listed = joined(v.detail for v in comparison.violations[:5])
         more = len(comparison.violations) - 5
-        raise ValidationFailed(f"plan {plan_id} breaks {len(comparison.violations)} rule(s): "
-                               f"{listed}" + (f"; and {more} more" if more > 0 else ""))
+        if more > 0:
+            raise ValidationFailed(msg("plan {plan} breaks {count} rule(s): {listed}; and "
+                                       "{more} more", plan=plan_id,
+                                       count=len(comparison.violations), listed=listed,
+                                       more=more))
+        raise ValidationFailed(msg("plan {plan} breaks {count} rule(s): {listed}",
+                                   plan=plan_id, count=len(comparison.violations),
+                                   listed=listed))
     before = _current_shapes(session, plan.community_code)
     features = [GridFeature(community_code=plan.community_code, kind=g.kind, geom=geom,
                             name=g.name, label=f"plan {plan_id} grid {g.position}")

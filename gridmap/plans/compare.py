@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from gridmap.geo import project_stored
 from gridmap.grid.assign import assign_buildings_to_grids
 from gridmap.grid.validate import Violation, load_snapshot, run_checks
+from gridmap.i18n import msg
 from gridmap.models import Plan
 from gridmap.plans.drafts import draft_grids
 
@@ -144,7 +145,8 @@ def compare_plan(session: Session, plan: Plan) -> Comparison:
         b = buildings.iloc[row]
         comparison.violations.append(Violation(
             "building_in_one_grid", (community,),
-            f"building {b['source_id']} ({int(households[row])} households) is in grid "
-            f"{current_codes[row]} now and in no grid of the plan",
+            msg("building {id} ({households} households) is in grid {code} now and in no "
+                "grid of the plan", id=b["source_id"], households=int(households[row]),
+                code=current_codes[row]),
             after.where(b.geometry)))
     return comparison

@@ -15,8 +15,14 @@ from gridmap.audit import current_actor, record
 from gridmap.errors import Conflict, InvalidInput, NotFound
 from gridmap.geo import STORAGE_SRID, project_stored, storage_ewkb
 from gridmap.grid.frames import projected_epsg
+from gridmap.i18n import msg
 from gridmap.models import Community, CommunityPlanVersion, Plan, PlanGrid
 from gridmap.models.hierarchy import GRID_KINDS
+
+
+#: A plan's status as people read it (the stored value is the English word).
+STATUS_NAMES = {"draft": msg("draft"), "applied": msg("applied"),
+                "discarded": msg("discarded")}
 
 
 @dataclass(frozen=True)
@@ -44,26 +50,30 @@ MAX_VERTICES = 200_000
 
 def _check_grid(grid: DraftGrid, position: int) -> DraftGrid:
     """The grid checked, in two dimensions."""
-    where = f"draft grid {position}"
     if not isinstance(grid.kind, str) or grid.kind not in GRID_KINDS:
-        raise InvalidInput(f"{where}: kind {grid.kind!r}; expected one of "
-                           f"{', '.join(GRID_KINDS)}")
+        raise InvalidInput(msg("draft grid {position}: kind {kind!r}; expected one of "
+                               "{expected}", position=position, kind=grid.kind,
+                               expected=", ".join(GRID_KINDS)))
     if grid.name is not None and (not isinstance(grid.name, str) or len(grid.name) > 100):
-        raise InvalidInput(f"{where}: name {str(grid.name)[:40]!r}; expected text of at most "
-                           f"100 characters")
-    if not isinstance(grid.geom, BaseGeometry) or grid.geom.is_empty \
-            or grid.geom.geom_type not in ("Polygon", "MultiPolygon"):
-        kind = "no geometry" if not isinstance(grid.geom, BaseGeometry) or grid.geom.is_empty \
-            else grid.geom.geom_type
-        raise InvalidInput(f"{where}: {kind}; expected a polygon")
+        raise InvalidInput(msg("draft grid {position}: name {name!r}; expected text of at "
+                               "most 100 characters", position=position,
+                               name=str(grid.name)[:40]))
+    if not isinstance(grid.geom, BaseGeometry) or grid.geom.is_empty:
+        raise InvalidInput(msg("draft grid {position}: no geometry; expected a polygon",
+                               position=position))
+    if grid.geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise InvalidInput(msg("draft grid {position}: {kind}; expected a polygon",
+                               position=position, kind=grid.geom.geom_type))
     geom = shapely.force_2d(grid.geom)
     xy = shapely.get_coordinates(geom)
     if not (np.isfinite(xy).all() and (np.abs(xy[:, 0]) <= 180).all()
             and (np.abs(xy[:, 1]) <= 90).all()):
-        raise InvalidInput(f"{where}: coordinates outside longitude −180…180 and latitude "
-                           f"−90…90 (expected lon, lat in EPSG:4490)")
+        raise InvalidInput(msg("draft grid {position}: coordinates outside longitude "
+                               "−180…180 and latitude −90…90 (expected lon, lat in EPSG:4490)",
+                               position=position))
     if not shapely.is_valid(geom):
-        raise InvalidInput(f"{where}: invalid polygon ({shapely.is_valid_reason(geom)})")
+        raise InvalidInput(msg("draft grid {position}: invalid polygon ({reason})",
+                               position=position, reason=shapely.is_valid_reason(geom)))
     return DraftGrid(grid.kind, geom, grid.name)
 
 
@@ -82,18 +92,22 @@ def _check_within_community(session: Session, community_code: str,
     for position, geom in enumerate(projected, start=1):
         outside = shapely.difference(geom, community)
         if significant_area(outside, tolerance_m=tolerance_m, min_area_m2=1.0):
-            raise InvalidInput(f"draft grid {position}: {outside.area:.0f} m² lie outside "
-                               f"community {community_code}; expected every grid inside it")
+            raise InvalidInput(msg("draft grid {position}: {area:.0f} m² lie outside "
+                                   "community {community}; expected every grid inside it",
+                                   position=position, area=outside.area,
+                                   community=community_code))
 
 
 def _check_base_version(session: Session, community_code: str, base_version: int) -> int:
     now = plan_version(session, community_code)
     if base_version != now.version:
-        when = f"{now.changed_at:%Y-%m-%d %H:%M:%S %Z}" if now.changed_at else "earlier"
-        raise Conflict(f"the grids of community {community_code} were at version "
-                       f"{base_version} when this draft was drawn; {now.changed_by or 'someone'}"
-                       f" changed them at {when} (now version {now.version}): draw the draft "
-                       f"again from the current grids")
+        when = f"{now.changed_at:%Y-%m-%d %H:%M:%S %Z}" if now.changed_at else msg("earlier")
+        raise Conflict(msg("the grids of community {community} were at version {base} when "
+                           "this draft was drawn; {who} changed them at {when} (now version "
+                           "{version}): draw the draft again from the current grids",
+                           community=community_code, base=base_version,
+                           who=now.changed_by or msg("someone"), when=when,
+                           version=now.version))
     return now.version
 
 
@@ -109,15 +123,18 @@ def create_draft(session: Session, community_code: str, grids: Sequence[DraftGri
     current grids" (a proposal computed now, such as the partition's).
     """
     if session.get(Community, community_code) is None:
-        raise NotFound(f"community {community_code} is not loaded")
+        raise NotFound(msg("community {community} is not loaded", community=community_code))
     if not grids:
-        raise InvalidInput(f"a plan of community {community_code} needs at least one grid")
+        raise InvalidInput(msg("a plan of community {community} needs at least one grid",
+                               community=community_code))
     if len(grids) > MAX_GRIDS:
-        raise InvalidInput(f"a plan of {len(grids)} grids; expected at most {MAX_GRIDS}")
+        raise InvalidInput(msg("a plan of {count} grids; expected at most {limit}",
+                               count=len(grids), limit=MAX_GRIDS))
     grids = [_check_grid(grid, position) for position, grid in enumerate(grids, start=1)]
     vertices = sum(shapely.get_num_coordinates(g.geom) for g in grids)
     if vertices > MAX_VERTICES:
-        raise InvalidInput(f"a plan of {vertices} vertices; expected at most {MAX_VERTICES}")
+        raise InvalidInput(msg("a plan of {count} vertices; expected at most {limit}",
+                               count=vertices, limit=MAX_VERTICES))
     _check_within_community(session, community_code, grids, tolerance_m)
     version = plan_version(session, community_code).version if base_version is None \
         else _check_base_version(session, community_code, base_version)
@@ -146,13 +163,15 @@ def draft_from_file(session: Session, path: Path, community_code: str, *,
     import pyogrio
 
     if not path.exists():
-        raise InvalidInput(f"{path}: no such file")
+        raise InvalidInput(msg("{path}: no such file", path=path))
     try:
         frame = gpd.read_file(path, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InvalidInput(f"{path}: not a readable GIS file ({exc})") from None
+        raise InvalidInput(msg("{path}: not a readable GIS file ({reason})", path=path,
+                               reason=exc)) from None
     if frame.crs is None:
-        raise InvalidInput(f"{path}: the file declares no CRS; expected one (e.g. EPSG:4490)")
+        raise InvalidInput(msg("{path}: the file declares no CRS; expected one (e.g. "
+                               "EPSG:4490)", path=path))
     frame = frame.to_crs(STORAGE_SRID)
     kinds = frame["kind"] if "kind" in frame else ["residential"] * len(frame)
     names = frame["name"] if "name" in frame else [None] * len(frame)
@@ -175,7 +194,7 @@ def draft_grids(session: Session, plan_id: int) -> list[tuple[PlanGrid, BaseGeom
 
 def get_plan(session: Session, plan_id: int, *, lock: bool = False) -> Plan:
     if not 1 <= plan_id < 2 ** 31:
-        raise NotFound(f"plan {plan_id}: no such plan (see gridmap plan list)")
+        raise NotFound(msg("plan {plan}: no such plan (see gridmap plan list)", plan=plan_id))
     query = select(Plan).where(Plan.id == plan_id).options(selectinload(Plan.grids))
     if lock:
         # populate_existing: after waiting for the lock, the row as committed, not as this
@@ -183,7 +202,7 @@ def get_plan(session: Session, plan_id: int, *, lock: bool = False) -> Plan:
         query = query.with_for_update(of=Plan).execution_options(populate_existing=True)
     plan = session.execute(query).scalar_one_or_none()
     if plan is None:
-        raise NotFound(f"plan {plan_id}: no such plan (see gridmap plan list)")
+        raise NotFound(msg("plan {plan}: no such plan (see gridmap plan list)", plan=plan_id))
     return plan
 
 
@@ -199,7 +218,7 @@ def discard_plan(session: Session, plan_id: int) -> Plan:
     """Set a draft aside (it stays, read-only). Applied plans cannot be discarded."""
     plan = get_plan(session, plan_id, lock=True)
     if plan.status == "applied":
-        raise InvalidInput(f"plan {plan_id} was applied; expected a draft")
+        raise InvalidInput(msg("plan {plan} was applied; expected a draft", plan=plan_id))
     if plan.status == "draft":
         plan.status = "discarded"
         record(session, action="discard", table="plan", key=str(plan_id))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from gridmap import codes as gcodes
 from gridmap.errors import InvalidInput, NotFound
+from gridmap.i18n import msg
 
 # Both directions of the lineage graph, with the distance from the grid asked about.
 _WALK = """
@@ -39,7 +40,7 @@ def grid_history(session: Session, code: str) -> dict:
     entry = session.execute(text("select code, status, issued_at, retired_at, note "
                                  "from code_registry where code = :c"), {"c": code}).one_or_none()
     if entry is None:
-        raise NotFound(f"grid code {code} was never issued")
+        raise NotFound(msg("grid code {code} was never issued", code=code))
     ancestors = session.execute(text(_WALK.format(next="parent_code", this="child_code")),
                                 {"code": code}).all()
     descendants = session.execute(text(_WALK.format(next="child_code", this="parent_code")),
@@ -61,7 +62,8 @@ def parse_date(value: str) -> dt.datetime:
                                        tzinfo=dt.timezone(dt.timedelta(hours=8)))
         when = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"date {value!r}: expected YYYY-MM-DD, e.g. 2026-11-24") from None
+        raise InvalidInput(msg("date {value!r}: expected YYYY-MM-DD, e.g. 2026-11-24",
+                               value=value)) from None
     return when if when.tzinfo else when.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 

@@ -64,7 +64,8 @@ def scopes_from_codes(role: str, text: str) -> list[tuple[str, str]]:
         elif len(code) in levels:
             rows.append((levels[len(code)], code))
         else:
-            expected = " or ".join(f"{n} digits ({lvl})" for n, lvl in sorted(levels.items())) \
+            expected = _(" or ").join(_("%(digits)d digits (%(level)s)", digits=n,
+                                        level=_(lvl)) for n, lvl in sorted(levels.items())) \
                 or _("no code (an administrator reaches everything)")
             raise InvalidInput(_("code %(code)s for role %(role)s: expected %(expected)s",
                                  code=code, role=role_name(role), expected=expected))

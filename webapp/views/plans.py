@@ -42,23 +42,23 @@ def _covered(community: str) -> None:
     (its community admin, planners of its street or district, administrators) see them."""
     scope = caller_scope()
     if not scope.covers_division(community):
-        raise Forbidden(f"the plans of community {community} show all its grids, more than "
-                        f"{scope.actor} may see")
+        raise Forbidden(msg("the plans of community {community} show all its grids, more "
+                            "than {actor} may see", community=community, actor=scope.actor))
 
 
 def _may_plan(community: str) -> None:
     scope = caller_scope()
     if not scope.may("plan") or not scope.covers_division(community):
-        raise Forbidden(f"{scope.actor} may not draft or apply plans of community "
-                        f"{community}: planners of its street or district and administrators "
-                        f"may")
+        raise Forbidden(msg("{actor} may not draft or apply plans of community {community}: "
+                            "planners of its street or district and administrators may",
+                            actor=scope.actor, community=community))
 
 
 def _json_body() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise InvalidInput("expected a JSON object as the request body "
-                           "(Content-Type: application/json)")
+        raise InvalidInput(msg("expected a JSON object as the request body "
+                               "(Content-Type: application/json)"))
     return body
 
 
@@ -67,7 +67,7 @@ def _json_body() -> dict:
 def plans():
     community = params.single("community")
     if not community:
-        raise InvalidInput("give community=CODE (12 digits)")
+        raise InvalidInput(msg("give community=CODE (12 digits)"))
     gcodes.check_division_code(community, "community")
     _covered(community)
     session = get_session()
@@ -91,22 +91,24 @@ def create():
     _may_plan(community)
     base_version = body.get("base_version")
     if isinstance(base_version, bool) or not isinstance(base_version, int):
-        raise InvalidInput("base_version: expected the version of the community's grids the "
-                           "draft was drawn from, a whole number (GET /api/plans?community=)")
+        raise InvalidInput(msg("base_version: expected the version of the community's grids "
+                               "the draft was drawn from, a whole number (GET "
+                               "/api/plans?community=)"))
     features = body.get("features")
     if not isinstance(features, list) or not features:
-        raise InvalidInput("features: expected a non-empty list of GeoJSON features")
+        raise InvalidInput(msg("features: expected a non-empty list of GeoJSON features"))
     grids = []
     for number, feature in enumerate(features, start=1):
         try:
             geom = shapely.geometry.shape(feature["geometry"])
         except (KeyError, TypeError, ValueError, AttributeError, IndexError,
                 shapely.errors.GEOSException):
-            raise InvalidInput(f"feature {number}: expected a GeoJSON feature with a polygon "
-                               f"geometry") from None
+            raise InvalidInput(msg("feature {number}: expected a GeoJSON feature with a "
+                                   "polygon geometry", number=number)) from None
         props = feature.get("properties") or {}
         if not isinstance(props, dict):
-            raise InvalidInput(f"feature {number}: properties must be an object")
+            raise InvalidInput(msg("feature {number}: properties must be an object",
+                                   number=number))
         grids.append(DraftGrid(props.get("kind", "residential"), geom, props.get("name") or None))
     session = get_session()
     plan = create_draft(session, community, grids, title=str(body.get("title") or "web draft"),
@@ -155,10 +157,11 @@ def history(code: str):
     get_layer(current_app.extensions["gridmap_layers"], "grids").check_collection(scope)
     scope_check = _grid_row(code)
     if scope_check is None:
-        raise NotFound(f"grid code {code} was never issued")
+        raise NotFound(msg("grid code {code} was never issued", code=code))
     if not scope.allows_grid(code, community=scope_check[0], street=scope_check[1],
                              district=scope_check[2]):
-        raise Forbidden(f"grid {code} lies outside what {scope.actor} may see")
+        raise Forbidden(msg("grid {code} lies outside what {actor} may see", code=code,
+                            actor=scope.actor))
     return jsonify(grid_history(get_session(), code))
 
 
@@ -169,11 +172,12 @@ def grid_on_date(date: str):
     lon, lat = params.coordinate("lon", -180, 180), params.coordinate("lat", -90, 90)
     found = grid_at(get_session(), lon, lat, parse_date(date))
     if found is None:
-        raise NotFound(f"no grid held {lon}, {lat} on {date}")
+        raise NotFound(msg("no grid held {lon}, {lat} on {date}", lon=lon, lat=lat, date=date))
     row = _grid_row(found["code"])
     if not scope.allows_grid(
             found["code"], community=row[0], street=row[1], district=row[2]):
-        raise Forbidden(f"the grid there lies outside what {scope.actor} may see")
+        raise Forbidden(msg("the grid there lies outside what {actor} may see",
+                            actor=scope.actor))
     return jsonify(found)
 
 

@@ -204,8 +204,9 @@ def check_official(session: Session, level: str, code: str, name=None, *,
                         "in the recipe to import a {level} the table lacks", level=level,
                         code=code, scope=scope, count=len(known), sample=sample),
                     code=code, part=level)
-            warnings.append(f"{level} {code} is not in the official table of {scope}; "
-                            f"imported as unofficial (recipe 'unofficial: true')")
+            warnings.append(msg("{level} {code} is not in the official table of {scope}; "
+                                "imported as unofficial (recipe 'unofficial: true')",
+                                level=level, code=code, scope=scope))
     if given is None:
         if official is None:
             raise InvalidCode(msg("{level} {code}: the name is empty and the official table has "
@@ -213,6 +214,7 @@ def check_official(session: Session, level: str, code: str, name=None, *,
                           code=code, part="name")
         return OfficialCheck(code, official, official, tuple(warnings))
     if official is not None and not names_match(given, official):
-        warnings.append(f"{level} {code}: name {given!r} differs from the official "
-                        f"{official!r}; kept {given!r}")
+        warnings.append(msg("{level} {code}: name {given!r} differs from the official "
+                            "{official!r}; kept {given!r}", level=level, code=code,
+                            given=given, official=official))
     return OfficialCheck(code, given, official, tuple(warnings))

@@ -225,5 +225,6 @@ def write_context(session: Session, recipe: Recipe, frame, attrs, report: Import
     counts = session.execute(text(_upsert(recipe.layer, table, staged)), params).one()
     report.inserted, report.updated = int(counts.inserted), int(counts.updated)
     if counts.absent:
-        report.notes.append(f"{counts.absent} {table} feature(s) of {source} in district "
-                            f"{recipe.district} are not in this file; kept")
+        report.notes.append(msg("{count} {table} feature(s) of {source} in district "
+                                "{district} are not in this file; kept", count=counts.absent,
+                                table=table, source=source, district=recipe.district))

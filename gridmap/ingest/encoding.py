@@ -117,18 +117,20 @@ def _works(reread: Reread, encoding: str, columns: list[str]) -> bool:
 def suggestion(reread: Reread, columns: list[str], tried: str | None) -> str:
     for candidate in CANDIDATES:
         if candidate != (tried and codec_name(tried)) and _works(reread, candidate, columns):
-            return (f"it reads cleanly as {candidate}: give encoding: {candidate} "
-                    f"(--encoding {candidate})")
-    return (f"it does not read cleanly as {' or '.join(CANDIDATES)} either: give the file's "
-            f"encoding (--encoding NAME)")
+            return msg("it reads cleanly as {encoding}: give encoding: {encoding} "
+                       "(--encoding {encoding})", encoding=candidate)
+    return msg("it does not read cleanly as {encodings} either: give the file's encoding "
+               "(--encoding NAME)", encodings=" or ".join(CANDIDATES))
 
 
 def _declared(recipe_encoding: str | None, driver: str, file_encoding: str | None) -> str:
     if recipe_encoding:
-        return f"{recipe_encoding} (the recipe's encoding)"
+        return msg("{encoding} (the recipe's encoding)", encoding=recipe_encoding)
     if driver in FIXED_UTF8:
-        return f"UTF-8, which the {FIXED_UTF8[driver]} specification requires"
-    return f"{file_encoding or 'UTF-8'} (the encoding the file declares or GDAL assumes)"
+        return msg("UTF-8, which the {format} specification requires",
+                   format=FIXED_UTF8[driver])
+    return msg("{encoding} (the encoding the file declares or GDAL assumes)",
+               encoding=file_encoding or "UTF-8")
 
 
 def _first_undecodable(raw: pd.DataFrame, columns: list[str],
@@ -156,8 +158,8 @@ def explain_decode_error(name: str, *, reread: Reread, columns: list[str], drive
             located = None
         if located is not None:
             found = Undecodable(*located, used)
-    where = (f" field {found.column!r} of feature {found.row + 1} ({found.data[:16]!r})"
-             if found is not None else "")
+    where = (msg(" field {column!r} of feature {number} ({data!r})", column=found.column,
+                 number=found.row + 1, data=found.data[:16]) if found is not None else "")
     return ImportFailed(msg("{name}:{where} text does not decode as {recipe_encoding}; {reread}",
                             name=name, where=where,
                             recipe_encoding=_declared(recipe_encoding, driver, file_encoding),

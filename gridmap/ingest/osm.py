@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gridmap.i18n import msg
+
 SUFFIXES = (".osm", ".pbf")
 SOURCE_NAME = "osm"
 ID_COLUMN = "osm_element"
@@ -145,6 +147,7 @@ def buildings_only(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 def id_hint(column: str) -> str:
     """What to map instead when an OSM id column is missing or empty."""
-    return (f"in OSM data a way's id is in osm_way_id and a relation's in osm_id, so "
-            f"{column} alone does not identify every feature; the default source_id "
-            f"{ID_COLUMN} (w<way id>, r<relation id>) does: leave source_id unmapped")
+    return msg("in OSM data a way's id is in osm_way_id and a relation's in osm_id, so "
+               "{column} alone does not identify every feature; the default source_id "
+               "{default} (w<way id>, r<relation id>) does: leave source_id unmapped",
+               column=column, default=ID_COLUMN)

@@ -24,7 +24,8 @@ from gridmap.ingest.values import check_values
 
 
 def _osm_hint(recipe: Recipe, target: str, column: str) -> str:
-    return f"; {osm.id_hint(column)}" if recipe.is_osm and target == "source_id" else ""
+    return msg("; {hint}", hint=osm.id_hint(column)) \
+        if recipe.is_osm and target == "source_id" else ""
 
 
 def _attributes(frame: gpd.GeoDataFrame, recipe: Recipe) -> pd.DataFrame:
@@ -47,10 +48,14 @@ def _attributes(frame: gpd.GeoDataFrame, recipe: Recipe) -> pd.DataFrame:
                                    layer=recipe.layer, required=required))
         empty = out[required].isna().to_numpy().nonzero()[0]
         if empty.size:
-            raise ImportFailed(f"{name} feature {empty[0] + 1}: {required} "
-                               f"({recipe.fields.get(required, 'default')}) is empty"
-                               + (f" in {empty.size} features" if empty.size > 1 else "")
-                               + _osm_hint(recipe, required, recipe.fields.get(required, "")))
+            values = dict(name=name, number=empty[0] + 1, field=required,
+                          source=recipe.fields.get(required, msg("default")),
+                          hint=_osm_hint(recipe, required, recipe.fields.get(required, "")))
+            if empty.size > 1:
+                raise ImportFailed(msg("{name} feature {number}: {field} ({source}) is empty in "
+                                       "{count} features{hint}", count=empty.size, **values))
+            raise ImportFailed(msg("{name} feature {number}: {field} ({source}) is empty{hint}",
+                                   **values))
     for key in ("source_id", "code"):
         if key in out:
             out[key] = out[key].map(_as_text)

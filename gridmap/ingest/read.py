@@ -39,11 +39,13 @@ def _read_csv(recipe: Recipe) -> gpd.GeoDataFrame:
     try:
         frame = _read_csv_text(recipe, declared)
     except UnicodeDecodeError as exc:
-        raise ImportFailed(f"{name}: text does not decode as {declared} (byte {exc.start}: "
-                           f"{exc.object[exc.start:exc.start + 4]!r}); "
-                           + encoding.suggestion(lambda e: _read_csv_text(recipe, e),
-                                                  list(recipe.used_columns()), declared)
-                           ) from None
+        raise ImportFailed(msg("{name}: text does not decode as {encoding} (byte {position}: "
+                               "{data!r}); {suggestion}", name=name, encoding=declared,
+                               position=exc.start,
+                               data=exc.object[exc.start:exc.start + 4],
+                               suggestion=encoding.suggestion(
+                                   lambda e: _read_csv_text(recipe, e),
+                                   list(recipe.used_columns()), declared))) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ImportFailed(msg("{name} is not a readable CSV file: {error}", name=name,
                                error=str(exc).strip().splitlines()[0])) from None
@@ -131,18 +133,20 @@ def _require_columns(recipe: Recipe, columns: list[str], tag_keys: list[str]) ->
     if not missing:
         return
     targets = [t for t, s in recipe.fields.items() if s == missing[0]]
-    role = (f"mapped to {targets[0]}" if targets
-            else "named by the filter (where: or --where)" if missing[0] in (recipe.where or {})
-            else "named by the recipe")
+    role = (msg("mapped to {target}", target=targets[0]) if targets
+            else msg("named by the filter (where: or --where)")
+            if missing[0] in (recipe.where or {}) else msg("named by the recipe"))
     shown = [c for c in columns if c != "geometry"]
     text = ", ".join(shown)
     if tag_keys:
         more = len(tag_keys) - _SHOWN_COLUMNS
-        text += (f"; OSM tags: {', '.join(tag_keys[:_SHOWN_COLUMNS])}"
-                 + (f" … and {more} more" if more > 0 else ""))
+        tags = ", ".join(tag_keys[:_SHOWN_COLUMNS])
+        text = msg("{columns}; OSM tags: {tags} … and {count} more", columns=text, tags=tags,
+                   count=more) if more > 0 else \
+            msg("{columns}; OSM tags: {tags}", columns=text, tags=tags)
     hint = ""
     if recipe.is_osm and "source_id" in targets:
-        hint = "; " + osm.id_hint(missing[0])
+        hint = msg("; {hint}", hint=osm.id_hint(missing[0]))
     raise ImportFailed(msg("{name}: field {field!r} ({role}) is missing; the source has "
                            "{text}{hint}", name=recipe.source.name, field=missing[0], role=role,
                            text=text, hint=hint))
@@ -251,8 +255,10 @@ def _read_columns(recipe: Recipe, layer: str | None, info: dict, columns: list[s
         # normalise.require_geometry rejects naming the feature.
         frame = read(declared, geometry=True)
     except (DataSourceError, DataLayerError) as exc:
-        raise ImportFailed(f"cannot read {name}" + (f" layer {layer!r}" if layer else "")
-                           + f": {_first_line(exc)}") from None
+        raise ImportFailed(msg("cannot read {name} layer {layer!r}: {error}", name=name,
+                               layer=layer, error=_first_line(exc)) if layer else
+                           msg("cannot read {name}: {error}", name=name,
+                               error=_first_line(exc))) from None
     except (UnicodeDecodeError, encoding.Undecodable) as exc:
         found = exc if isinstance(exc, encoding.Undecodable) else None
         raise encoding.explain_decode_error(
@@ -271,8 +277,8 @@ def _read_columns(recipe: Recipe, layer: str | None, info: dict, columns: list[s
         if buildings:
             frame, parts = osm.buildings_only(frame)
             if parts:
-                notes.append(f"{parts} OSM building:part area(s) left out: they lie over "
-                             f"their building")
+                notes.append(msg("{count} OSM building:part area(s) left out: they lie over "
+                                 "their building", count=parts))
         frame = frame.drop(columns=[osm.TAGS_COLUMN], errors="ignore").reset_index(drop=True)
         _require_columns(recipe, frame.columns.tolist(), tag_keys)
     encoding.check_text(frame, name, columns=columns, driver=driver, guessed=guessed,

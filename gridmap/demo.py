@@ -66,19 +66,19 @@ def load_demo(session: Session, *, progress: Progress | None = None) -> list[str
     if not PLAN.exists():
         raise ImportFailed(msg("demo plan {plan} is missing", plan=PLAN))
     lock_district(session, DEMO_DISTRICT)  # two `gridmap demo` at once run one after the other
-    progress.stage("official divisions")
+    progress.stage(msg("official divisions"))
     lines = load_divisions(session, communities=DEMO_COMMUNITIES,
                            district=DEMO_DISTRICT).lines()
     for layer in ("districts", "streets", "communities"):
         lines.append(import_recipe(session, load_recipe(RECIPES / f"demo_{layer}.yaml"),
                                    progress=progress)
                      .summary())
-    progress.stage("grids of the demo plan")
+    progress.stage(msg("grids of the demo plan"))
     issued = _load_grids(session, PLAN)
     lines.append(f"grids: {issued} codes issued" if issued else "grids: already drawn")
     lines.append(import_recipe(session, load_recipe(RECIPES / "wuhan_buildings.yaml"),
                                    progress=progress).summary())
-    progress.stage("assigning buildings to grids")
+    progress.stage(msg("assigning buildings to grids"))
     stats = assign_district(session, DEMO_DISTRICT)
     lines.append(f"assignment: {stats['assigned']} of {stats['buildings']} buildings in a grid, "
                  f"{stats['changed']} changed")

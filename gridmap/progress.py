@@ -42,7 +42,8 @@ class TerminalProgress:
         if self.enabled:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=name, unit=" rows" if total else " steps",
+            # str(): a lazy message (gridmap.i18n.msg) in the reader's language
+            self._bar = tqdm(total=total, desc=str(name), unit=" rows" if total else " steps",
                              file=sys.stderr, leave=False, dynamic_ncols=True)
 
     def advance(self, amount: int = 1) -> None:

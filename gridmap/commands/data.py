@@ -129,7 +129,7 @@ def validate(ctx: Context, district: str | None, as_json: bool) -> None:
     violations = []
     with TerminalProgress() as progress, ctx.session() as session:
         codes = _district_codes(session, district)
-        progress.stage("validating districts", total=len(codes))
+        progress.stage(msg("validating districts"), total=len(codes))
         for code in codes:
             progress.advance(1)
             violations += validate_district(
@@ -160,7 +160,7 @@ def assign(ctx: Context, district: str | None) -> None:
 
     with TerminalProgress() as progress, ctx.session() as session:
         codes = _district_codes(session, district)
-        progress.stage("assigning districts", total=len(codes))
+        progress.stage(msg("assigning districts"), total=len(codes))
         for code in codes:
             progress.advance(1)
             stats = reassign_district(session, code)

@@ -234,7 +234,7 @@ def write_buildings(session: Session, recipe: Recipe, frame, attrs, report: Impo
                                "or import a districts layer)", code=recipe.district))
     progress = progress or NoProgress()
     source = source_name(recipe)  # one issuer of ids, whichever district a building is in
-    progress.stage("checking footprints")
+    progress.stage(msg("checking footprints"))
     groups = _districts_of(session, recipe, district, frame, attrs, tolerance_m)
     lock_districts(session, groups)
     totals: dict[str, int] = {}
@@ -259,9 +259,9 @@ def _write_district(session: Session, recipe: Recipe, source: str, frame, attrs,
     dropped = _within_file_duplicates(recipe, frame, attrs, report)
     keep = np.setdiff1d(np.arange(len(frame)), dropped)
     report.skipped += int(dropped.size)
-    progress.stage("staging", total=int(keep.size))
+    progress.stage(msg("staging"), total=int(keep.size))
     _stage(session, frame, attrs, keep, progress)
-    progress.stage("checking ids, labelling grids, writing",
+    progress.stage(msg("checking ids, labelling grids, writing"),
                    total=int(keep.size))
 
     def checks() -> None:
@@ -277,7 +277,7 @@ def _write_district(session: Session, recipe: Recipe, source: str, frame, attrs,
         progress=progress)
     report.inserted += inserted
     report.updated += updated
-    progress.stage("refreshing totals")
+    progress.stage(msg("refreshing totals"))
     refresh_grid_totals(session, district_code=recipe.district)
     return _assignment_counts(session, recipe.district,
                               changed=inserted + updated)

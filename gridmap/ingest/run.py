@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from gridmap import codes as gcodes
 from gridmap.audit import record
 from gridmap.config import load_settings
+from gridmap.i18n import msg
 from gridmap.ingest.buildings import write_buildings
 from gridmap.ingest.context import CONTEXT_LAYERS, write_context
 from gridmap.ingest.hierarchy import write_hierarchy
@@ -39,7 +40,7 @@ def import_recipe(session: Session, recipe: Recipe, *,
     """
     settings = settings or load_settings()
     progress = progress or NoProgress()
-    progress.stage(f"reading {recipe.source.name}")
+    progress.stage(msg("reading {name}", name=recipe.source.name))
     frame, attrs, repaired = prepare(recipe)
     report = ImportReport(layer=recipe.layer, source=recipe.source.name, features=len(frame),
                           repaired=repaired, notes=list(frame.attrs.get("notes", [])))
@@ -51,11 +52,11 @@ def import_recipe(session: Session, recipe: Recipe, *,
                             tolerance_m=settings["containment_tolerance_m"],
                             progress=progress)
         elif recipe.layer in CONTEXT_LAYERS:
-            progress.stage(f"writing and checking {recipe.layer}")
+            progress.stage(msg("writing and checking {layer}", layer=recipe.layer))
             write_context(session, recipe, frame, attrs, report,
                           tolerance_m=settings["containment_tolerance_m"])
         else:
-            progress.stage(f"writing and checking {recipe.layer}")
+            progress.stage(msg("writing and checking {layer}", layer=recipe.layer))
             write_hierarchy(session, recipe, frame, attrs, report,
                             tolerance_m=settings["containment_tolerance_m"],
                             min_area_m2=settings["gap_tolerance_m2"],

@@ -57,7 +57,7 @@ def assign_district_task(context: JobContext, *, district: str,
     from gridmap.grid.assign import reassign_district
 
     def work(session, progress):
-        progress.stage("assigning buildings to grids")
+        progress.stage(msg("assigning buildings to grids"))
         if session.execute(text("select 1 from district where code = :c"),
                            {"c": district}).first() is None:
             raise NotFound(msg("district {code} is not loaded", code=district))

@@ -27,17 +27,30 @@ def code_parse(ctx: Context, value: str, profile: str | None) -> None:
     known = ctx.known_districts()
     parts = gcodes.parse(value, profile, known_districts=known)
     names = _official_names(ctx, parts)
-    click.echo(f"profile    {parts.profile} ({gcodes.PROFILES[parts.profile].length} digits)")
+    click.echo(str(msg("profile    {profile} ({digits} digits)", profile=parts.profile,
+                       digits=gcodes.PROFILES[parts.profile].length)))
     if parts.service_object:
-        click.echo(f"service    {parts.service_object}")
-    click.echo(f"district   {parts.district} {names['district']}".rstrip())
-    click.echo(f"street     {parts.street} ({gcodes.street_kind(parts.street)}) → "
-               f"{parts.street_code} {names['street']}".rstrip())
-    click.echo(f"community  {parts.community} "
-               f"({gcodes.community_kind(parts.community, parts.profile)}) → "
-               f"{parts.community_code} {names['community']}".rstrip())
-    click.echo(f"sequence   {parts.sequence}"
-               + (" (the whole community)" if parts.sequence == 0 else ""))
+        click.echo(str(msg("service    {code}", code=parts.service_object)))
+    click.echo(str(msg("district   {code} {name}", code=parts.district,
+                       name=names["district"])).rstrip())
+    street_kind = gcodes.street_kind(parts.street)
+    click.echo(str(msg("street     {part} ({kind}) → {code} {name}", part=parts.street,
+                       kind=_KINDS.get(street_kind, street_kind),
+                       code=parts.street_code, name=names["street"])).rstrip())
+    community_kind = gcodes.community_kind(parts.community, parts.profile)
+    click.echo(str(msg("community  {part} ({kind}) → {code} {name}", part=parts.community,
+                       kind=_KINDS.get(community_kind, community_kind),
+                       code=parts.community_code, name=names["community"])).rstrip())
+    click.echo(str(msg("sequence   {sequence} (the whole community)", sequence=parts.sequence)
+                   if parts.sequence == 0 else msg("sequence   {sequence}",
+                                                   sequence=parts.sequence)))
+
+
+#: The kinds of streets and communities (``gridmap.codes``) as people read them.
+_KINDS = {"street": msg("street"), "town": msg("town"), "township": msg("township"),
+          "enterprise": msg("enterprise"), "residents": msg("residents"),
+          "village": msg("village"), "residents_like": msg("residents_like"),
+          "village_like": msg("village_like"), "merged": msg("merged")}
 
 
 def _official_names(ctx: Context, parts: gcodes.GridCode) -> dict[str, str]:

@@ -37,7 +37,7 @@ def check_json_body() -> None:
         return
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        what = "not JSON" if body is None else f"a JSON {type(body).__name__}"
+        what = msg("not JSON") if body is None else msg("a JSON {type}", type=type(body).__name__)
         raise InvalidInput(msg("the request body is {what}; expected a JSON object", what=what))
     _check_json_text("body", body)
 
@@ -50,7 +50,7 @@ def _check_json_text(where: str, value, depth: int = 0) -> None:
         _check_text(where, value)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _check_text(f"{where} key", key)
+            _check_text(msg("{where} key", where=where), key)
             _check_json_text(f"{where}.{key}"[:80], item, depth + 1)
     elif isinstance(value, list):
         for item in value:
@@ -61,17 +61,17 @@ def check_request_text() -> None:
     """Refuse control characters in any query parameter (name or value), path segment or form
     field (PostgreSQL cannot store NUL in text; none of them belongs in a name or a code)."""
     for name, values in request.args.lists():
-        _check_text(f"parameter name {name!r}", name)
+        _check_text(msg("parameter name {name!r}", name=name), name)
         for value in values:
-            _check_text(f"parameter {name}", value)
+            _check_text(msg("parameter {name}", name=name), value)
     for name, value in (request.view_args or {}).items():
         if isinstance(value, str):
-            _check_text(f"path segment {name}", value)
+            _check_text(msg("path segment {name}", name=name), value)
     if request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype in (
             "application/x-www-form-urlencoded", "multipart/form-data"):
         for name, values in request.form.lists():
             for value in values:
-                _check_text(f"form field {name}", value)
+                _check_text(msg("form field {name}", name=name), value)
 
 
 def single(name: str) -> str | None:

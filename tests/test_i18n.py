@@ -287,3 +287,21 @@ def test_joined_messages_render_each_in_the_locale(names):
         assert together.render(locale) == "; ".join(p.render(locale) for p in parts)
     assert msg("{violations} (and {count} more)", violations=together, count=2).render(
         "zh_CN") == f"{together.render('zh_CN')}（另有 2 条）"
+
+
+def test_partition_speaks_chinese(database_url):
+    """``gridmap partition`` in a zh_CN environment: the summary, the table (its columns
+    ordered by the translation) and the findings in Chinese; nothing is written."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    done = subprocess.run([sys.executable, "-m", "gridmap.cli", "--database-url", database_url,
+                           "partition", "420111002015", "--grids", "2"],
+                          env={**env, "LANG": "zh_CN.UTF-8"}, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 1, done.stderr  # two grids cannot hold every household
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("社区 420111002015：2 个居住区网格、"), lines[0]
+    assert lines[1] == "  网格    户数 楼栋数    PP  类型"
+    assert re.fullmatch(r"  \d\d +\d+ +\d+ +\d\.\d\d  (居住区|单位)", lines[2]), lines[2]
+    assert any(re.fullmatch(r"  \[grid_count_bounds\] --grids 2：\d+ 户分成 2 个网格，无法都在 "
+                            r"\d+–\d+ 户之间（这需要 \d+–\d+ 户）", line) for line in lines), lines
+    assert not re.search(r"households|expected", done.stdout)

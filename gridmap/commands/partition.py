@@ -11,7 +11,9 @@ import click
 import shapely
 
 from gridmap.cli_context import Context
+from gridmap.commands.plans import KIND_NAMES
 from gridmap.errors import InvalidInput
+from gridmap.i18n import msg
 
 
 def _features(plan, epsg: int) -> list[dict]:
@@ -29,18 +31,25 @@ def _features(plan, epsg: int) -> list[dict]:
 
 
 def _table(plan) -> list[str]:
-    lines = [f"community {plan.community_code}: {len(plan.residential)} residential and "
-             f"{len(plan.grids) - len(plan.residential)} unit grids, bounds "
-             f"{plan.min_households}–{plan.max_households}, {plan.street_share:.0%} of the "
-             f"boundary between grids along roads ({plan.seconds:.2f} s)",
-             f"  {'grid':<5} {'kind':<12} {'households':>10} {'buildings':>9} {'PP':>5}"]
+    lines = [str(msg("community {community}: {residential} residential and {unit} unit grids, "
+                     "bounds {low}–{high}, {share:.0%} of the boundary between grids along "
+                     "roads ({seconds:.2f} s)", community=plan.community_code,
+                     residential=len(plan.residential),
+                     unit=len(plan.grids) - len(plan.residential), low=plan.min_households,
+                     high=plan.max_households, share=plan.street_share,
+                     seconds=plan.seconds)),
+             str(msg("  grid  kind         households buildings    PP"))]
     for g in plan.grids:
-        lines.append(f"  {g.label:<5} {g.kind:<12} {g.households:>10} {len(g.buildings):>9} "
-                     f"{g.polsby_popper:>5.2f}")
+        # One message per row: a translation may order the columns (zh_CN puts the kind,
+        # wider in Chinese characters, last so that the numbers stay aligned).
+        lines.append(str(msg("  {grid:<5} {kind:<12} {households:>10} {buildings:>9} "
+                             "{pp:>5.2f}", grid=g.label, kind=KIND_NAMES.get(g.kind, g.kind),
+                             households=g.households, buildings=len(g.buildings),
+                             pp=g.polsby_popper)))
     for v in plan.violations:
         lines.append(f"  [{v.check}] {v.detail}")
     if not plan.violations:
-        lines.append("  no violations")
+        lines.append(str(msg("  no violations")))
     return lines
 
 
@@ -72,8 +81,8 @@ def partition(ctx: Context, community: str | None, street: str | None,
 
     if background:
         if street is None or json_path is not None:
-            raise InvalidInput("--background: expected --street CODE, without --json (the "
-                               "proposals are kept as draft plans)")
+            raise InvalidInput(msg("--background: expected --street CODE, without --json (the "
+                                   "proposals are kept as draft plans)"))
         from gridmap.audit import current_actor
         from gridmap.jobs.queue import enqueue
 
@@ -81,16 +90,17 @@ def partition(ctx: Context, community: str | None, street: str | None,
         job_id = enqueue(ctx.url, "partition_street", requested_by=f"{actor.kind}:{actor.name}",
                          street=street, min_households=min_households,
                          max_households=max_households, seed=seed)
-        click.echo(f"job {job_id} queued: partition of street {street}; "
-                   f"`gridmap job show {job_id} --follow` shows its progress")
+        click.echo(str(msg("job {job} queued: partition of street {street}; `gridmap job show "
+                           "{job} --follow` shows its progress", job=job_id, street=street)))
         return
     if (community is None) == (street is None):
-        raise InvalidInput(f"got community {community!r} and --street {street!r}: expected "
-                           f"exactly one of them")
+        raise InvalidInput(msg("got community {community!r} and --street {street!r}: expected "
+                               "exactly one of them", community=community, street=street))
     if street is not None and grids is not None:
-        raise InvalidInput("--grids applies to one community, not to a --street")
+        raise InvalidInput(msg("--grids applies to one community, not to a --street"))
     if json_path is not None and not json_path.resolve().parent.is_dir():
-        raise InvalidInput(f"--json {json_path}: directory {json_path.parent} does not exist")
+        raise InvalidInput(msg("--json {path}: directory {folder} does not exist",
+                               path=json_path, folder=json_path.parent))
     features, violations, failed = [], [], False
     with ctx.session() as session:
         codes = street_communities(session, street) if street else [community]
@@ -103,7 +113,8 @@ def partition(ctx: Context, community: str | None, street: str | None,
             if draft:
                 kept = keep_as_draft(session, proposal, seed=seed,
                                      tolerance_m=ctx.settings["containment_tolerance_m"])
-                click.echo(f"  kept as draft plan {kept.id} (gridmap plan show {kept.id})")
+                click.echo(str(msg("  kept as draft plan {plan} (gridmap plan show {plan})",
+                                   plan=kept.id)))
             features += _features(plan, proposal.source.epsg)
             violations += [{**v.as_dict(), "community_code": code} for v in plan.violations]
             failed |= bool(plan.violations)
@@ -113,6 +124,7 @@ def partition(ctx: Context, community: str | None, street: str | None,
         json_path.write_text(json.dumps({"type": "FeatureCollection", "features": features,
                                          "violations": violations}, ensure_ascii=False),
                              encoding="utf-8")
-        click.echo(f"wrote {len(features)} grids to {json_path}")
+        click.echo(str(msg("wrote {count} grids to {path}", count=len(features),
+                           path=json_path)))
     sys.exit(1 if failed else 0)
 

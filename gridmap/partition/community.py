@@ -21,6 +21,7 @@ from scipy.sparse.csgraph import connected_components
 from gridmap import codes as gcodes
 from gridmap.errors import InvalidInput
 from gridmap.grid.validate import sequence_row_height
+from gridmap.i18n import msg
 from gridmap.partition.bisect import Bisector, Bounds
 from gridmap.partition.findings import plan_findings
 from gridmap.partition.plan import CommunityInput, Plan, PlanGrid, polsby_popper_of, street_share
@@ -77,10 +78,11 @@ def partition_community(community: CommunityInput, *, min_households: int = 250,
     seed : seeds the random spanning trees; the same input and seed give the same plan.
     """
     if not 0 < min_households <= max_households:
-        raise InvalidInput(f"household bounds {min_households}–{max_households}: expected "
-                           f"0 < min ≤ max")
+        raise InvalidInput(msg("household bounds {low}–{high}: expected 0 < min ≤ max",
+                               low=min_households, high=max_households))
     if grids is not None and grids < 1:
-        raise InvalidInput(f"--grids {grids}: expected at least 1 residential grid")
+        raise InvalidInput(msg("--grids {grids}: expected at least 1 residential grid",
+                               grids=grids))
     started = time.perf_counter()
     bounds = Bounds(min_households, max_households)
     graph = build_tiles(community.boundary, community.footprints, community.households,
@@ -98,15 +100,17 @@ def partition_community(community: CommunityInput, *, min_households: int = 250,
     if len(pieces) > 1:
         for piece, w in zip(pieces, weights):
             if 0 < w < bounds.low:
-                notes.append(f"{w} households on {graph.area[piece].sum():.0f} m² fenced off "
-                             f"by unit grids or the community's edge: their grid cannot reach "
-                             f"{bounds.low}")
+                notes.append(msg("{households} households on {area:.0f} m² fenced off by "
+                                 "unit grids or the community's edge: their grid cannot reach "
+                                 "{low}", households=w, area=graph.area[piece].sum(),
+                                 low=bounds.low))
     if grids is None:
         counts = [grid_count(w, bounds) for w in weights]
     else:
         if grids < len(pieces):
-            notes.append(f"--grids {grids}: the residential land falls in {len(pieces)} "
-                         f"pieces separated by unit grids, each needing a grid of its own")
+            notes.append(msg("--grids {grids}: the residential land falls in {pieces} pieces "
+                             "separated by unit grids, each needing a grid of its own",
+                             grids=grids, pieces=len(pieces)))
         counts = _share_counts(weights, max(grids, len(pieces)))
     rng = np.random.default_rng(seed)
     bisector = Bisector(graph, bounds, rng)
@@ -141,9 +145,9 @@ def _join_neighbour(graph: TileGraph, piece: np.ndarray, unit_groups: list[np.nd
         if shared > best_len:
             best, best_len = i, shared
     if best < 0:
-        notes.append(f"{graph.area[piece].sum():.0f} m² of the community without households "
-                     f"touches no other grid (the community is in separate parts): it is a "
-                     f"residential grid of its own")
+        notes.append(msg("{area:.0f} m² of the community without households touches no "
+                         "other grid (the community is in separate parts): it is a "
+                         "residential grid of its own", area=graph.area[piece].sum()))
         residential.append(piece)
         return unit_groups
     return [np.concatenate([g, piece]) if i == best else g for i, g in enumerate(unit_groups)]

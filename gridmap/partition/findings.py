@@ -11,6 +11,7 @@ import numpy as np
 from gridmap.grid.assign import assign_buildings_to_grids
 from gridmap.grid.validate import (Snapshot, Violation, check_no_gap, check_no_overlap,
                                    check_valid_geometry, check_within_parent)
+from gridmap.i18n import msg
 from gridmap.partition.plan import CommunityInput, Plan
 
 VALIDATOR_CHECKS = (check_valid_geometry, check_within_parent, check_no_overlap, check_no_gap)
@@ -42,28 +43,36 @@ def _bounds_reasons(community: CommunityInput, plan: Plan, snap: Snapshot,
     for i in np.nonzero((households > high) & residential)[0]:
         grid = plan.grids[plan.building_grid[i]]
         out.append(Violation("building_over_max", (grid.label,),
-                             f"building {community.labels[i]} holds {households[i]} "
-                             f"households, more than the {high} a grid may hold: its grid "
-                             f"{grid.label} cannot be within {low}–{high}",
+                             msg("building {building} holds {households} households, more "
+                                 "than the {high} a grid may hold: its grid {grid} cannot be "
+                                 "within {low}–{high}", building=community.labels[i],
+                                 households=int(households[i]), high=high, grid=grid.label,
+                                 low=low),
                              snap.where(grid.geometry)))
     if 0 < total < low:
         out.append(Violation("community_below_min", (community.code,),
-                             f"community {community.code} holds {total} households, fewer "
-                             f"than the {low} of one grid: no plan can be within "
-                             f"{low}–{high}"))
+                             msg("community {community} holds {total} households, fewer "
+                                 "than the {low} of one grid: no plan can be within "
+                                 "{low}–{high}", community=community.code, total=total,
+                                 low=low, high=high)))
     elif total >= low and math.ceil(total / high) > math.floor(total / low):
         out.append(Violation("no_grid_count", (community.code,),
-                             f"community {community.code} holds {total} households: "
-                             f"{math.floor(total / low)} grids hold at most "
-                             f"{math.floor(total / low) * high}, "
-                             f"{math.ceil(total / high)} need at least "
-                             f"{math.ceil(total / high) * low}; no count of grids is within "
-                             f"{low}–{high}"))
+                             msg("community {community} holds {total} households: {fewest} "
+                                 "grids hold at most {most_held}, {most} need at least "
+                                 "{least_held}; no count of grids is within {low}–{high}",
+                                 community=community.code, total=total,
+                                 fewest=math.floor(total / low),
+                                 most_held=math.floor(total / low) * high,
+                                 most=math.ceil(total / high),
+                                 least_held=math.ceil(total / high) * low, low=low,
+                                 high=high)))
     if requested is not None and not requested * low <= total <= requested * high:
         out.append(Violation("grid_count_bounds", (community.code,),
-                             f"--grids {requested}: {total} households in {requested} grids "
-                             f"cannot all be within {low}–{high} (that needs "
-                             f"{requested * low}–{requested * high} households)"))
+                             msg("--grids {grids}: {total} households in {grids} grids "
+                                 "cannot all be within {low}–{high} (that needs "
+                                 "{needs_low}–{needs_high} households)", grids=requested,
+                                 total=total, low=low, high=high, needs_low=requested * low,
+                                 needs_high=requested * high)))
     return out
 
 
@@ -79,18 +88,22 @@ def plan_findings(community: CommunityInput, plan: Plan, *, epsg: int,
     for grid in residential:
         if not low <= grid.households <= high:
             out.append(Violation("household_bounds", (grid.label,),
-                                 f"residential grid {grid.label} holds {grid.households} "
-                                 f"households; expected {low}–{high}",
+                                 msg("residential grid {code} holds {total} households; "
+                                     "expected {low}–{high}", code=grid.label,
+                                     total=grid.households, low=low, high=high),
                                  snap.where(grid.geometry)))
     if requested is not None and len(residential) != requested:
         out.append(Violation("grid_count", (community.code,),
-                             f"--grids {requested}: the plan has {len(residential)} "
-                             f"residential grids (each needs a building or a piece of land)"))
+                             msg("--grids {grids}: the plan has {count} residential grids "
+                                 "(each needs a building or a piece of land)",
+                                 grids=requested, count=len(residential))))
     for grid in plan.grids:
         if grid.geometry.geom_type != "Polygon":
             out.append(Violation("contiguity", (grid.label,),
-                                 f"grid {grid.label} is in {len(list(getattr(grid.geometry, 'geoms', [])))} "
-                                 f"pieces; expected one", snap.where(grid.geometry)))
+                                 msg("grid {grid} is in {pieces} pieces; expected one",
+                                     grid=grid.label,
+                                     pieces=len(list(getattr(grid.geometry, "geoms", [])))),
+                                 snap.where(grid.geometry)))
     for check in VALIDATOR_CHECKS:
         out += check(snap)
     if len(community.footprints):
@@ -98,8 +111,10 @@ def plan_findings(community: CommunityInput, plan: Plan, *, epsg: int,
                                            [g.geometry for g in plan.grids])
         for i in np.nonzero(landed != plan.building_grid)[0]:
             out.append(Violation("building_in_one_grid", (plan.grids[plan.building_grid[i]].label,),
-                                 f"building {community.labels[i]} is planned in grid "
-                                 f"{plan.grids[plan.building_grid[i]].label} but the "
-                                 f"assignment rule puts it in "
-                                 f"{plan.grids[landed[i]].label if landed[i] >= 0 else 'none'}"))
+                                 msg("building {building} is planned in grid {planned} but "
+                                     "the assignment rule puts it in {actual}",
+                                     building=community.labels[i],
+                                     planned=plan.grids[plan.building_grid[i]].label,
+                                     actual=plan.grids[landed[i]].label if landed[i] >= 0
+                                     else msg("none"))))
     return out

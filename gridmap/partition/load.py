@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import NotFound
 from gridmap.geo import project_stored
+from gridmap.i18n import msg
 from gridmap.partition.plan import CommunityInput
 
 ROAD_MARGIN_DEGREES = 0.0005  # ~50 m: roads along the boundary may lie just outside it
@@ -59,8 +60,8 @@ def load_community(session: Session, code: str) -> CommunitySource:
         "d.max_households, ST_AsBinary(c.geom) as wkb from community c join street s on s.code = c.street_code "
         "join district d on d.code = s.district_code where c.code = :c"), {"c": code}).first()
     if row is None:
-        raise NotFound(f"community {code!r} is not loaded; expected the 12-digit code of a "
-                       f"loaded community (see gridmap validate or the map)")
+        raise NotFound(msg("community {code!r} is not loaded; expected the 12-digit code of a "
+                           "loaded community (see gridmap validate or the map)", code=code))
     buildings = session.execute(text(
         "select b.id, b.source, b.source_id, b.name, b.use, b.households, "
         "ST_AsBinary(b.footprint) as wkb from building b join community c on c.code = :c "
@@ -96,6 +97,6 @@ def street_communities(session: Session, street_code: str) -> list[str]:
     codes = session.execute(text("select code from community where street_code = :s "
                                  "order by code"), {"s": street_code}).scalars().all()
     if not codes:
-        raise NotFound(f"street {street_code!r} has no loaded community; expected the "
-                       f"9-digit code of a loaded street")
+        raise NotFound(msg("street {code!r} has no loaded community; expected the 9-digit "
+                           "code of a loaded street", code=street_code))
     return list(codes)

@@ -96,6 +96,19 @@ _DATA_DIR = Check(f"folder with {DISTRICT_TABLE.as_posix()}", _data_dir)
 _CODE_PROFILE = Check("gbt30428, cjt213 or cjt349", _code_profile)
 
 
+def _timezone(value: Any) -> str | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return "expected an IANA time zone such as Asia/Shanghai"
+    return None
+
+
+_TIMEZONE = Check("IANA time zone", _timezone)
+
+
 @dataclass(frozen=True)
 class Setting:
     """One configurable value with its documentation and its check."""
@@ -165,6 +178,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("argon2_memory_kib", 19456, "argon2id memory per password hash (KiB).",
             _whole(8192)),
     Setting("argon2_parallelism", 1, "argon2id lanes per password hash.", _whole(1)),
+    Setting("timezone", "Asia/Shanghai",
+            "Time zone in which the web pages show times (the database keeps UTC).", _TIMEZONE),
     Setting("session_idle_minutes", 30,
             "Minutes without a request after which a signed-in person is signed out.",
             _whole(1)),

@@ -125,6 +125,7 @@ def _template_helpers() -> dict:
 
 def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LOCALE
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["GRIDMAP"]["timezone"]
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     babel = Babel(app, locale_selector=select_locale)
     babel.domain_instance = _SharedCatalogues()

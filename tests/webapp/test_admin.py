@@ -115,3 +115,21 @@ def test_a_community_admin_manages_the_people_of_their_community_only(app, peopl
                         data={"csrf_token": token}).status_code == 403
     assert manager.get("/admin/keys").status_code == 403
     assert manager.get("/admin/audit").status_code == 403
+
+
+def test_the_audit_page_shows_times_in_the_configured_time_zone(database_url, people):
+    import re
+
+    from tests.conftest import sign_in
+    from webapp import create_app
+
+    def shown(zone):
+        app = create_app({"database_url": database_url, "timezone": zone})
+        client = app.test_client()
+        sign_in(client, "t-admin")
+        html = client.get("/admin/audit?who=t-admin").get_data(as_text=True)
+        return re.search(r"<td>([^<]*\d:\d\d:\d\d[^<]*)</td>", html).group(1)
+    def hour(text):  # "Nov 24, 2026, 9:38:47 AM" (the tests ask for English)
+        h = int(re.search(r"(\d+):\d\d:\d\d", text).group(1)) % 12
+        return h + 12 if "PM" in text else h
+    assert (hour(shown("UTC")) + 8) % 24 == hour(shown("Asia/Shanghai"))

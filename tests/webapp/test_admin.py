@@ -127,7 +127,7 @@ def test_the_audit_page_shows_times_in_the_configured_time_zone(database_url, pe
         app = create_app({"database_url": database_url, "timezone": zone})
         client = app.test_client()
         sign_in(client, "t-admin")
-        html = client.get("/admin/audit?who=t-admin").get_data(as_text=True)
+        html = client.get("/admin/audit").get_data(as_text=True)  # the demo's rows at least
         return re.search(r"<td>([^<]*\d:\d\d:\d\d[^<]*)</td>", html).group(1)
     def hour(text):  # "Nov 24, 2026, 9:38:47 AM" (the tests ask for English)
         h = int(re.search(r"(\d+):\d\d:\d\d", text).group(1)) % 12

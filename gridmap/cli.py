@@ -9,6 +9,7 @@ import sys
 
 import click
 
+from gridmap.cli_help import group, option
 from gridmap.config import load_settings
 from gridmap.db import Timeouts
 from gridmap.cli_context import Context
@@ -16,9 +17,9 @@ from gridmap.errors import GridmapError
 from gridmap.i18n import gettext as _, locale_from_environment, msg, set_locale
 
 
-@click.group()
-@click.option("--database-url", envvar="DATABASE_URL", default=None,
-              help="PostGIS URL (default: $DATABASE_URL or the local gridmap database).")
+@group()
+@option("--database-url", envvar="DATABASE_URL", default=None,
+        help="PostGIS URL (default: $DATABASE_URL or the local gridmap database).")
 @click.pass_context
 def cli(ctx: click.Context, database_url: str | None) -> None:
     """gridmap — community grid management (社区网格化管理)."""

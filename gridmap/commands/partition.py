@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import click
+
+from gridmap.cli_help import argument, command, option
 import shapely
 
 from gridmap.cli_context import Context
@@ -53,24 +55,24 @@ def _table(plan) -> list[str]:
     return lines
 
 
-@click.command()
-@click.argument("community", required=False)
-@click.option("--street", help="Partition every community of this street (9-digit code), "
-                               "each inside its own boundary.")
-@click.option("--min", "min_households", type=click.IntRange(min=1),
-              help="Lowest household total of a residential grid (default: the district's).")
-@click.option("--max", "max_households", type=click.IntRange(min=1),
-              help="Highest household total of a residential grid (default: the district's).")
-@click.option("--grids", type=click.IntRange(min=1), help="Exactly this many residential grids.")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed of the random spanning trees (same seed, same plan).")
-@click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the plan as a GeoJSON FeatureCollection (WGS 84 lon/lat).")
-@click.option("--draft", is_flag=True,
-              help="Keep each proposal as a draft plan (gridmap plan show/apply).")
-@click.option("--background", is_flag=True,
-              help="With --street: run as a background job (a `gridmap worker` runs it; "
-                   "`gridmap job show ID --follow` shows its progress); implies --draft.")
+@command()
+@argument("community", required=False)
+@option("--street", help="Partition every community of this street (9-digit code), "
+                         "each inside its own boundary.")
+@option("--min", "min_households", type=click.IntRange(min=1),
+        help="Lowest household total of a residential grid (default: the district's).")
+@option("--max", "max_households", type=click.IntRange(min=1),
+        help="Highest household total of a residential grid (default: the district's).")
+@option("--grids", type=click.IntRange(min=1), help="Exactly this many residential grids.")
+@option("--seed", type=int, default=0, show_default=True,
+        help="Seed of the random spanning trees (same seed, same plan).")
+@option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
+        help="Write the plan as a GeoJSON FeatureCollection (WGS 84 lon/lat).")
+@option("--draft", is_flag=True,
+        help="Keep each proposal as a draft plan (gridmap plan show/apply).")
+@option("--background", is_flag=True,
+        help="With --street: run as a background job (a `gridmap worker` runs it; "
+             "`gridmap job show ID --follow` shows its progress); implies --draft.")
 @click.pass_obj
 def partition(ctx: Context, community: str | None, street: str | None,
               min_households: int | None, max_households: int | None, grids: int | None,

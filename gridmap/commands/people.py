@@ -5,6 +5,7 @@ import sys
 
 import click
 
+from gridmap.cli_help import argument, group, option
 from gridmap.cli_context import Context
 from gridmap.config import REPO_ROOT
 from gridmap.errors import InvalidInput
@@ -24,22 +25,22 @@ def _read_password(from_stdin: bool) -> str:
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
-@click.group()
+@group()
 def user() -> None:
     """People who log in: add, list, disable, reset a password."""
 
 
 @user.command("add")
-@click.argument("name")
-@click.option("--role", required=True, type=_ROLE_CHOICE, help="What the person does.")
-@click.option("--grid", "grids", multiple=True, metavar="CODE", help="A grid (grid_worker).")
-@click.option("--community", "communities", multiple=True, metavar="CODE",
-              help="A community (community_admin).")
-@click.option("--street", "streets", multiple=True, metavar="CODE", help="A street (planner).")
-@click.option("--district", "districts", multiple=True, metavar="CODE",
-              help="A district (planner).")
-@click.option("--display-name", default=None, help="Name shown in the interface.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@argument("name")
+@option("--role", required=True, type=_ROLE_CHOICE, help="What the person does.")
+@option("--grid", "grids", multiple=True, metavar="CODE", help="A grid (grid_worker).")
+@option("--community", "communities", multiple=True, metavar="CODE",
+        help="A community (community_admin).")
+@option("--street", "streets", multiple=True, metavar="CODE", help="A street (planner).")
+@option("--district", "districts", multiple=True, metavar="CODE",
+        help="A district (planner).")
+@option("--display-name", default=None, help="Name shown in the interface.")
+@option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.pass_obj
 def user_add(ctx: Context, name: str, role: str, grids: tuple[str, ...],
              communities: tuple[str, ...], streets: tuple[str, ...], districts: tuple[str, ...],
@@ -84,7 +85,7 @@ def user_list(ctx: Context) -> None:
 
 
 @user.command("disable")
-@click.argument("name")
+@argument("name")
 @click.pass_obj
 def user_disable(ctx: Context, name: str) -> None:
     """Disable NAME: they can no longer log in (their records stay)."""
@@ -96,8 +97,8 @@ def user_disable(ctx: Context, name: str) -> None:
 
 
 @user.command("reset-password")
-@click.argument("name")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@argument("name")
+@option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.pass_obj
 def user_reset_password(ctx: Context, name: str, password_stdin: bool) -> None:
     """Set a new password for NAME and lift any lockout."""
@@ -112,15 +113,15 @@ def user_reset_password(ctx: Context, name: str, password_stdin: bool) -> None:
 
 # --- API keys (issue 6): read-only access for other agencies ------------------------------
 
-@click.group()
+@group()
 def apikey() -> None:
     """API keys for other agencies (read-only, sent in the X-API-Key header)."""
 
 
 @apikey.command("add")
-@click.argument("agency")
-@click.option("--collections", required=True, metavar="NAME,…|all",
-              help="Collections the key may read, separated by commas, or all.")
+@argument("agency")
+@option("--collections", required=True, metavar="NAME,…|all",
+        help="Collections the key may read, separated by commas, or all.")
 @click.pass_obj
 def apikey_add(ctx: Context, agency: str, collections: str) -> None:
     """Issue a key for AGENCY; it is printed once, alone on the last line."""
@@ -149,7 +150,7 @@ def apikey_list(ctx: Context) -> None:
 
 
 @apikey.command("revoke")
-@click.argument("key")
+@argument("key")
 @click.pass_obj
 def apikey_revoke(ctx: Context, key: str) -> None:
     """Revoke KEY (its id or shown prefix); it stops working at once."""

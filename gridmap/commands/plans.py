@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from gridmap.cli_help import argument, group, option
 from gridmap.cli_context import Context
 from gridmap.i18n import msg
 
@@ -13,19 +14,19 @@ from gridmap.i18n import msg
 KIND_NAMES = {"residential": msg("residential"), "unit": msg("unit")}
 
 
-@click.group()
+@group()
 def plan() -> None:
     """Draft plans of a community's grids: import, list, show, apply, discard."""
 
 
 @plan.command("import")
-@click.argument("source", type=click.Path(path_type=Path))
-@click.option("--community", required=True, metavar="CODE", help="The community (12 digits).")
-@click.option("--title", default=None, help="A title for the draft (default: the file name).")
-@click.option("--base-version", type=click.IntRange(0), default=None,
-              help="The version of the community's grids the file was drawn from (`gridmap "
-                   "plan list --community CODE` shows it); an older one is refused. Default: "
-                   "the current version.")
+@argument("source", type=click.Path(path_type=Path))
+@option("--community", required=True, metavar="CODE", help="The community (12 digits).")
+@option("--title", default=None, help="A title for the draft (default: the file name).")
+@option("--base-version", type=click.IntRange(0), default=None,
+        help="The version of the community's grids the file was drawn from (`gridmap "
+             "plan list --community CODE` shows it); an older one is refused. Default: "
+             "the current version.")
 @click.pass_obj
 def plan_import(ctx: Context, source: Path, community: str, title: str | None,
                 base_version: int | None) -> None:
@@ -45,7 +46,7 @@ def plan_import(ctx: Context, source: Path, community: str, title: str | None,
 
 
 @plan.command("list")
-@click.option("--community", default=None, metavar="CODE")
+@option("--community", default=None, metavar="CODE")
 @click.pass_obj
 def plan_list(ctx: Context, community: str | None) -> None:
     """Plans, newest first."""
@@ -73,8 +74,8 @@ def plan_list(ctx: Context, community: str | None) -> None:
 
 
 @plan.command("show")
-@click.argument("plan_id", type=click.IntRange(1, 2 ** 31 - 1))
-@click.option("--json", "as_json", is_flag=True, help="The comparison as JSON.")
+@argument("plan_id", type=click.IntRange(1, 2 ** 31 - 1))
+@option("--json", "as_json", is_flag=True, help="The comparison as JSON.")
 @click.pass_obj
 def plan_show(ctx: Context, plan_id: int, as_json: bool) -> None:
     """What PLAN_ID changes: its grids, the moves between grids, the validator's findings."""
@@ -101,8 +102,8 @@ def plan_show(ctx: Context, plan_id: int, as_json: bool) -> None:
 
 
 @plan.command("apply")
-@click.argument("plan_id", type=click.IntRange(1, 2 ** 31 - 1))
-@click.option("--comment", required=True, help="Why (kept in the plan and the audit trail).")
+@argument("plan_id", type=click.IntRange(1, 2 ** 31 - 1))
+@option("--comment", required=True, help="Why (kept in the plan and the audit trail).")
 @click.pass_obj
 def plan_apply(ctx: Context, plan_id: int, comment: str) -> None:
     """Make PLAN_ID its community's grids: new codes, retired codes, lineage."""
@@ -120,7 +121,7 @@ def plan_apply(ctx: Context, plan_id: int, comment: str) -> None:
 
 
 @plan.command("discard")
-@click.argument("plan_id", type=click.IntRange(1, 2 ** 31 - 1))
+@argument("plan_id", type=click.IntRange(1, 2 ** 31 - 1))
 @click.pass_obj
 def plan_discard(ctx: Context, plan_id: int) -> None:
     """Set draft PLAN_ID aside."""
@@ -131,13 +132,13 @@ def plan_discard(ctx: Context, plan_id: int) -> None:
     click.echo(str(msg("plan {plan} discarded", plan=plan_id)))
 
 
-@click.group()
+@group()
 def grid() -> None:
     """The history of grids."""
 
 
 @grid.command("history")
-@click.argument("code")
+@argument("code")
 @click.pass_obj
 def grid_history_command(ctx: Context, code: str) -> None:
     """CODE's ancestors and descendants."""
@@ -149,9 +150,9 @@ def grid_history_command(ctx: Context, code: str) -> None:
 
 
 @grid.command("at")
-@click.argument("lon", type=float)
-@click.argument("lat", type=float)
-@click.option("--date", "date", default=None, metavar="YYYY-MM-DD", help="Default: now.")
+@argument("lon", type=float)
+@argument("lat", type=float)
+@option("--date", "date", default=None, metavar="YYYY-MM-DD", help="Default: now.")
 @click.pass_obj
 def grid_at_command(ctx: Context, lon: float, lat: float, date: str | None) -> None:
     """The grid that held LON LAT on a date."""

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import click
 
+from gridmap.cli_help import argument, command, group, option
 from gridmap.cli_context import Context
 
 
-@click.command()
-@click.option("--once", is_flag=True, help="Run the jobs waiting now, then exit.")
-@click.option("--concurrency", type=click.IntRange(1, 32), default=1, show_default=True,
-              help="Jobs run at the same time by this process.")
+@command()
+@option("--once", is_flag=True, help="Run the jobs waiting now, then exit.")
+@option("--concurrency", type=click.IntRange(1, 32), default=1, show_default=True,
+        help="Jobs run at the same time by this process.")
 @click.pass_obj
 def worker(ctx: Context, once: bool, concurrency: int) -> None:
     """Run background jobs (street-wide partitions, district-wide reassignments, …) until
@@ -26,14 +27,14 @@ def worker(ctx: Context, once: bool, concurrency: int) -> None:
     run_worker(ctx.url, once=once, concurrency=concurrency)
 
 
-@click.group()
+@group()
 def job() -> None:
     """Background jobs: show one."""
 
 
 @job.command("show")
-@click.argument("job_id", type=click.IntRange(1, 2 ** 63 - 1))
-@click.option("--follow", is_flag=True, help="Show a progress bar until the job ends.")
+@argument("job_id", type=click.IntRange(1, 2 ** 63 - 1))
+@option("--follow", is_flag=True, help="Show a progress bar until the job ends.")
 @click.pass_obj
 def job_show(ctx: Context, job_id: int, follow: bool) -> None:
     """What job JOB_ID is doing, or how it ended."""

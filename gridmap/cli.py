@@ -14,7 +14,8 @@ from gridmap.config import load_settings
 from gridmap.db import Timeouts
 from gridmap.cli_context import Context
 from gridmap.errors import GridmapError
-from gridmap.i18n import gettext as _, locale_from_environment, msg, set_locale
+from gridmap.i18n import (TRANSLATIONS, gettext as _, locale_from_environment, msg,
+                          set_locale)
 
 
 @group()
@@ -66,11 +67,27 @@ def _fail(message: str, code: int = 2, *, prefix: str = "gridmap: ") -> None:
 
 
 
+def _click_speaks(locale: str) -> None:
+    """click's own messages (usage errors, help headings) in the CLI's language.
+
+    click translates them with the standard library's ``gettext.gettext`` in its default
+    domain, ``messages``: bound to our catalogues, that finds their zh_CN entries. The standard
+    library picks the language from the environment itself (``LANGUAGE``, ``LC_ALL``,
+    ``LC_MESSAGES``, ``LANG``); binding only when our rule chose Chinese keeps C/POSIX English.
+    """
+    import gettext
+
+    if locale != "en":
+        gettext.bindtextdomain("messages", str(TRANSLATIONS))
+
+
 def main() -> None:
     from gridmap.db import user_error_in
 
     _route_warnings()
-    set_locale(locale_from_environment())
+    locale = locale_from_environment()
+    set_locale(locale)
+    _click_speaks(locale)
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

@@ -22,7 +22,8 @@ import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir, extract_from_file
+import click
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
@@ -38,6 +39,10 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "msg": None, "lazy_gettext": None, "_l": None, "
 JS_SOURCES = "webapp/static/js/"
 JS_CATALOGUES = ROOT / "webapp" / "static" / "i18n"
 PO_WIDTH = 100
+#: click's modules whose messages a person of ``gridmap`` can read (not the test runner's,
+#: the pager's or Windows' console).
+CLICK_MODULES = ["core.py", "exceptions.py", "parser.py", "types.py", "decorators.py",
+                 "formatting.py"]
 
 
 def extract() -> Catalog:
@@ -56,6 +61,14 @@ def extract() -> Catalog:
     for message, filename, lineno in help_messages(cli):
         template.add(message, None, [(filename, lineno)],
                      auto_comments=["help of the gridmap command"])
+    # click's own messages (usage errors, help headings) go through the stdlib's gettext,
+    # which gridmap.cli binds to these catalogues: the installed click's are extracted.
+    click_dir = Path(click.__file__).resolve().parent
+    for name in CLICK_MODULES:
+        for lineno, message, comments, context in extract_from_file(
+                "python", str(click_dir / name), keywords={"_": None, "ngettext": (1, 2)}):
+            template.add(message, None, [(f"click/{name}", lineno)],
+                         auto_comments=["click's own message"], context=context)
     return template
 
 

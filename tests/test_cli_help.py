@@ -38,6 +38,15 @@ def _help(args, lang):
     return done.stdout
 
 
+def _usage_error(args, lang, **extra):
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    done = subprocess.run([str(Path(sys.executable).parent / "gridmap"), *args],
+                          env={**env, "LANG": lang, **extra}, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2, done.stderr
+    return done.stderr.strip()
+
+
 def _plain(root):
     """A copy of ``root`` made of click's own classes with the English texts as written."""
     twin = copy.deepcopy(root)
@@ -56,7 +65,7 @@ def test_every_command_and_parameter_reads_its_help_from_the_catalogue():
     for cmd in cli_help.walk(cli):
         assert type(cmd) in (cli_help.Command, cli_help.Group), cmd.name
         for param in cmd.params:
-            if param.name != "help":  # click's own --help: its text is click's (see README)
+            if param.name != "help":  # click's own --help: its text is a click message
                 assert type(param) in (cli_help.Option, cli_help.Argument), (cmd.name, param)
 
 
@@ -75,6 +84,23 @@ def test_help_in_chinese():
     imported = _help(["import"], "zh_CN.UTF-8")
     assert "要素所属的区代码。" in imported
     assert "District code the features belong to." not in imported
+
+
+def test_clicks_own_messages_in_chinese():
+    """Headings, click's --help and usage errors come from the catalogue too."""
+    top = _help([], "zh_CN.UTF-8")
+    assert top.startswith("用法: gridmap [OPTIONS] COMMAND [ARGS]...")
+    assert "选项:" in top and "命令:" in top and "显示本帮助并退出。" in top
+    assert _usage_error(["nosuch"], "zh_CN.UTF-8") == \
+        "gridmap：没有命令 'nosuch'。（见 gridmap --help）"
+    assert "缺少参数 'SOURCE'" in _usage_error(["import"], "zh_CN.UTF-8")
+
+
+@pytest.mark.parametrize("extra", [{}, {"LANGUAGE": "zh_CN"}])
+def test_clicks_own_messages_stay_english_under_c(extra):
+    """C/POSIX is English whatever LANGUAGE says (gettext's rule, gridmap.i18n)."""
+    assert _usage_error(["nosuch"], "C.UTF-8", **extra) == \
+        "gridmap: No such command 'nosuch'. (see gridmap --help)"
 
 
 @pytest.mark.parametrize("path", list(_paths(cli)), ids=lambda p: " ".join(p) or "gridmap")

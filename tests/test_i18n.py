@@ -65,7 +65,8 @@ def _pairs(locale: str):
             continue
         if isinstance(m.id, (list, tuple)):
             for i, string in enumerate(m.string):
-                yield m.id[min(i, len(m.id) - 1)], string
+                # A language of one plural form (zh) words every count as the plural does.
+                yield m.id[min(i, len(m.id) - 1) if len(m.string) > 1 else -1], string
         else:
             yield m.id, m.string
 

@@ -28,7 +28,7 @@ def help_msgid(text: str | None) -> str | None:
     """The msgid of a help text: as click shows it (cleaned, the part before ``\\f``)."""
     if not text:
         return text
-    return inspect.cleandoc(text).partition("\f")[0].strip()
+    return inspect.cleandoc(text).partition("\f")[0]
 
 
 def _translated(name: str) -> property:

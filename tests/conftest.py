@@ -263,10 +263,10 @@ def wait_until_serving(proc, url: str, what: str, timeout_s: float = 30) -> None
             time.sleep(0.3)
 
 
-@pytest.fixture(scope="session")
-def served(database_url):
-    """Port of ``gridmap serve`` (real gunicorn, gridmap's gunicorn settings) on the test
-    database; stopped at the end of the session."""
+@contextmanager
+def gridmap_server(database_url: str, what: str = "gridmap serve") -> Iterator[int]:
+    """A ``gridmap serve`` process (real gunicorn, one worker) on ``database_url``; its port.
+    Stopped with SIGTERM on exit."""
     import signal
     import subprocess
     import sys
@@ -275,7 +275,16 @@ def served(database_url):
     proc = subprocess.Popen([sys.executable, "-m", "gridmap.cli", "serve", "--port", str(port),
                              "--workers", "1"], env={**os.environ, "DATABASE_URL": database_url},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    wait_until_serving(proc, f"http://127.0.0.1:{port}", "gridmap serve")
-    yield port
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=15)
+    wait_until_serving(proc, f"http://127.0.0.1:{port}", what)
+    try:
+        yield port
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def served(database_url):
+    """Port of ``gridmap serve`` on the test database; stopped at the end of the session."""
+    with gridmap_server(database_url) as port:
+        yield port

@@ -2,11 +2,7 @@
 signed by one accepted by the other (the signing key is shared through the database)."""
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 import uuid
 
 import pytest
@@ -15,22 +11,16 @@ import requests
 from gridmap.auth import add_person
 from gridmap.config import load_settings
 from gridmap.db import session_scope
-from tests.conftest import free_port, wait_until_serving
+from tests.conftest import gridmap_server
 
-_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')  # as tests/webapp/signin.py
 
 
 @pytest.fixture(scope="module")
 def second_server(database_url):
     """A second ``gridmap serve`` process beside the session's ``served`` one."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "gridmap.cli", "serve", "--port", str(port),
-                             "--workers", "1"], env={**os.environ, "DATABASE_URL": database_url},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    wait_until_serving(proc, f"http://127.0.0.1:{port}", "second gridmap serve")
-    yield port
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=15)
+    with gridmap_server(database_url, "second gridmap serve") as port:
+        yield port
 
 
 @pytest.fixture()

@@ -64,7 +64,7 @@ def server(two_districts):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": two_districts}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-                             "--workers", "2", "webapp:create_app()"], env=env,
+                             "--workers", "3", "webapp:create_app()"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     wait_until_serving(proc, url, "gunicorn")

@@ -66,10 +66,15 @@ def test_the_administrator_finds_the_workers_sign_in(fresh, browser, server, dem
     try:
         page = worker.new_page()
         sign_in(page, server, "demo-worker", demo_passwords["demo-worker"])
+        # let the worker's map finish its requests, so the server is not left busy with
+        # answers nobody reads when the context closes
+        page.wait_for_function("window.gridmap !== undefined")
+        idle(page)
     finally:
         worker.close()
+    fresh.set_default_navigation_timeout(90_000)  # a busy 2-core machine, not a hang
     sign_in(fresh, server, "demo-admin", demo_passwords["demo-admin"])
-    fresh.goto(server + "/admin/audit?who=demo-worker")
+    fresh.goto(server + "/admin/audit?who=demo-worker", wait_until="domcontentloaded")
     rows = fresh.locator("table.audit tbody tr")
     assert rows.count() >= 1
     first = rows.first.inner_text()

@@ -7,7 +7,6 @@ draft's, and its buildings assigned to the draft's grids by the same rule as the
 """
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
@@ -20,6 +19,7 @@ from gridmap.grid.assign import assign_buildings_to_grids
 from gridmap.grid.validate import Violation, load_snapshot, run_checks
 from gridmap.i18n import msg
 from gridmap.models import Plan
+from gridmap.partition.plan import polsby_popper_of
 from gridmap.plans.drafts import draft_grids
 
 #: Checks a draft must pass (codes and their order are issued at apply, so not checked here).
@@ -75,12 +75,6 @@ class Comparison:
                 "violations": [v.as_dict() for v in self.violations]}
 
 
-def polsby_popper(geom) -> float:
-    """4πA/P²: 1 for a disc, towards 0 for long or ragged shapes."""
-    length = geom.length
-    return 4 * math.pi * geom.area / (length * length) if length else 0.0
-
-
 def compare_plan(session: Session, plan: Plan) -> Comparison:
     """Compare draft ``plan`` with its community's current grids."""
     community = plan.community_code
@@ -107,12 +101,13 @@ def compare_plan(session: Session, plan: Plan) -> Comparison:
     households = buildings["households"].fillna(0).astype(int).to_numpy()
 
     comparison = Comparison(plan.id, community)
+    compactness = polsby_popper_of(np.asarray(draft_geoms, dtype=object))
     for index, g in enumerate(ordered):
         inside = draft_labels == index
         comparison.grids.append(DraftGridSummary(
             g.position, g.kind, g.name, int(households[inside].sum()), int(inside.sum()),
             round(float(draft_geoms[index].area), 1),
-            round(polsby_popper(draft_geoms[index]), 3)))
+            round(float(compactness[index]), 3)))
     for code in grids["code"].to_numpy()[mine]:
         inside = current_codes == code
         comparison.current.append((str(code), int(households[inside].sum()), int(inside.sum())))

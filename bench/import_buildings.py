@@ -2,6 +2,11 @@
 with ``gridmap import`` — every check, the upsert and the assignment to grids — beside
 ``ogr2ogr -f PostgreSQL --config PG_USE_COPY YES`` loading the same file into a plain table.
 
+Beside wall time, the CPU time of each: the client's own (``wait4``) and the database
+server's (its backends, :mod:`server_cpu`). Their sum against the cores available in the
+target time (``target × ogr2ogr's time × cores``) says whether a target can be met at all on
+this machine, whatever the overlap of client and server.
+
 Both run as subprocesses on a fresh table (gridmap: ``building`` truncated and grid totals
 zeroed; ogr2ogr: its table dropped), after a CHECKPOINT, interleaved (gridmap, ogr2ogr,
 ogr2ogr, gridmap, …) so that noise from the machine hits both. Wall time and peak RSS
@@ -32,6 +37,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 import buildings_data  # noqa: E402
 from common import Figure, spread, write_figures  # noqa: E402
+from server_cpu import ServerCpu  # noqa: E402
 
 GRIDMAP = [sys.executable, "-m", "gridmap.cli"]
 FIELDS = ["source_id=bldg_id", "name=name", "use=use", "floors=floors", "households=hh",
@@ -52,13 +58,14 @@ def _dsn(url: str) -> str:
                                              ("dbname", u.database)) if v)
 
 
-def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (bytes) and stdout of one command; raise on failure."""
+def _run(cmd: list[str], env: dict[str, str]) -> dict:
+    """Wall seconds, peak RSS (bytes), CPU seconds and stdout of one command (the launcher's
+    answer); raise on failure."""
     result = LAUNCHER.run(cmd, env)
     if result["returncode"]:
         last = (result["stderr"] or result["stdout"]).strip().splitlines()[-1:] or ["no output"]
         raise BenchError(f"{' '.join(cmd[:4])} … exited {result['returncode']}: {last[0]}")
-    return result["seconds"], result["peak_bytes"], result["stdout"]
+    return result
 
 
 def _setup(url: str, paths: dict[str, Path], env: dict[str, str]) -> None:
@@ -98,6 +105,18 @@ def _count(url: str, table: str) -> int:
         return conn.execute(f"select count(*) from {table}").fetchone()[0]
 
 
+def _seconds(value: float | None) -> str:
+    return "   n/a" if value is None else f"{value:6.2f} s"
+
+
+def _cpu_work(runs) -> dict[str, tuple[float, float, float]] | None:
+    """Client + server CPU seconds of each command, as :func:`spread` gives them (None: the
+    server's CPU is not visible from here)."""
+    if any(r[3] is None for rs in runs.values() for r in rs):
+        return None
+    return {n: spread([r[2] + r[3] for r in rs]) for n, rs in runs.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=170_000)
@@ -132,19 +151,23 @@ def _bench(args, url: str) -> int:
                     "-nln", OGR_TABLE, "--config", "PG_USE_COPY", "YES"],
     }
     tables = {"gridmap": "building", "ogr2ogr": OGR_TABLE}
-    runs: dict[str, list[tuple[float, float]]] = {"gridmap": [], "ogr2ogr": []}
+    runs: dict[str, list[tuple[float, float, float, float | None]]] = {"gridmap": [],
+                                                                      "ogr2ogr": []}
     load = os.getloadavg()[0]
     for rep in range(args.repeat):
         for name in (("gridmap", "ogr2ogr") if rep % 2 == 0 else ("ogr2ogr", "gridmap")):
             _fresh(url, name)
-            seconds, peak, _ = _run(commands[name], env)
+            with ServerCpu(_dsn(url)) as server:
+                result = _run(commands[name], env)
             if (loaded := _count(url, tables[name])) != args.count:
                 raise BenchError(f"{name} loaded {loaded} rows, expected {args.count}")
-            runs[name].append((seconds, peak))
-            print(f"  run {rep + 1} {name:<8}{seconds:8.2f} s {peak / 2**20:8.0f} MiB",
-                  flush=True)
-    times = {n: spread([s for s, _ in r]) for n, r in runs.items()}
-    peaks = {n: spread([p / 2**20 for _, p in r]) for n, r in runs.items()}
+            seconds, peak = result["seconds"], result["peak_bytes"]
+            runs[name].append((seconds, peak, result["cpu_seconds"], server.seconds))
+            print(f"  run {rep + 1} {name:<8}{seconds:8.2f} s {peak / 2**20:8.0f} MiB  CPU "
+                  f"{result['cpu_seconds']:6.2f} s client + "
+                  f"{_seconds(server.seconds)} server", flush=True)
+    times = {n: spread([r[0] for r in rs]) for n, rs in runs.items()}
+    peaks = {n: spread([r[1] / 2**20 for r in rs]) for n, rs in runs.items()}
     ratio = times["gridmap"][0] / times["ogr2ogr"][0]
     print(f"import {args.count:,} buildings ({size / 1e6:.0f} MB GeoJSON, seed {args.seed}; "
           f"{args.repeat} interleaved runs; load average {load:.2f} before, "
@@ -154,6 +177,15 @@ def _bench(args, url: str) -> int:
         print(f"  {name:<8} median {t[0]:6.2f} s ({t[1]:.2f}–{t[2]:.2f})  "
               f"{args.count / t[0]:>8,.0f} features/s  peak RSS {p[2]:6.0f} MiB")
     print(f"  ratio of medians gridmap/ogr2ogr: {ratio:.2f} (target <= {TIME_TARGET:g})")
+    cpu = _cpu_work(runs)
+    budget = TIME_TARGET * times["ogr2ogr"][0] * os.cpu_count()
+    if cpu is not None:
+        enough = cpu["gridmap"][0] <= budget
+        print(f"  CPU work (client + server, median): gridmap {cpu['gridmap'][0]:.2f} s, "
+              f"ogr2ogr {cpu['ogr2ogr'][0]:.2f} s; {os.cpu_count()} cores in "
+              f"{TIME_TARGET:g} × ogr2ogr's time give {budget:.2f} s: "
+              + ("enough, if client and server overlap well" if enough else
+                 "less than gridmap's work, however well client and server overlap"))
     limit = MEMORY_TARGET / 2**20
     figures = [
         Figure("import 170k buildings (GeoJSON)", "s", times["gridmap"], "ogr2ogr PG_USE_COPY",
@@ -162,6 +194,11 @@ def _bench(args, url: str) -> int:
                peaks["ogr2ogr"], f"gridmap < 0.5 GB ({limit:.0f} MiB)",
                peaks["gridmap"][2] < limit),
     ]
+    if cpu is not None:
+        figures.append(Figure("  its CPU work (client + server)", "s", cpu["gridmap"],
+                              "ogr2ogr PG_USE_COPY", cpu["ogr2ogr"],
+                              f"<= {budget:.1f} s ({os.cpu_count()} cores in the target time)",
+                              cpu["gridmap"][0] <= budget))
     if args.json:
         write_figures(args.json, figures)
     return 0

@@ -28,6 +28,7 @@ def serve() -> None:
             out.seek(0)
             err.seek(0)
             answer = {"seconds": seconds, "peak_bytes": usage.ru_maxrss * 1024,
+                      "cpu_seconds": usage.ru_utime + usage.ru_stime,
                       "returncode": proc.returncode, "stdout": out.read(), "stderr": err.read()}
         print(json.dumps(answer), flush=True)
 
@@ -40,7 +41,8 @@ class Launcher:
                                       stdout=subprocess.PIPE, text=True)
 
     def run(self, cmd: list[str], env: dict[str, str]) -> dict:
-        """Wall seconds, peak RSS (bytes), exit code, stdout and stderr of ``cmd``."""
+        """Wall seconds, peak RSS (bytes), CPU seconds (user + system), exit code, stdout and
+        stderr of ``cmd``."""
         self._proc.stdin.write(json.dumps({"cmd": cmd, "env": env}) + "\n")
         self._proc.stdin.flush()
         line = self._proc.stdout.readline()

@@ -17,7 +17,7 @@ export DATABASE_URL TEST_DATABASE_URL BENCH_DATABASE_URL HOST PORT
 run: system-run venv-run db
 	$(BIN)/gridmap db upgrade
 	$(BIN)/gridmap demo
-	@echo "gridmap: serving http://$(HOST):$(PORT)/ — sign in as demo-admin or demo-worker" \
+	@echo "gridmap: serving http://$(HOST):$(PORT)/ — sign in as demo-admin, demo-worker, demo-dispatcher or demo-handler" \
 	  "(passwords shown when first created; new one: $(BIN)/gridmap user reset-password" \
 	  "demo-admin) — press Ctrl+C to stop"
 	WEB_PORT=$(PORT) $(BIN)/honcho start -f Procfile

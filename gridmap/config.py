@@ -109,6 +109,19 @@ def _timezone(value: Any) -> str | None:
 _TIMEZONE = Check("IANA time zone", _timezone)
 
 
+def _working_hours(value: Any) -> str | None:
+    from gridmap.incidents.calendar import parse_periods
+
+    try:
+        parse_periods(value)
+    except (ValueError, AttributeError) as exc:
+        return f"{exc}; expected periods such as 08:30-12:00,14:00-17:30"
+    return None
+
+
+_WORKING_HOURS = Check("HH:MM-HH:MM periods, comma-separated", _working_hours)
+
+
 @dataclass(frozen=True)
 class Setting:
     """One configurable value with its documentation and its check."""
@@ -180,6 +193,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("argon2_parallelism", 1, "argon2id lanes per password hash.", _whole(1)),
     Setting("timezone", "Asia/Shanghai",
             "Time zone in which the web pages show times (the database keeps UTC).", _TIMEZONE),
+    Setting("working_hours", "08:30-12:00,14:00-17:30",
+            "Working periods of a working day, in the time zone above: incidents' time limits "
+            "count these hours only, on the working days of data/calendar/china.csv.",
+            _WORKING_HOURS),
     Setting("session_idle_minutes", 30,
             "Minutes without a request after which a signed-in person is signed out.",
             _whole(1)),

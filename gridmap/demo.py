@@ -19,6 +19,7 @@ from gridmap.errors import ImportFailed
 from gridmap.i18n import msg
 from gridmap.grid.assign import assign_district
 from gridmap.grid.redraw import GridFeature, apply_grids
+from gridmap.incidents.taxonomy import load_taxonomy
 from gridmap.ingest import import_recipe, load_recipe
 from gridmap.locks import lock_district
 from gridmap.models import Grid
@@ -30,6 +31,7 @@ PLAN = REPO_ROOT / "data" / "wuhan_guanggu" / "demo_plan.gpkg"
 # The official communities of the demo district, so its community codes are checked too.
 DEMO_COMMUNITIES = REPO_ROOT / "data" / "reference" / "communities_420111.csv"
 CONTEXT_RECIPES = ("demo_roads.yaml", "demo_water.yaml")
+TAXONOMY = REPO_ROOT / "data" / "taxonomy"
 
 
 def _load_grids(session: Session, plan: Path) -> int:
@@ -85,4 +87,8 @@ def load_demo(session: Session, *, progress: Progress | None = None) -> list[str
     for context in CONTEXT_RECIPES:  # roads and water, drawn under the grids
         lines.append(import_recipe(session, load_recipe(RECIPES / context),
                                    progress=progress).summary())
+    progress.stage(msg("event classes and departments"))
+    counts = load_taxonomy(session, TAXONOMY)
+    lines.append(f"taxonomy: {counts['event_classes']} event classes, "
+                 f"{counts['departments']} departments, {counts['changed']} changed")
     return lines

@@ -1,4 +1,5 @@
-"""The demo's people: an administrator and a grid worker, so that ``make run`` can be tried.
+"""The demo's people: an administrator, a grid worker, and the command centre's dispatcher and
+a department's handler for the incident loop, so that ``make run`` can be tried.
 
 They are created once, with random passwords that are shown once (by ``gridmap demo``) and
 never written anywhere; no password is in the repository. A later ``gridmap demo`` leaves them
@@ -18,6 +19,10 @@ from gridmap.models import Person
 
 ADMIN = "demo-admin"
 WORKER = "demo-worker"
+DISPATCHER = "demo-dispatcher"
+HANDLER = "demo-handler"
+_NAMES = {"administrator": "演示管理员", "grid_worker": "演示网格员", "dispatcher": "演示派遣员",
+          "handler": "演示处置员"}
 
 
 @dataclass(frozen=True)
@@ -38,12 +43,15 @@ def _worker_grid(session: Session, district: str) -> str:
 
 def ensure_demo_people(session: Session, district: str, *,
                        settings: Mapping[str, Any]) -> list[DemoPerson]:
-    """Create the demo administrator and grid worker unless they exist."""
+    """Create the demo administrator, grid worker, dispatcher and handler unless they
+    exist."""
     made = []
     grid = _worker_grid(session, district)
     for login, role, scopes, reaches in (
             (ADMIN, "administrator", [], "everything"),
-            (WORKER, "grid_worker", [("grid", grid)], f"grid {grid}")):
+            (WORKER, "grid_worker", [("grid", grid)], f"grid {grid}"),
+            (DISPATCHER, "dispatcher", [("district", district)], f"district {district}"),
+            (HANDLER, "handler", [("district", district)], f"district {district}")):
         exists = session.execute(select(Person.id).where(Person.login == login)).first()
         if exists:
             made.append(DemoPerson(login, role, reaches, None))
@@ -51,7 +59,7 @@ def ensure_demo_people(session: Session, district: str, *,
         # 12 URL-safe characters: 72 random bits, never in the common-password list.
         password = secrets.token_urlsafe(9)
         add_person(session, login, role=role, password=password, scopes=scopes,
-                   display_name={"administrator": "演示管理员", "grid_worker": "演示网格员"}[role],
+                   display_name=_NAMES[role],
                    settings=settings)
         made.append(DemoPerson(login, role, reaches, password))
     return made

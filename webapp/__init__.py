@@ -39,7 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from layers import load_layers
     from webapp import auth, database, errors, headers, i18n, params
-    from webapp.views import account, admin, api, hierarchy, jobs, pages, plans
+    from webapp.views import account, admin, api, hierarchy, incidents, jobs, pages, plans
 
     app.extensions["gridmap_layers"] = load_layers()
     database.init_app(app)
@@ -61,4 +61,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(plans.bp)
     app.register_blueprint(jobs.bp)
+    app.register_blueprint(incidents.bp)
     return app

@@ -233,7 +233,8 @@ def init_app(app: Flask) -> None:
 
 
 _ROLE_NAMES = {"grid_worker": _l("Grid worker"), "community_admin": _l("Community administrator"),
-               "planner": _l("Planner"), "administrator": _l("Administrator"),
+               "planner": _l("Planner"), "dispatcher": _l("Dispatcher"),
+               "handler": _l("Department handler"), "administrator": _l("Administrator"),
                "agency": _l("Agency")}
 
 

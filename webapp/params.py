@@ -57,6 +57,15 @@ def _check_json_text(where: str, value, depth: int = 0) -> None:
             _check_json_text(where, item, depth + 1)
 
 
+def json_object() -> dict:
+    """The request body as one JSON object (a view that reads named members)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput(msg("expected a JSON object as the request body "
+                               "(Content-Type: application/json)"))
+    return body
+
+
 def check_request_text() -> None:
     """Refuse control characters in any query parameter (name or value), path segment or form
     field (PostgreSQL cannot store NUL in text; none of them belongs in a name or a code)."""

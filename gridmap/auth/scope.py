@@ -30,6 +30,7 @@ from typing import Iterable, Mapping
 
 from gridmap.errors import InvalidInput
 from gridmap.i18n import msg
+from gridmap.incidents.stages import CAPABILITIES as INCIDENT_CAPABILITIES
 from gridmap.models.person import ROLES, SCOPE_LEVELS
 
 #: The scope levels each role may hold; an administrator holds none (it reaches everything).
@@ -37,16 +38,24 @@ ROLE_LEVELS: dict[str, frozenset[str]] = {
     "grid_worker": frozenset({"grid"}),
     "community_admin": frozenset({"community"}),
     "planner": frozenset({"street", "district"}),
+    "dispatcher": frozenset({"street", "district"}),
+    "handler": frozenset({"street", "district"}),
     "administrator": frozenset(),
 }
 #: What each role may do beyond reading, as data: ``plan`` drafts and applies grid plans (in
 #: the divisions the scope covers), ``people`` manages the people inside the scope
-#: (:mod:`gridmap.auth.management`), ``keys`` manages agencies' API keys.
+#: (:mod:`gridmap.auth.management`), ``keys`` manages agencies' API keys; ``incident.*`` are
+#: the actions of the incident loop (:mod:`gridmap.incidents.stages`): grid workers report
+#: and verify on site, the command centre's dispatchers register, dispatch, approve deferrals
+#: and close, departments' handlers handle.
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    "grid_worker": frozenset(),
-    "community_admin": frozenset({"people"}),
+    "grid_worker": frozenset({"incident.report", "incident.verify"}),
+    "community_admin": frozenset({"people", "incident.report"}),
     "planner": frozenset({"plan"}),
-    "administrator": frozenset({"plan", "people", "keys"}),
+    "dispatcher": frozenset({"incident.report", "incident.register", "incident.dispatch",
+                             "incident.approve", "incident.close"}),
+    "handler": frozenset({"incident.handle"}),
+    "administrator": frozenset({"plan", "people", "keys"} | INCIDENT_CAPABILITIES),
     "agency": frozenset(),
 }
 #: Code length of each level (gbt30428 / cjt213 hierarchy codes; grids vary by profile).

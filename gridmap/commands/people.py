@@ -10,8 +10,9 @@ from gridmap.cli_context import Context
 from gridmap.config import REPO_ROOT
 from gridmap.errors import InvalidInput
 from gridmap.i18n import msg
+from gridmap.models.person import ROLES
 
-_ROLE_CHOICE = click.Choice(["grid_worker", "community_admin", "planner", "administrator"])
+_ROLE_CHOICE = click.Choice(list(ROLES))
 
 
 def _read_password(from_stdin: bool) -> str:

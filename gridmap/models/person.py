@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridmap.models.base import Base
 
-ROLES = ("grid_worker", "community_admin", "planner", "administrator")
+ROLES = ("grid_worker", "community_admin", "planner", "dispatcher", "handler", "administrator")
 SCOPE_LEVELS = ("district", "street", "community", "grid")
 
 

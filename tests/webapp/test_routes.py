@@ -13,6 +13,8 @@ import shapely
 from sqlalchemy import text
 
 from gridmap.auth import issue_key
+from gridmap.auth.scope import Scope
+from gridmap.incidents.service import report_incident
 from gridmap.plans.drafts import DraftGrid, create_draft
 from gridmap.db import session_scope
 from gridmap.jobs.queue import enqueue
@@ -129,6 +131,21 @@ def table(codes):
         # a job is seen by who asked for it (the planner here) and by administrators
         _row("GET", f"/api/jobs/{codes['job']}", "jobs.job",
              {**api_person, **{c: 404 for c in PEOPLE}, "planner": 200, "admin": 200}),
+        # the taxonomy is reference data: every reader, whatever the key's collections
+        _row("GET", "/api/event-classes", "incidents.event_classes", _reader(key_without=200)),
+        # incidents: seen by whoever reaches their grid (grid B's worker gets 404, never a
+        # hint that it exists); reported by roles carrying incident.report, in their grids
+        _row("GET", "/api/incidents", "incidents.incidents", api_person),
+        _row("POST", "/api/incidents", "incidents.report",
+             {**api_person, "worker_a": 201, "worker_b": 403, "community": 201,
+              "planner": 403, "admin": 201},
+             body={"class": "0401", "lon": float(lon), "lat": float(lat),
+                   "description": "route test"}),
+        _row("GET", f"/api/incidents/{codes['incident']}", "incidents.incident", api_person,
+             worker_b=404),
+        _row("POST", f"/api/incidents/{codes['incident']}/actions", "incidents.act",
+             {**api_person, **{c: 409 for c in PEOPLE}, "worker_b": 404},
+             body={"action": "fly"}),
     ]
 
 
@@ -152,7 +169,11 @@ def codes(database_url, people) -> dict[str, str]:
         building_b = session.execute(text(
             "select b.id from building b join grid g on g.id = b.grid_id where g.code = :b "
             "order by b.id limit 1"), {"b": b}).scalar_one()
+        incident = report_incident(session, Scope.for_person("t-admin", "administrator", ()),
+                                   class_code="0401", lon=lon, lat=lat,
+                                   description="route test").id
     return {"grid_a": a, "grid_b": b, "community": community, "other_community": other,
+            "incident": str(incident),
             "building_b": str(building_b), "plan": str(plan), "lon_a": f"{lon:.7f}",
             "lat_a": f"{lat:.7f}",
             "job": str(enqueue(database_url, "assign_district", requested_by="person:t-planner",
@@ -205,7 +226,7 @@ HOUSEHOLDS = re.compile(r'"households":\s*(\d+)')
 def _rows_for_collection():
     """The table with placeholder codes, only to parametrize by; filled in by ``codes``."""
     fake = {k: "0" for k in ("grid_a", "grid_b", "community", "other_community",
-                             "building_b", "plan", "lon_a", "lat_a", "job")}
+                             "building_b", "plan", "lon_a", "lat_a", "job", "incident")}
     return table(fake)
 
 

@@ -29,7 +29,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 #: Which scope level a code of each length names, per role (the web form takes codes only).
 _LEVEL_BY_LENGTH = {"grid_worker": None, "community_admin": {12: "community"},
-                    "planner": {6: "district", 9: "street"}, "administrator": {}}
+                    "planner": {6: "district", 9: "street"},
+                    "dispatcher": {6: "district", 9: "street"},
+                    "handler": {6: "district", 9: "street"}, "administrator": {}}
 
 
 class PersonForm(FlaskForm):

@@ -54,12 +54,7 @@ def _may_plan(community: str) -> None:
                             actor=scope.actor, community=community))
 
 
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput(msg("expected a JSON object as the request body "
-                               "(Content-Type: application/json)"))
-    return body
+_json_body = params.json_object
 
 
 @bp.get("/plans")

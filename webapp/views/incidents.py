@@ -1,0 +1,107 @@
+"""Incidents over HTTP (``/api/incidents…``) and the event taxonomy (``/api/event-classes``).
+
+Views parse the request and call :mod:`gridmap.incidents.service`; the caller's
+:class:`~gridmap.auth.scope.Scope` decides what they see (incidents of their grids, or of
+their street or district) and which actions they may take (their role's capabilities).
+"""
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import select
+
+from gridmap.errors import InvalidInput
+from gridmap.i18n import msg
+from gridmap.incidents.calendar import load_calendar
+from gridmap.incidents.service import (advance_incident, describe, get_incident,
+                                       list_incidents, report_incident)
+from gridmap.models.incident import Department, EventClass
+from webapp import params
+from webapp.auth import access, caller_scope
+from webapp.database import get_session
+
+bp = Blueprint("incidents", __name__, url_prefix="/api")
+
+
+def _number(body: dict, name: str) -> float:
+    value = body.get(name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not math.isfinite(value):
+        raise InvalidInput(msg("{name}: expected a number (CGCS2000 degrees)", name=name))
+    return float(value)
+
+
+def _text(body: dict, name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput(msg("{name}: expected text", name=name))
+    return value
+
+
+@bp.get("/event-classes")
+@access("reader")
+def event_classes():
+    session = get_session()
+    departments = {d.code: d for d in session.execute(select(Department)).scalars()}
+    return jsonify({"event_classes": [
+        {"code": c.code, "major": c.code[:2], "major_zh": c.major_zh, "major_en": c.major_en,
+         "name_zh": c.name_zh, "name_en": c.name_en, "time_limit_hours": c.time_limit_hours,
+         "department": c.department_code,
+         "department_zh": departments[c.department_code].name_zh,
+         "department_en": departments[c.department_code].name_en}
+        for c in session.execute(select(EventClass).order_by(EventClass.code)).scalars()]})
+
+
+@bp.get("/incidents")
+@access("person")
+def incidents():
+    """``?stage=…&overdue=1&limit=…``: incidents in the caller's scope, newest first."""
+    overdue = params.single("overdue")
+    if overdue not in (None, "0", "1"):
+        raise InvalidInput(msg("overdue {raw!r}: expected 1 or 0", raw=overdue))
+    session, scope = get_session(), caller_scope()
+    found = list_incidents(session, scope, stage=params.single("stage"),
+                           overdue=overdue == "1", limit=params.limit())
+    return jsonify({"incidents": [describe(session, i, scope) for i in found]})
+
+
+@bp.post("/incidents")
+@access("person")
+def report():
+    """``{"class": "0401", "lon": …, "lat": …, "description": "…"}`` (CGCS2000)."""
+    body = params.json_object()
+    session, scope = get_session(), caller_scope()
+    incident = report_incident(session, scope, class_code=_text(body, "class") or "",
+                               lon=_number(body, "lon"), lat=_number(body, "lat"),
+                               description=_text(body, "description") or "")
+    shown = describe(session, incident, scope)
+    session.commit()
+    return jsonify(shown), 201
+
+
+@bp.get("/incidents/<int(max=2147483647):incident_id>")
+@access("person")
+def incident(incident_id: int):
+    session, scope = get_session(), caller_scope()
+    return jsonify(describe(session, get_incident(session, scope, incident_id), scope))
+
+
+@bp.post("/incidents/<int(max=2147483647):incident_id>/actions")
+@access("person")
+def act(incident_id: int):
+    """``{"action": "register", "comment": "…", "expected_stage": "reported"}``: take an
+    action; an action the stage does not allow is a 409 naming the stage and the allowed
+    ones, an action the caller's role does not carry a 403."""
+    body = params.json_object()
+    session, scope = get_session(), caller_scope()
+    action = _text(body, "action")
+    if not action:
+        raise InvalidInput(msg("action: expected the action to take, e.g. register"))
+    found = advance_incident(session, scope, incident_id, action,
+                             calendar=load_calendar(current_app.config["GRIDMAP"]),
+                             comment=_text(body, "comment"),
+                             expected_stage=_text(body, "expected_stage"))
+    shown = describe(session, found, scope)
+    session.commit()
+    return jsonify(shown)

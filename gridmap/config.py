@@ -193,6 +193,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("argon2_parallelism", 1, "argon2id lanes per password hash.", _whole(1)),
     Setting("timezone", "Asia/Shanghai",
             "Time zone in which the web pages show times (the database keeps UTC).", _TIMEZONE),
+    Setting("attachments_dir", str(REPO_ROOT / "var" / "attachments"),
+            "Folder where attachments (incident photos) are stored, each under its SHA-256."),
+    Setting("attachment_max_kib", 6144,
+            "Largest attachment accepted (KiB); a larger one is answered 413. Keep it below "
+            "GRIDMAP_MAX_REQUEST_KIB.", _whole(1)),
     Setting("working_hours", "08:30-12:00,14:00-17:30",
             "Working periods of a working day, in the time zone above: incidents' time limits "
             "count these hours only, on the working days of data/calendar/china.csv.",

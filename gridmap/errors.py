@@ -72,6 +72,20 @@ class Conflict(GridmapError):
     title = N_("conflict")
 
 
+class TooLarge(InvalidInput):
+    """A body or file over the configured size."""
+
+    status = 413
+    title = N_("too large")
+
+
+class UnsupportedMedia(InvalidInput):
+    """A file whose content is not of an accepted type."""
+
+    status = 415
+    title = N_("unsupported media type")
+
+
 class ImportFailed(GridmapError):
     """An import was rejected as a whole; nothing was written."""
 

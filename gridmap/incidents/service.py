@@ -39,7 +39,7 @@ from gridmap.incidents.dispatch import department_for
 from gridmap.incidents.stages import (REPORT_CAPABILITY, TRANSITIONS, Stage, allowed_actions,
                                       transition)
 from gridmap.models.hierarchy import Grid
-from gridmap.models.incident import EventClass, Incident, IncidentStep
+from gridmap.models.incident import EventClass, Incident, IncidentAttachment, IncidentStep
 
 MAX_DESCRIPTION = 2000
 MAX_COMMENT = 2000
@@ -262,6 +262,12 @@ def describe(session: Session, incident: Incident, scope: Scope, *,
         "steps": [{"action": s.action, "from": s.from_stage, "to": s.to_stage,
                    "by": s.actor, "at": s.at.isoformat(), "comment": s.comment}
                   for s in incident.steps],
+        "attachments": [{"sha256": a.sha256, "media_type": a.media_type, "size": a.size,
+                         "name": a.filename, "by": a.uploaded_by,
+                         "at": a.uploaded_at.isoformat()}
+                        for a in session.execute(select(IncidentAttachment).where(
+                            IncidentAttachment.incident_id == incident.id)
+                            .order_by(IncidentAttachment.id)).scalars()],
     }
 
 

@@ -10,9 +10,10 @@ from gridmap.models.division import Division
 from gridmap.models.plan import CommunityPlanVersion, Plan, PlanGrid
 from gridmap.models.person import ApiKey, Person, PersonScope, ServerSecret, WebSession
 from gridmap.models.incident import (Department, DispatchRule, EventClass, Incident,
-                                     IncidentStep)
+                                     IncidentAttachment, IncidentStep)
 
 __all__ = ["AuditEvent", "Base", "District", "Street", "Community", "Grid", "Building",
            "CodeRegistryEntry", "GridLineage", "Road", "Water", "Division", "Person", "PersonScope",
            "ApiKey", "ServerSecret", "WebSession", "Plan", "PlanGrid", "CommunityPlanVersion",
-           "Department", "DispatchRule", "EventClass", "Incident", "IncidentStep"]
+           "Department", "DispatchRule", "EventClass", "Incident", "IncidentAttachment",
+           "IncidentStep"]

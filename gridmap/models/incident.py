@@ -110,3 +110,22 @@ class IncidentStep(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     comment: Mapped[str | None] = mapped_column(Text)
     incident: Mapped[Incident] = relationship(back_populates="steps")
+
+
+class IncidentAttachment(Base):
+    """A photo (or other file) of an incident, stored under its SHA-256
+    (:mod:`gridmap.incidents.attachments`)."""
+
+    __tablename__ = "incident_attachment"
+    __table_args__ = (CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256"),
+                      CheckConstraint("size > 0", name="size"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"),
+                                             index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str | None] = mapped_column(String(200))
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True),
+                                                     server_default=func.now())

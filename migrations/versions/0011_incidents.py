@@ -1,4 +1,4 @@
-"""incidents: event classes, departments, the dispatch matrix, incidents and their steps; dispatcher and handler roles
+"""incidents: event classes, departments, the dispatch matrix, incidents, their steps and attachments; dispatcher and handler roles
 
 Revision ID: 0011
 Revises: 0010
@@ -102,6 +102,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_incident_step'))
     )
     op.create_index(op.f('ix_incident_step_incident_id'), 'incident_step', ['incident_id'], unique=False)
+    op.create_table('incident_attachment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('media_type', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=True),
+    sa.Column('uploaded_by', sa.String(length=200), nullable=False),
+    sa.Column('uploaded_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name=op.f('ck_incident_attachment_sha256')),
+    sa.CheckConstraint('size > 0', name=op.f('ck_incident_attachment_size')),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_incident_attachment_incident_id_incident'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incident_attachment'))
+    )
+    op.create_index(op.f('ix_incident_attachment_incident_id'), 'incident_attachment', ['incident_id'], unique=False)
     _roles(_NEW_ROLES)
 
 
@@ -109,6 +124,8 @@ def downgrade() -> None:
     # People of the two new roles cannot stay: the old constraint does not admit them.
     op.execute("delete from person where role in ('dispatcher', 'handler')")
     _roles(_OLD_ROLES)
+    op.drop_index(op.f('ix_incident_attachment_incident_id'), table_name='incident_attachment')
+    op.drop_table('incident_attachment')
     op.drop_index(op.f('ix_incident_step_incident_id'), table_name='incident_step')
     op.drop_table('incident_step')
     op.drop_index(op.f('ix_incident_stage'), table_name='incident')

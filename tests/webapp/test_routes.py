@@ -146,6 +146,12 @@ def table(codes):
         _row("POST", f"/api/incidents/{codes['incident']}/actions", "incidents.act",
              {**api_person, **{c: 409 for c in PEOPLE}, "worker_b": 404},
              body={"action": "fly"}),
+        # attachments: a form without files is a 400 for whoever reaches the incident
+        _row("POST", f"/api/incidents/{codes['incident']}/attachments",
+             "incidents.add_attachments",
+             {**api_person, **{c: 400 for c in PEOPLE}, "worker_b": 404}),
+        _row("GET", f"/api/incidents/{codes['incident']}/attachments/{'0' * 64}",
+             "incidents.attachment", {**api_person, **{c: 404 for c in PEOPLE}}),
     ]
 
 

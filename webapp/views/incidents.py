@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 
 from gridmap.errors import InvalidInput
 from gridmap.i18n import msg
+from gridmap.incidents.attachments import Upload, attach, read_attachment
 from gridmap.incidents.calendar import load_calendar
 from gridmap.incidents.service import (advance_incident, describe, get_incident,
                                        list_incidents, report_incident)
 from gridmap.models.incident import Department, EventClass
+from gridmap.storage import storage_from_settings
 from webapp import params
 from webapp.auth import access, caller_scope
 from webapp.database import get_session
@@ -66,18 +68,75 @@ def incidents():
     return jsonify({"incidents": [describe(session, i, scope) for i in found]})
 
 
+def _uploads() -> list[Upload]:
+    """The files of a multipart request (any field name), each with the SHA-256 the sender
+    declared in a form field ``sha256`` (one per file, in order), if any."""
+    declared = request.form.getlist("sha256")
+    files = [f for _, f in request.files.items(multi=True)]
+    if declared and len(declared) != len(files):
+        raise InvalidInput(msg("{count} sha256 field(s) for {files} file(s): expected one per "
+                               "file, in order", count=len(declared), files=len(files)))
+    return [Upload(f.filename, f.read(), declared[i] if declared else None)
+            for i, f in enumerate(files)]
+
+
+def _attach(session, scope, incident_id: int, uploads: list[Upload]) -> None:
+    settings = current_app.config["GRIDMAP"]
+    attach(session, storage_from_settings(settings), scope, incident_id, uploads,
+           max_bytes=settings["attachment_max_kib"] * 1024)
+
+
 @bp.post("/incidents")
 @access("person")
 def report():
-    """``{"class": "0401", "lon": …, "lat": …, "description": "…"}`` (CGCS2000)."""
-    body = params.json_object()
+    """``{"class": "0401", "lon": …, "lat": …, "description": "…"}`` (CGCS2000) as JSON, or
+    the same fields as a multipart form with photos: the incident and its photos are one
+    transaction (a refused photo leaves no incident)."""
+    multipart = request.mimetype == "multipart/form-data"
+    body = dict(request.form.items()) if multipart else params.json_object()
+    if multipart:  # form fields arrive as text
+        for name in ("lon", "lat"):
+            try:
+                body[name] = float(body.get(name, ""))
+            except ValueError:
+                pass  # left as text: _number names the field
     session, scope = get_session(), caller_scope()
     incident = report_incident(session, scope, class_code=_text(body, "class") or "",
                                lon=_number(body, "lon"), lat=_number(body, "lat"),
                                description=_text(body, "description") or "")
+    if multipart and request.files:
+        _attach(session, scope, incident.id, _uploads())
     shown = describe(session, incident, scope)
     session.commit()
     return jsonify(shown), 201
+
+
+@bp.post("/incidents/<int(max=2147483647):incident_id>/attachments")
+@access("person")
+def add_attachments(incident_id: int):
+    """Photos of an incident, as a multipart form (any field names; optional ``sha256``
+    fields, one per file)."""
+    session, scope = get_session(), caller_scope()
+    get_incident(session, scope, incident_id)  # 404 outside the scope, whatever was sent
+    if request.mimetype != "multipart/form-data":
+        raise InvalidInput(msg("expected a multipart/form-data body with the files"))
+    _attach(session, scope, incident_id, _uploads())
+    shown = describe(session, get_incident(session, scope, incident_id), scope)
+    session.commit()
+    return jsonify(shown), 201
+
+
+@bp.get("/incidents/<int(max=2147483647):incident_id>/attachments/<sha256>")
+@access("person")
+def attachment(incident_id: int, sha256: str):
+    session, scope = get_session(), caller_scope()
+    row, data = read_attachment(session,
+                                storage_from_settings(current_app.config["GRIDMAP"]),
+                                scope, incident_id, sha256)
+    response = Response(data, mimetype=row.media_type)
+    response.headers["Cache-Control"] = "private, max-age=86400, immutable"
+    response.headers["Content-Disposition"] = "inline"
+    return response
 
 
 @bp.get("/incidents/<int(max=2147483647):incident_id>")

@@ -66,6 +66,19 @@ def access(rule: str) -> Callable[[F], F]:
     return mark
 
 
+def credential_in_body(view: F) -> F:
+    """Mark a view that authenticates by a credential in the request itself (Open311's
+    ``api_key``) and ignores the session: cross-site request forgery rides on cookies, so
+    such a view needs no CSRF token."""
+    view.gridmap_credential_in_body = True  # type: ignore[attr-defined]
+    return view
+
+
+def _credential_in_body() -> bool:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return bool(getattr(view, "gridmap_credential_in_body", False))
+
+
 def rule_of(app: Flask, endpoint: str) -> str | None:
     """The access rule declared for ``endpoint``; None when it declares none."""
     if endpoint == "static":
@@ -154,7 +167,7 @@ def _identify():
         if request.method not in SAFE_METHODS:
             raise Forbidden(msg("API keys are read-only: expected GET"))
     else:
-        if request.method not in SAFE_METHODS:
+        if request.method not in SAFE_METHODS and not _credential_in_body():
             csrf.protect()
         if current_user.is_authenticated:
             person = current_user.person

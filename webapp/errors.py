@@ -1,4 +1,5 @@
-"""One error handler: JSON ``{"error", "detail"}`` on /api paths, an HTML page elsewhere.
+"""One error handler: JSON ``{"error", "detail"}`` on /api paths, Open311's own error list on
+/open311 paths (its clients read that form), an HTML page elsewhere.
 
 No traceback ever reaches a user: unexpected errors are logged and answered with a 500 that
 says only that something went wrong. Database failures a user can act on (unreachable, busy,
@@ -33,7 +34,11 @@ def _respond(status: int, title: str, detail: str | Message,
              headers: Iterable[tuple[str, str]] = ()):
     locale = request_locale()
     title, detail = translate(title, locale), render(detail, locale)
-    if request.path == "/api" or request.path.startswith("/api/"):
+    if request.path.startswith("/open311/"):
+        from webapp.views.open311 import error_response  # its clients read the spec's form
+
+        response = error_response(status, detail)
+    elif request.path == "/api" or request.path.startswith("/api/"):
         response = jsonify({"error": title, "detail": detail})
         response.headers["Cache-Control"] = "no-store"
     else:

@@ -149,8 +149,21 @@ def scope_of_key(key: ApiKey) -> Scope:
     return Scope.for_api_key(key.prefix, key.collections)
 
 
+#: Names a key may list beyond the layers: services it may use. ``open311`` lets an agency's
+#: or a citizen app's key submit Open311 service requests (incidents); ``all`` does not
+#: include it — a key writes only when it names the service.
+SERVICES = ("open311",)
+
+
 def known_collections(repo_root: Path) -> list[str]:
     """The collection names a key may list: the layer definitions' file names
-    (``layers/definitions/*.yaml``). Read as files, not imported: ``gridmap`` does not
-    depend on ``layers``; a test keeps this equal to the layer registry."""
-    return sorted(p.stem for p in (repo_root / "layers" / "definitions").glob("*.yaml"))
+    (``layers/definitions/*.yaml``) and the :data:`SERVICES`. Read as files, not imported:
+    ``gridmap`` does not depend on ``layers``; a test keeps the layers equal to the layer
+    registry."""
+    layers = (p.stem for p in (repo_root / "layers" / "definitions").glob("*.yaml"))
+    return sorted({*layers, *SERVICES})
+
+
+def may_use_service(key: ApiKey, service: str) -> bool:
+    """Whether ``key`` names ``service`` (see :data:`SERVICES`)."""
+    return key.collections is not None and service in key.collections

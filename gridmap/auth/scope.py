@@ -57,6 +57,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     "handler": frozenset({"incident.handle"}),
     "administrator": frozenset({"plan", "people", "keys"} | INCIDENT_CAPABILITIES),
     "agency": frozenset(),
+    # an agency's or a citizen app's key that names the open311 service: reports only
+    "open311_client": frozenset({"incident.report"}),
 }
 #: Code length of each level (gbt30428 / cjt213 hierarchy codes; grids vary by profile).
 LEVEL_LENGTHS = {"district": 6, "street": 9, "community": 12}
@@ -140,6 +142,12 @@ class Scope:
         """The read-only scope of an agency's key; ``collections`` None means all."""
         names = None if collections is None else frozenset(collections)
         return cls(f"api_key:{prefix}", "agency", None, None, names, False)
+
+    @classmethod
+    def for_service_client(cls, prefix: str) -> "Scope":
+        """The scope of a key submitting Open311 service requests: it may report anywhere
+        (as a citizen may), nothing else (role ``open311_client``)."""
+        return cls(f"api_key:{prefix}", "open311_client", None, None, None, True)
 
     @property
     def is_administrator(self) -> bool:

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gridmap.audit import list_events
-from gridmap.auth.keys import (find_key, issue_key, key_hash, known_collections,
+from gridmap.auth.keys import (SERVICES, find_key, issue_key, key_hash, known_collections,
                                parse_collections, revoke_key, scope_of_key)
 from gridmap.config import REPO_ROOT
 from gridmap.errors import AuthenticationFailed, InvalidInput, NotFound
@@ -18,7 +18,7 @@ KNOWN = known_collections(REPO_ROOT)
 def test_the_known_collections_are_the_layer_registrys():
     from layers.registry import load_layers
 
-    assert KNOWN == sorted(load_layers()) and "grids" in KNOWN
+    assert KNOWN == sorted({*load_layers(), *SERVICES}) and "grids" in KNOWN
 
 
 def test_a_key_is_found_by_the_presented_secret_and_only_its_hash_is_stored(db):

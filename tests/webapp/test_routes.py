@@ -152,6 +152,16 @@ def table(codes):
              {**api_person, **{c: 400 for c in PEOPLE}, "worker_b": 404}),
         _row("GET", f"/api/incidents/{codes['incident']}/attachments/{'0' * 64}",
              "incidents.attachment", {**api_person, **{c: 404 for c in PEOPLE}}),
+        # Open311: reading is public; submitting needs an api_key parameter naming open311
+        # (none here: 401), and an X-API-Key header is read-only as everywhere (403)
+        _row("GET", "/open311/v2/discovery.json", "open311.discovery", PUBLIC),
+        _row("GET", "/open311/v2/services.xml", "open311.services", PUBLIC),
+        _row("GET", "/open311/v2/services/0401.json", "open311.service", PUBLIC),
+        _row("GET", "/open311/v2/requests.json", "open311.requests_", PUBLIC),
+        _row("GET", f"/open311/v2/requests/{codes['incident']}.json", "open311.request_",
+             PUBLIC),
+        _row("POST", "/open311/v2/requests.json", "open311.submit",
+             {**{c: 401 for c in CALLERS}, "key_with": 403, "key_without": 403}),
     ]
 
 

@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length
 from gridmap.audit import list_events
 from gridmap.auth import (add_person, disable_person, issue_key, list_keys, reset_password,
                           revoke_key)
-from gridmap.auth.keys import parse_collections
+from gridmap.auth.keys import SERVICES, parse_collections
 from gridmap.auth.management import GRANTABLE, check_manages, check_may_grant, people_managed
 from gridmap.errors import Forbidden, GridmapError, InvalidInput
 from gridmap.i18n import msg
@@ -184,7 +184,7 @@ def add_key():
 
     def change(db):
         names = parse_collections(form.collections.data,
-                                  known=current_app.extensions["gridmap_layers"])
+                                  known=[*current_app.extensions["gridmap_layers"], *SERVICES])
         issued.append(issue_key(db, form.agency.data, names))
     problem = _apply(change)
     if problem:

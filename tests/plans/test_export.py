@@ -21,6 +21,7 @@ from gridmap.plans.compare import compare_plan
 from gridmap.plans.drafts import DraftGrid, create_draft, draft_from_file, draft_grids
 from gridmap.plans.export import exported_file_info, export_plan
 from tests.conftest import rolled_back, sign_in
+from tests.plans.shapes import cut_across
 from tests.test_cli import _run
 
 COMMUNITY = "420111002022"
@@ -91,18 +92,6 @@ def test_export_then_import_gives_an_equal_draft(db, tmp_path):
     _assert_equal_drafts(db, plan, back)
 
 
-def _split(geom, fraction: float, vertical: bool):
-    """``geom`` cut in two by a straight line across its bounding box."""
-    x0, y0, x1, y1 = geom.bounds
-    if vertical:
-        x = x0 + (x1 - x0) * fraction
-        halves = shapely.box(x0 - 1, y0 - 1, x, y1 + 1), shapely.box(x, y0 - 1, x1 + 1, y1 + 1)
-    else:
-        y = y0 + (y1 - y0) * fraction
-        halves = shapely.box(x0 - 1, y0 - 1, x1 + 1, y), shapely.box(x0 - 1, y, x1 + 1, y1 + 1)
-    return [shapely.intersection(geom, half) for half in halves]
-
-
 names = st.none() | st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=100)
 
 
@@ -117,8 +106,7 @@ def test_any_draft_comes_back_from_its_geopackage_unchanged(engine, tmp_path_fac
     with rolled_back(engine) as session:
         grids = _as_drawn(session)
         which = data.draw(st.integers(0, len(grids) - 1), label="grid split")
-        parts = [p for p in _split(grids[which].geom, fraction, vertical)
-                 if p.geom_type in ("Polygon", "MultiPolygon") and p.area > 0]
+        parts = cut_across(grids[which].geom, fraction, vertical)
         drawn = grids[:which] + [DraftGrid("residential", p) for p in parts] + \
             grids[which + 1:]
         drawn = [DraftGrid(data.draw(st.sampled_from(["residential", "unit"]), label="kind"),

@@ -25,11 +25,12 @@ units of Polsby–Popper."""
 PASSES = 8
 
 SWEEPS = 4
+"""Rounds of :func:`recombine`: the first tries every pair of neighbouring grids, the next
+ones the pairs with a grid the round before changed (it stops when a round changes
+nothing)."""
 
 PAIR_TREES = 6
 """Spanning trees tried per pair of grids split again."""
-"""Rounds of :func:`recombine` over every pair of neighbouring grids (it stops sooner when a
-round changes nothing)."""
 
 
 def recombine(graph: TileGraph, labels: np.ndarray, grids: int, bisector: Bisector, *,

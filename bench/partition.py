@@ -292,6 +292,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--peers", choices=("all", "gerrychain", "none"), default="all",
+                        help="which peers to run beside gridmap (MaxP takes minutes: "
+                             "'gerrychain' or 'none' while iterating; the default for the "
+                             "figures)")
+    parser.add_argument("--only", action="append", metavar="INSTANCE",
+                        choices=("kotka", "generated community", "generated street"),
+                        help="run only this instance (repeatable)")
     args = parser.parse_args(argv)
     instances = {"generated community": [generated_community(args.seed)],
                  "generated street": generated_street(args.seed)}
@@ -300,6 +307,8 @@ def main(argv=None) -> int:
         print(f"bench: {KOTKA} is missing; the Kotka instance is skipped", file=sys.stderr)
     else:
         instances = {"kotka": [kotka], **instances}
+    if args.only:
+        instances = {k: v for k, v in instances.items() if k in args.only}
     figures = []
     time_targets = {"generated community": 0.5, "generated street": 10.0}
     for name, communities in instances.items():
@@ -307,11 +316,13 @@ def main(argv=None) -> int:
         nb = sum(len(c.footprints) for c in communities)
         ours = run_gridmap(communities)
         maxp = (_safe("spopt MaxPHeuristic", run_maxp, communities)
-                if name != "generated street" or MAXP_STREET else None)
-        if maxp is None and name == "generated street" and not MAXP_STREET:
+                if args.peers == "all" and (name != "generated street" or MAXP_STREET)
+                else None)
+        if args.peers == "all" and name == "generated street" and not MAXP_STREET:
             print("bench: MaxP is not run on the street instance (~30 s per community, "
                   "10 communities)", file=sys.stderr)
-        gerry = _safe("GerryChain", run_gerrychain, communities)
+        gerry = (_safe("GerryChain", run_gerrychain, communities)
+                 if args.peers in ("all", "gerrychain") else None)
         print(f"{name}: {len(communities)} communities, {nb} buildings, {hh} households")
         for who, r in (("gridmap", ours), ("MaxP", maxp), ("GerryChain", gerry)):
             if r is not None:

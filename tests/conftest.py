@@ -84,9 +84,11 @@ def engine(database_url):
     return get_engine(database_url)
 
 
-@pytest.fixture()
-def db(engine) -> Session:
-    """A session inside a transaction that is rolled back after the test."""
+@contextmanager
+def rolled_back(engine) -> Iterator[Session]:
+    """A session in a transaction that is rolled back on exit (``commit`` inside it only
+    releases a savepoint). Property tests open one per hypothesis example, since the
+    per-test ``db`` fixture would carry one example's writes into the next."""
     connection = engine.connect()
     outer = connection.begin()
     session = Session(bind=connection, join_transaction_mode="create_savepoint",
@@ -97,6 +99,13 @@ def db(engine) -> Session:
         session.close()
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture()
+def db(engine) -> Session:
+    """A session inside a transaction that is rolled back after the test."""
+    with rolled_back(engine) as session:
+        yield session
 
 
 @pytest.fixture()

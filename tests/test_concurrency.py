@@ -12,8 +12,9 @@ import sys
 import geopandas as gpd
 import pyogrio
 import pytest
+from geoalchemy2.shape import to_shape
 from shapely.geometry import box
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from gridmap.db import normalise_url
 from gridmap.demo import PLAN
@@ -81,3 +82,43 @@ def test_two_imports_of_the_same_new_buildings_at_once(scratch, tmp_path):
     outputs = sorted(r[1].splitlines()[0] for r in results)
     assert "40 new" in outputs[1] and "0 new, 0 updated" in outputs[0]
     assert scalar(scratch, "select count(*) from building where source_id like 'race%'") == 40
+
+
+def test_a_redraw_that_began_earlier_is_dated_after_the_one_it_followed(scratch):
+    """Transaction A begins, B redraws a grid and commits, then A (an import of the grids as
+    they were) replaces B's grids. Dated by the start of A's transaction, B's grids would be
+    retired before they were issued; dated by the clock under the district's lock, every
+    grid's interval is in order and A's change follows B's."""
+    from sqlalchemy.orm import Session
+
+    from gridmap.db import get_engine, session_scope
+    from gridmap.grid.redraw import GridFeature, apply_grids
+    from gridmap.locks import lock_district
+    from gridmap.models import Grid
+    from tests.plans.shapes import cut_across
+    from tests.plans.test_sequences import COMMUNITY, DISTRICT, _active, _draw_community
+
+    with session_scope(scratch) as session:
+        _draw_community(session)
+        drawn = [(g.kind, to_shape(g.geom)) for g in _active(session)]
+    first = Session(get_engine(scratch))
+    try:
+        began = first.execute(text("select now()")).scalar()
+        with session_scope(scratch) as session:  # B: the first grid split in two
+            lock_district(session, DISTRICT)
+            (kind, shape), *rest = drawn
+            split = [GridFeature(COMMUNITY, kind, part) for part in cut_across(shape, 0.5, True)]
+            b = apply_grids(session, split + [GridFeature(COMMUNITY, k, s) for k, s in rest],
+                            replace=True, note="B")
+        lock_district(first, DISTRICT)  # A: the grids as they were, over B's
+        a = apply_grids(first, [GridFeature(COMMUNITY, k, s) for k, s in drawn],
+                        replace=True, note="A")
+        assert set(a.retired) == set(b.inserted)
+        rows = first.execute(select(Grid.code, Grid.valid_from, Grid.valid_to)
+                             .where(Grid.community_code == COMMUNITY)).all()
+        assert all(to is None or to >= since for _, since, to in rows)
+        dated = {code: since for code, since, _ in rows}
+        assert min(dated[c] for c in a.inserted) > max(dated[c] for c in b.inserted) > began
+    finally:
+        first.rollback()
+        first.close()

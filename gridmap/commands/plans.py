@@ -16,7 +16,7 @@ KIND_NAMES = {"residential": msg("residential"), "unit": msg("unit")}
 
 @group()
 def plan() -> None:
-    """Draft plans of a community's grids: import, list, show, apply, discard."""
+    """Draft plans of a community's grids: import, export, list, show, apply, discard."""
 
 
 @plan.command("import")
@@ -43,6 +43,24 @@ def plan_import(ctx: Context, source: Path, community: str, title: str | None,
                        "finding(s); `gridmap plan show {plan}`", plan=draft.id,
                        community=community, grids=len(draft.grids),
                        findings=len(comparison.violations))))
+
+
+@plan.command("export")
+@argument("plan_id", type=click.IntRange(1, 2 ** 31 - 1))
+@option("-o", "--output", "output", required=True, type=click.Path(path_type=Path),
+        metavar="FILE.gpkg", help="The GeoPackage to write (replaced if it exists).")
+@click.pass_obj
+def plan_export(ctx: Context, plan_id: int, output: Path) -> None:
+    """PLAN_ID as a GeoPackage (EPSG:4490) to edit in QGIS and bring back with `gridmap plan
+    import`."""
+    from gridmap.plans.export import export_plan
+
+    with ctx.session() as session:
+        comparison = export_plan(session, plan_id, output)
+    click.echo(str(msg("plan {plan} written to {path}: {grids} grids, {households} "
+                       "households, layer grids in EPSG:4490", plan=plan_id, path=output,
+                       grids=len(comparison.grids),
+                       households=sum(g.households for g in comparison.grids))))
 
 
 @plan.command("list")

@@ -250,7 +250,14 @@ def _issue_and_retire(session: Session, community_code: str, district: District,
     codes = (issue_codes(session, community_code, new_geoms,
                          row_height=sequence_row_height(new_geoms), note=note)
              if to_issue else [])
-    now = session.execute(text("select now()")).scalar() or dt.datetime.now(dt.timezone.utc)
+    # The moment of the change: the clock now, under the district's lock every caller holds,
+    # not now() (the start of the transaction). A transaction that waited for the lock
+    # behind another's change would otherwise date its own change before that one and leave
+    # a grid retired before it was issued; and two changes in one transaction would share
+    # one instant, so the first one's grids would never have held any place.
+    now = session.execute(text("select clock_timestamp()")).scalar() \
+        or dt.datetime.now(dt.timezone.utc)
+    now = max([now, *(g.valid_from for g in retiring if g.valid_from is not None)])
     for (feature, old), code in zip(to_issue, codes):
         parts = gcodes.parse(code)
         session.add(Grid(code=code, district_code=parts.district, street_code=parts.street_code,

@@ -1,12 +1,14 @@
 """Partition one community into residential and unit grids (:func:`partition_community`).
 
-Steps: tiles and their adjacency (:mod:`.tiles`); unit tiles grouped into unit grids (one per
-unit, or per cluster of unit buildings inside one road block, such as a campus); the
-residential tiles, per connected piece, cut into the number of grids the bounds imply (or
-``grids``) by recursive spanning-tree bisection (:mod:`.bisect`), then improved by local
-moves (:mod:`.refine`). The result is checked with the validator's own predicates, and every
-rule the plan cannot keep is named (:mod:`.findings`) — an infeasible input gets the closest
-plan and the reasons, never a silent bad plan.
+Steps: tiles and their adjacency (:mod:`.tiles`; again with the units that fence off
+residential land below the minimum shrunk to their own ground); unit tiles grouped into unit
+grids (one per unit, or per cluster of unit buildings inside one road block, such as a
+campus); the residential tiles, per connected piece, cut into the number of grids the bounds
+imply (or ``grids``) by recursive spanning-tree bisection (:mod:`.bisect`), then improved by
+splitting pairs of neighbouring grids again and by local moves (:mod:`.refine`). The result
+is checked with the validator's own predicates, and every rule the plan cannot keep is named
+(:mod:`.findings`) — an infeasible input gets the closest plan and the reasons, never a
+silent bad plan.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from gridmap.i18n import msg
 from gridmap.partition.bisect import Bisector, Bounds
 from gridmap.partition.findings import plan_findings
 from gridmap.partition.plan import CommunityInput, Plan, PlanGrid, polsby_popper_of, street_share
-from gridmap.partition.refine import refine
+from gridmap.partition.refine import recombine, refine
 from gridmap.partition.tiles import TileGraph, build_tiles
 
 
@@ -87,6 +89,12 @@ def partition_community(community: CommunityInput, *, min_households: int = 250,
     bounds = Bounds(min_households, max_households)
     graph = build_tiles(community.boundary, community.footprints, community.households,
                         community.unit, community.roads)
+    fencing = _fencing_units(graph, bounds)
+    if fencing.any():
+        # residential land fenced off by unit grids: those units keep only their own ground
+        graph = build_tiles(community.boundary, community.footprints, community.households,
+                            community.unit, community.roads,
+                            shrink=fencing[graph.building_tile])
     labels = np.full(graph.size, -1, dtype=np.int64)
     notes: list[str] = []
     unit_groups = connected_pieces(graph, np.nonzero(graph.unit)[0], same_block=True)
@@ -119,8 +127,8 @@ def partition_community(community: CommunityInput, *, min_households: int = 250,
         for group in bisector.partition(piece, k):
             labels[group] = next_label
             next_label += 1
-    labels = refine(graph, labels, bounds)
     residential_count = next_label
+    labels = refine(graph, recombine(graph, labels, residential_count, bisector), bounds)
     for group in unit_groups:
         labels[group] = next_label
         next_label += 1
@@ -128,6 +136,24 @@ def partition_community(community: CommunityInput, *, min_households: int = 250,
     plan.violations = plan_findings(community, plan, epsg=epsg, requested=grids, notes=notes)
     plan.seconds = time.perf_counter() - started
     return plan
+
+
+def _fencing_units(graph: TileGraph, bounds: Bounds) -> np.ndarray:
+    """Unit tiles bordering a piece of residential land that holds households but fewer
+    than the minimum and that unit tiles (or the community's edge) cut off from the rest:
+    without them the piece could join a neighbouring grid."""
+    fencing = np.zeros(graph.size, dtype=bool)
+    pieces = connected_pieces(graph, np.nonzero(~graph.unit)[0])
+    if len(pieces) < 2:
+        return fencing
+    small = np.zeros(graph.size, dtype=bool)
+    for piece in pieces:
+        if 0 < graph.households[piece].sum() < bounds.low:
+            small[piece] = True
+    touching = small[graph.u] & graph.unit[graph.v] | small[graph.v] & graph.unit[graph.u]
+    fencing[graph.u[touching & graph.unit[graph.u]]] = True
+    fencing[graph.v[touching & graph.unit[graph.v]]] = True
+    return fencing
 
 
 def _join_neighbour(graph: TileGraph, piece: np.ndarray, unit_groups: list[np.ndarray],

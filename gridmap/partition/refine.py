@@ -1,4 +1,8 @@
-"""Local moves of boundary tiles between neighbouring residential grids.
+"""Improving a plan: two neighbouring grids split again as one region (:func:`recombine`), and
+local moves of boundary tiles between neighbouring residential grids (:func:`refine`).
+
+A split again can take back a long arm or a ragged stretch of boundary that no single tile
+move would (each move alone makes one of the two grids worse).
 
 A tile moves from its grid to a neighbouring one when both grids stay within bounds (or the
 move brings an out-of-bounds grid nearer to them), the grid it leaves stays in one piece, and
@@ -11,7 +15,7 @@ from collections import deque
 
 import numpy as np
 
-from gridmap.partition.bisect import Bounds, polsby_popper
+from gridmap.partition.bisect import Bisector, Bounds, polsby_popper
 from gridmap.partition.tiles import TileGraph
 
 OFF_ROAD_WEIGHT = 0.5
@@ -19,6 +23,47 @@ OFF_ROAD_WEIGHT = 0.5
 units of Polsby–Popper."""
 
 PASSES = 8
+
+SWEEPS = 4
+"""Rounds of :func:`recombine`: the first tries every pair of neighbouring grids, the next
+ones the pairs with a grid the round before changed (it stops when a round changes
+nothing)."""
+
+PAIR_TREES = 6
+"""Spanning trees tried per pair of grids split again."""
+
+
+def recombine(graph: TileGraph, labels: np.ndarray, grids: int, bisector: Bisector, *,
+              sweeps: int | None = None) -> np.ndarray:
+    """Improved copy of ``labels``: each pair of neighbouring grids among the first ``grids``
+    (residential) is split again along the best of several spanning trees, and the split is
+    kept when both grids stay within bounds and the pair's compactness and road-following
+    (:meth:`Bisector.pair_score`) improve."""
+    labels = labels.copy()
+    dirty = set(range(grids))  # grids changed since their pairs were last tried
+    for _ in range(SWEEPS if sweeps is None else sweeps):
+        changed: set[int] = set()
+        a_of, b_of = labels[graph.u], labels[graph.v]
+        touching = (a_of != b_of) & (a_of >= 0) & (b_of >= 0) & (a_of < grids) & (b_of < grids)
+        pairs = np.unique(np.sort(np.column_stack([a_of[touching], b_of[touching]]), axis=1),
+                          axis=0)
+        for a, b in pairs.tolist():
+            if a not in dirty and b not in dirty:
+                continue
+            if not (((labels[graph.u] == a) & (labels[graph.v] == b))
+                    | ((labels[graph.u] == b) & (labels[graph.v] == a))).any():
+                continue  # no longer neighbours since an earlier split this round
+            nodes = np.nonzero((labels == a) | (labels == b))[0]
+            now = bisector.pair_score(nodes, labels[nodes] == a)
+            side, score = bisector.split_pair(nodes, trees=PAIR_TREES)
+            if score > now + 1e-6:
+                labels[nodes[side]] = a
+                labels[nodes[~side]] = b
+                changed |= {a, b}
+        if not changed:
+            break
+        dirty = changed
+    return labels
 
 
 def _neighbours(graph: TileGraph) -> list[list[tuple[int, float, bool]]]:

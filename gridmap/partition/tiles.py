@@ -4,7 +4,9 @@ The community is cut into blocks by its roads (``polygonize`` of the boundary an
 clipped to it). Inside a block every building owns the Voronoi cell of its representative
 point, clipped to the block; a block without buildings is one empty tile. Any union of tiles is
 therefore a region whose boundary runs along roads or between buildings, never through one,
-and grids made of tiles tile the community by construction. Each building lies in the tile
+and grids made of tiles tile the community by construction. Large tiles owned by no building
+are cut into squares (:data:`SPLIT_AREA_M2`), and a unit building may be asked to keep only
+its own ground (:func:`_unit_cores`). Each building lies in the tile
 that holds its representative point, the point the assignment rule (``gridmap.grid.assign``)
 uses, so the validator assigns it to the grid the partitioner chose.
 
@@ -22,6 +24,21 @@ from shapely.geometry.base import BaseGeometry
 MIN_SHARED_M = 0.05
 """Tiles meeting along less than this (m) — at a corner — are not neighbours: a grid joined
 only there would be two pieces."""
+
+TILE_SIDE_M = 80.0
+"""Side (m) of the squares large tiles are cut into (see :data:`SPLIT_AREA_M2`)."""
+
+SPLIT_AREA_M2 = 2 * TILE_SIDE_M ** 2
+"""A tile owned by no building and larger than this (m²) — an empty block, a long block
+between two carriageways, the far part of a cell cut off by a concave block, the ground a
+shrunk unit gives up — is cut into the squares of a lattice of :data:`TILE_SIDE_M`, which
+neighbouring grids may share. Whole, it would go to one grid and give it a long arm.
+(Buildings' own cells are not cut: squares there made grids more ragged, not more compact.)"""
+
+
+UNIT_MARGIN_M = 15.0
+"""Margin (m) round a unit building's footprint that its unit grid keeps (see
+:func:`_unit_cores`)."""
 
 MIN_BLOCK_M2 = 0.01
 """Faces of the road network smaller than this (m²) are noise of nearly coincident lines."""
@@ -95,8 +112,44 @@ def _block_of_points(blocks: np.ndarray, points: np.ndarray) -> np.ndarray:
     return out
 
 
-def _cells(block: BaseGeometry, points: np.ndarray) -> list[tuple[BaseGeometry, int]]:
-    """(part, index of the point it belongs to or -1) covering ``block``."""
+def _lattice_pieces(geom: BaseGeometry, side: float) -> list[BaseGeometry]:
+    """``geom`` cut by the squares of a lattice of ``side`` metres anchored at the CRS's
+    origin (so a cut does not depend on which tile is cut)."""
+    x0, y0, x1, y1 = geom.bounds
+    xs = np.arange(np.floor(x0 / side), np.ceil(x1 / side)) * side
+    ys = np.arange(np.floor(y0 / side), np.ceil(y1 / side)) * side
+    gx, gy = np.meshgrid(xs, ys)
+    squares = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + side, gy.ravel() + side)
+    parts = shapely.get_parts(shapely.intersection(geom, squares))
+    return [p for p in parts if p.geom_type == "Polygon" and p.area > MIN_BLOCK_M2]
+
+
+def _split_large(part: BaseGeometry) -> list[BaseGeometry]:
+    """An empty tile larger than :data:`SPLIT_AREA_M2` cut by the lattice; others whole."""
+    return _lattice_pieces(part, TILE_SIDE_M) if part.area > SPLIT_AREA_M2 else [part]
+
+
+def _shrink(part: BaseGeometry, core: BaseGeometry,
+            point: BaseGeometry) -> list[tuple[BaseGeometry, bool]]:
+    """(piece, holds the point) of a unit building's cell: the cell within ``core`` (its
+    footprint's bounding box and a margin) is the unit's, the rest empty tiles."""
+    inner = [p for p in shapely.get_parts(shapely.intersection(part, core))
+             if p.geom_type == "Polygon" and p.area > MIN_BLOCK_M2]
+    if not inner:
+        return [(part, True)]
+    holds = shapely.intersects(np.array(inner, dtype=object), point)
+    owner = int(np.argmax(holds)) if holds.any() else int(np.argmax(shapely.area(inner)))
+    pieces = [(p, j == owner) for j, p in enumerate(inner)]
+    for p in shapely.get_parts(shapely.difference(part, core)):
+        if p.geom_type == "Polygon" and p.area > MIN_BLOCK_M2:
+            pieces += [(q, False) for q in _split_large(p)]
+    return pieces
+
+
+def _cells(block: BaseGeometry, points: np.ndarray,
+           cores: list) -> list[tuple[BaseGeometry, int]]:
+    """(part, index of the point it belongs to or -1) covering ``block``; a point with a
+    ``cores`` entry (a unit building) keeps only the part of its cell inside it."""
     if len(points) == 1:
         cells = np.array([block], dtype=object)
     else:
@@ -113,12 +166,34 @@ def _cells(block: BaseGeometry, points: np.ndarray) -> list[tuple[BaseGeometry, 
         # building's; the others are empty tiles that join whichever grid suits them.
         holds = shapely.intersects(np.array(parts, dtype=object), points[i])
         owner = int(np.argmax(holds)) if holds.any() else int(np.argmax(shapely.area(parts)))
-        out += [(p, i if j == owner else -1) for j, p in enumerate(parts)]
+        for j, p in enumerate(parts):
+            if j != owner:
+                out += [(q, -1) for q in _split_large(p)]
+            elif cores[i] is None:
+                out.append((p, i))
+            else:
+                out += [(q, i if mine else -1) for q, mine in _shrink(p, cores[i], points[i])]
     return out
 
 
+def _unit_cores(footprints: np.ndarray, unit: np.ndarray, shrink: np.ndarray,
+                key: np.ndarray, count: int) -> list:
+    """Per point (``key`` of each building), None, or when all its buildings are unit
+    buildings to ``shrink`` the box round their footprints widened by
+    :data:`UNIT_MARGIN_M`: the ground a unit grid keeps, so that the rest of its cell can join
+    residential grids instead of fencing them off."""
+    cores: list = [None] * count
+    for k in np.unique(key[unit & shrink]).tolist():
+        if (unit & shrink)[key == k].all():
+            x0, y0, x1, y1 = shapely.total_bounds(footprints[key == k])
+            cores[k] = shapely.box(x0 - UNIT_MARGIN_M, y0 - UNIT_MARGIN_M,
+                                   x1 + UNIT_MARGIN_M, y1 + UNIT_MARGIN_M)
+    return cores
+
+
 def build_tiles(boundary: BaseGeometry, footprints: np.ndarray, households: np.ndarray,
-                unit: np.ndarray, roads: np.ndarray) -> TileGraph:
+                unit: np.ndarray, roads: np.ndarray, *,
+                shrink: np.ndarray | None = None) -> TileGraph:
     """Tiles and adjacency of one community (all geometries in one projected CRS).
 
     Parameters
@@ -126,10 +201,13 @@ def build_tiles(boundary: BaseGeometry, footprints: np.ndarray, households: np.n
     boundary : the community polygon.
     footprints, households, unit : the buildings, their household counts and unit flags.
     roads : road lines near the community.
+    shrink : unit buildings whose tiles keep only their own ground (see :func:`_unit_cores`);
+        by default a unit building owns its whole cell, as any building does.
     """
     footprints = np.asarray(footprints, dtype=object)
     households = np.asarray(households, dtype=np.int64)
     unit = np.asarray(unit, dtype=bool)
+    shrink = np.zeros(len(unit), bool) if shrink is None else np.asarray(shrink, dtype=bool)
     blocks = road_blocks(boundary, roads)
     points = shapely.point_on_surface(footprints) if footprints.size else footprints
     where = _block_of_points(blocks, points) if footprints.size else np.zeros(0, np.int64)
@@ -139,12 +217,15 @@ def build_tiles(boundary: BaseGeometry, footprints: np.ndarray, households: np.n
     for b, block in enumerate(blocks):
         mine = np.nonzero(where == b)[0]
         if mine.size == 0:
-            geoms.append(block)
-            block_of.append(b)
+            for piece in _split_large(block):
+                geoms.append(piece)
+                block_of.append(b)
             continue
         keys, first, inverse = np.unique(xy[mine], axis=0, return_index=True,
                                          return_inverse=True)
-        pieces = _cells(block, shapely.points(keys))
+        pieces = _cells(block, shapely.points(keys),
+                        _unit_cores(footprints[mine], unit[mine], shrink[mine],
+                                    inverse.ravel(), len(keys)))
         base = len(geoms)
         owner_tile = np.full(len(keys), -1, dtype=np.int64)
         for offset, (part, owner) in enumerate(pieces):

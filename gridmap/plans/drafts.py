@@ -158,7 +158,13 @@ def draft_from_file(session: Session, path: Path, community_code: str, *,
                     tolerance_m: float = 0.5) -> Plan:
     """A draft from a file of polygons (GeoPackage, GeoJSON, Shapefile, … in any CRS that
     the file declares), e.g. a draft exported, edited in QGIS and brought back. Optional
-    attributes: ``kind`` (residential or unit; default residential) and ``name``."""
+    attributes: ``kind`` (residential or unit; default residential) and ``name``; other
+    attributes (an exported file's codes and counts) are ignored: they are recomputed.
+
+    Without ``base_version``, a file exported by :func:`gridmap.plans.export.export_plan`
+    for this community is taken as drawn from the version its plan was drawn from (so a
+    file edited while the grids changed is refused); any other file as drawn from the
+    current grids."""
     import geopandas as gpd
     import pyogrio
 
@@ -175,12 +181,34 @@ def draft_from_file(session: Session, path: Path, community_code: str, *,
     frame = frame.to_crs(STORAGE_SRID)
     kinds = frame["kind"] if "kind" in frame else ["residential"] * len(frame)
     names = frame["name"] if "name" in frame else [None] * len(frame)
-    grids = [DraftGrid(kind=str(kind) if kind is not None else "residential", geom=geom,
-                       name=None if name is None or name != name else str(name))
+    grids = [DraftGrid(kind=str(kind) if not _missing(kind) else "residential",
+                       geom=_single_part(geom), name=None if _missing(name) else str(name))
              for kind, name, geom in zip(kinds, names, frame.geometry.values)]
+    if base_version is None:
+        # a file this program exported remembers the version its plan was drawn from
+        from gridmap.plans.export import exported_file_info
+
+        origin = exported_file_info(path)
+        if origin is not None and origin.community_code == community_code:
+            base_version = origin.base_version
     return create_draft(session, community_code, grids, title=title or path.name,
                         source=f"file {path.name}", base_version=base_version,
                         tolerance_m=tolerance_m)
+
+
+def _missing(value) -> bool:
+    """An empty attribute as a file reader gives it (None, NaN, pandas' NA)."""
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
+
+
+def _single_part(geom: BaseGeometry | None) -> BaseGeometry | None:
+    """A multipolygon of one part as the polygon it is (files and desktop GIS often store
+    every polygon as a multipolygon)."""
+    if geom is not None and geom.geom_type == "MultiPolygon" and len(geom.geoms) == 1:
+        return geom.geoms[0]
+    return geom
 
 
 def draft_grids(session: Session, plan_id: int) -> list[tuple[PlanGrid, BaseGeometry]]:

@@ -118,3 +118,21 @@ def test_households_fenced_off_by_unit_grids_are_named():
     assert len(fenced) == 1 and "240 households" in fenced[0].detail
     assert sorted(g.households for g in plan.residential) == [240, 360]
     assert not checks(plan) & GEOMETRY_CHECKS
+
+
+def test_a_unit_on_wide_grounds_keeps_its_own_ground_and_fences_nothing_off():
+    # The same wall of units as above, but with 100 m between buildings: each unit's cell is
+    # mostly open ground. Whole, the cells would fence 240 households off (named, out of
+    # bounds); the units keep only their own ground and the rest joins the residential grids.
+    households = np.full(18, 40)
+    unit = np.zeros(18, bool)
+    unit[[2, 8, 14]] = True
+    households[unit] = 0
+    plan = partition_community(community(households, unit=unit, spacing=100.0), epsg=EPSG)
+    assert plan.violations == []
+    assert len(plan.residential) == 2 and all(plan.in_bounds())
+    assert sum(g.households for g in plan.residential) == 600
+    units = [g for g in plan.grids if g.kind == "unit"]
+    assert sorted(int(i) for g in units for i in g.buildings) == [2, 8, 14]
+    # each unit grid: its 12 m building and the 15 m margin round it, not its 100 m cell
+    assert all(g.geometry.area < 45 ** 2 for g in units)

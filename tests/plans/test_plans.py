@@ -97,9 +97,10 @@ def test_applying_issues_a_new_code_retires_the_old_and_records_lineage(db):
     assert sum(m["households"] for m in event.after["moves"]) == a.households + b.households
     # the place a grid held: before the change, after it
     point = to_shape(a.geom).representative_point()
-    now = db.execute(text("select now()")).scalar()
-    assert grid_at(db, point.x, point.y, now - dt.timedelta(microseconds=1))["code"] == a.code
-    assert grid_at(db, point.x, point.y, now)["code"] == new
+    assert grid.valid_from == db.get(Grid, a.id).valid_to
+    when = grid.valid_from
+    assert grid_at(db, point.x, point.y, when - dt.timedelta(microseconds=1))["code"] == a.code
+    assert grid_at(db, point.x, point.y, when)["code"] == new
 
 
 def test_a_stale_draft_is_refused_naming_who_changed_the_grids(db):

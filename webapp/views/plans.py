@@ -8,7 +8,7 @@ that covers the community.
 from __future__ import annotations
 
 import shapely
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
 
 from gridmap import codes as gcodes
@@ -19,6 +19,7 @@ from gridmap.partition.propose import keep_as_draft, propose
 from gridmap.plans.apply import apply_plan
 from gridmap.plans.compare import compare_plan
 from gridmap.plans.drafts import DraftGrid, create_draft, get_plan, list_plans, plan_version
+from gridmap.plans.export import export_plan
 from gridmap.plans.history import grid_at, grid_history, parse_date
 from layers import get_layer
 from webapp import params
@@ -114,13 +115,36 @@ def create():
     return jsonify({**_plan_json(plan), "comparison": comparison.as_dict()}), 201
 
 
+def _readable_plan(plan_id: int):
+    """The plan, for a caller who may read it (see :func:`_covered`)."""
+    found = get_plan(get_session(), plan_id)
+    _covered(found.community_code)
+    return found
+
+
 @bp.get("/plans/<int(max=2147483647):plan_id>")
 @access("person")
 def plan(plan_id: int):
-    session = get_session()
-    found = get_plan(session, plan_id)
-    _covered(found.community_code)
-    return jsonify({**_plan_json(found), "comparison": compare_plan(session, found).as_dict()})
+    found = _readable_plan(plan_id)
+    return jsonify({**_plan_json(found),
+                    "comparison": compare_plan(get_session(), found).as_dict()})
+
+
+@bp.get("/plans/<int(max=2147483647):plan_id>/export.gpkg")
+@access("person")
+def export(plan_id: int):
+    """The plan as a GeoPackage (``gridmap plan export``), for whoever may read the plan."""
+    import tempfile
+    from pathlib import Path
+
+    found = _readable_plan(plan_id)
+    with tempfile.TemporaryDirectory(prefix="gridmap-export-") as folder:
+        path = Path(folder) / f"plan-{plan_id}.gpkg"
+        export_plan(get_session(), plan_id, path)
+        data = path.read_bytes()
+    name = f"plan-{plan_id}-{found.community_code}.gpkg"
+    return Response(data, mimetype="application/geopackage+sqlite3",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.post("/plans/<int(max=2147483647):plan_id>/apply")

@@ -76,13 +76,27 @@ def _find(session: Session, login: str, *, lock: bool = False) -> Person:
 def _summary(person: Person) -> dict[str, Any]:
     """What the audit trail keeps of a person: never the hash."""
     return {"login": person.login, "display_name": person.display_name, "role": person.role,
-            "disabled": person.disabled,
+            "disabled": person.disabled, "department": person.department_code,
             "scopes": [f"{s.level}:{s.code}" for s in person.scopes]}
+
+
+def check_department(session: Session, role: str, department: str | None) -> None:
+    """Only handlers have a department, and it must be loaded (data/taxonomy)."""
+    if department is None:
+        return
+    if role != "handler":
+        raise InvalidInput(msg("--department given for role {role}: only handlers belong to "
+                               "a department", role=role))
+    from gridmap.models.incident import Department
+
+    if session.get(Department, department) is None:
+        raise InvalidInput(msg("department {value!r} is not loaded (data/taxonomy/"
+                               "departments.csv)", value=department[:40]))
 
 
 def add_person(session: Session, login: str, *, role: str, password: str,
                scopes: Iterable[tuple[str, str]] = (), display_name: str | None = None,
-               settings: Mapping[str, Any]) -> Person:
+               department: str | None = None, settings: Mapping[str, Any]) -> Person:
     """Create a person with a checked password and scopes that exist and fit the role.
 
     Raises
@@ -98,10 +112,12 @@ def add_person(session: Session, login: str, *, role: str, password: str,
     rows = list(dict.fromkeys(scopes))  # repeated --grid X counts once
     check_role_levels(role, (level for level, _ in rows))
     check_scopes_exist(session, rows)
+    check_department(session, role, department)
     check_password(password, login=login, settings=settings)
     if session.execute(select(Person.id).where(Person.login == login)).first():
         raise Conflict(msg("login name {login!r} is taken: expected a new one", login=login))
     person = Person(login=login, display_name=display_name or login, role=role,
+                    department_code=department,
                     password_hash=hash_password(password_hasher(settings), password),
                     scopes=[PersonScope(level=level, code=code) for level, code in rows])
     session.add(person)
@@ -272,4 +288,4 @@ def scope_of(session: Session, person: Person) -> Scope:
     communities = session.execute(select(Grid.community_code).distinct()
                                   .where(Grid.code.in_(grids))).scalars().all() if grids else []
     return Scope.for_person(person.login, person.role, [(r.level, r.code) for r in rows],
-                            grid_communities=communities)
+                            grid_communities=communities, department=person.department_code)

@@ -112,6 +112,8 @@ class Scope:
         Collections reached; None for all.
     may_write
         Whether the caller may change anything at all (API keys never may).
+    department
+        A handler's department: they handle only the cases dispatched to it (None: any).
     """
 
     actor: str
@@ -120,10 +122,12 @@ class Scope:
     divisions: frozenset[str] | None
     collections: frozenset[str] | None
     may_write: bool
+    department: str | None = None
 
     @classmethod
     def for_person(cls, login: str, role: str, scopes: Iterable[tuple[str, str]], *,
-                   grid_communities: Iterable[str] = ()) -> "Scope":
+                   grid_communities: Iterable[str] = (),
+                   department: str | None = None) -> "Scope":
         """The scope of a person with ``role`` and scope rows ``(level, code)``;
         ``grid_communities`` are the community codes of their grids (looked up by
         :func:`gridmap.auth.people.scope_of`)."""
@@ -135,7 +139,7 @@ class Scope:
                  for level in SCOPE_LEVELS}
         divisions = frozenset(code for level, code in rows if level != "grid") \
             | frozenset(grid_communities)
-        return cls(f"person:{login}", role, units, divisions, None, True)
+        return cls(f"person:{login}", role, units, divisions, None, True, department)
 
     @classmethod
     def for_api_key(cls, prefix: str, collections: Iterable[str] | None) -> "Scope":

@@ -37,17 +37,22 @@ def user() -> None:
 @option("--grid", "grids", multiple=True, metavar="CODE", help="A grid (grid_worker).")
 @option("--community", "communities", multiple=True, metavar="CODE",
         help="A community (community_admin).")
-@option("--street", "streets", multiple=True, metavar="CODE", help="A street (planner).")
+@option("--street", "streets", multiple=True, metavar="CODE",
+        help="A street (planner, dispatcher, handler).")
 @option("--district", "districts", multiple=True, metavar="CODE",
-        help="A district (planner).")
+        help="A district (planner, dispatcher, handler).")
+@option("--department", default=None, metavar="CODE",
+        help="A handler's department (data/taxonomy/departments.csv); without one a handler "
+             "handles the cases of every department in their area.")
 @option("--display-name", default=None, help="Name shown in the interface.")
 @option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.pass_obj
 def user_add(ctx: Context, name: str, role: str, grids: tuple[str, ...],
              communities: tuple[str, ...], streets: tuple[str, ...], districts: tuple[str, ...],
-             display_name: str | None, password_stdin: bool) -> None:
+             department: str | None, display_name: str | None, password_stdin: bool) -> None:
     """Add person NAME with ROLE and the grids, communities, streets or districts they reach."""
-    from gridmap.auth.people import add_person, check_login, check_scopes_exist
+    from gridmap.auth.people import (add_person, check_department, check_login,
+                                     check_scopes_exist)
     from gridmap.auth.scope import check_role_levels
 
     scopes = ([("grid", c) for c in grids] + [("community", c) for c in communities]
@@ -58,10 +63,12 @@ def user_add(ctx: Context, name: str, role: str, grids: tuple[str, ...],
     check_role_levels(role, (level for level, _ in scopes))
     with ctx.session() as session:
         check_scopes_exist(session, scopes)
+        check_department(session, role, department)
     password = _read_password(password_stdin)
     with ctx.session() as session:
         person = add_person(session, name, role=role, password=password, scopes=scopes,
-                            display_name=display_name, settings=ctx.settings)
+                            display_name=display_name, department=department,
+                            settings=ctx.settings)
         click.echo(str(msg("added {login} ({role}: {scopes})", login=person.login, role=role,
                            scopes=", ".join(f"{lv} {c}" for lv, c in scopes))) if scopes
                    else str(msg("added {login} ({role})", login=person.login, role=role)))

@@ -187,6 +187,12 @@ def advance_incident(session: Session, scope: Scope, incident_id: int, action: s
     if not scope.may(move.capability):
         raise Forbidden(msg("{actor} ({role}) may not {action} incidents", actor=scope.actor,
                             role=scope.role, action=action))
+    if move.capability == "incident.handle" and scope.department is not None \
+            and incident.department_code != scope.department:
+        raise Forbidden(msg("incident {id} was dispatched to {department}, not to {actor}'s "
+                            "department {own}", id=incident.id,
+                            department=incident.department_code, actor=scope.actor,
+                            own=scope.department))
     at = _now(now)
     source = incident.stage
     _apply_clock(session, incident, move.target, at, calendar)

@@ -24,6 +24,8 @@ class Person(Base):
 
     __tablename__ = "person"
     __table_args__ = (CheckConstraint(f"role in {ROLES!r}", name="role"),
+                      CheckConstraint("department_code is null or role = 'handler'",
+                                      name="department_role"),
                       CheckConstraint("failed_attempts >= 0", name="failed_attempts"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     login: Mapped[str] = mapped_column(String(64), unique=True)
@@ -39,6 +41,9 @@ class Person(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     #: The interface language the person chose (``zh_CN``, ``en``); None follows the browser.
     locale: Mapped[str | None] = mapped_column(String(16))
+    # A handler's department: they handle the cases dispatched to it (None: any department
+    # in their area, as a district's own response team does).
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("department.code"))
     scopes: Mapped[list["PersonScope"]] = relationship(
         back_populates="person", cascade="all, delete-orphan", order_by="PersonScope.id")
 

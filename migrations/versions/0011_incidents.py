@@ -1,4 +1,4 @@
-"""incidents: event classes, departments, the dispatch matrix, incidents, their steps and attachments; dispatcher and handler roles
+"""incidents: event classes, departments, the dispatch matrix, incidents, their steps and attachments; dispatcher and handler roles, handlers' departments
 
 Revision ID: 0011
 Revises: 0010
@@ -118,10 +118,19 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_incident_attachment_incident_id'), 'incident_attachment', ['incident_id'], unique=False)
     _roles(_NEW_ROLES)
+    op.add_column('person', sa.Column('department_code', sa.String(length=32), nullable=True))
+    op.create_foreign_key(op.f('fk_person_department_code_department'), 'person', 'department',
+                          ['department_code'], ['code'])
+    op.create_check_constraint(op.f('ck_person_department_role'), 'person',
+                               "department_code is null or role = 'handler'")
 
 
 def downgrade() -> None:
     # People of the two new roles cannot stay: the old constraint does not admit them.
+    op.drop_constraint(op.f('ck_person_department_role'), 'person', type_='check')
+    op.drop_constraint(op.f('fk_person_department_code_department'), 'person',
+                       type_='foreignkey')
+    op.drop_column('person', 'department_code')
     op.execute("delete from person where role in ('dispatcher', 'handler')")
     _roles(_OLD_ROLES)
     op.drop_index(op.f('ix_incident_attachment_incident_id'), table_name='incident_attachment')

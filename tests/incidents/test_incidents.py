@@ -262,3 +262,36 @@ def test_taxonomy_reload_changes_nothing_and_bad_rows_are_named(db, tmp_path):
         "0101,市容,City,垃圾,Garbage,2,police\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match="department 'police' is not in"):
         load_taxonomy(db, tmp_path)
+
+
+def test_a_handler_handles_only_their_departments_cases(db, grids, roles):
+    a = grids[0]
+    sanitation = Scope.for_person("t-hw", "handler", [("district", a.district_code)],
+                                  department="sanitation")
+    street_office = Scope.for_person("t-jd", "handler", [("district", a.district_code)],
+                                     department="street_office")
+    incident = report(db, roles["admin"], *inside(a), cls="0101")  # exposed garbage
+    act(db, roles["dispatcher"], incident, "register")
+    act(db, roles["dispatcher"], incident, "dispatch")
+    assert incident.department_code == "sanitation"
+    with pytest.raises(Forbidden, match="dispatched to sanitation, not to person:t-jd"):
+        act(db, street_office, incident, "handle")
+    act(db, sanitation, incident, "handle")
+    assert incident.stage == "handled"
+
+
+def test_only_handlers_belong_to_a_loaded_department(db):
+    from gridmap.auth.people import add_person
+
+    from gridmap.config import load_settings
+
+    settings = load_settings({})
+    with pytest.raises(InvalidInput, match="only handlers belong to a department"):
+        add_person(db, "t-dept-1", role="dispatcher", password="a long pass phrase 7",
+                   scopes=[("district", "420111")], department="sanitation", settings=settings)
+    with pytest.raises(InvalidInput, match="department 'police' is not loaded"):
+        add_person(db, "t-dept-2", role="handler", password="a long pass phrase 7",
+                   scopes=[("district", "420111")], department="police", settings=settings)
+    person = add_person(db, "t-dept-3", role="handler", password="a long pass phrase 7",
+                        scopes=[("district", "420111")], department="parks", settings=settings)
+    assert person.department_code == "parks"

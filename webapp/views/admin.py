@@ -40,6 +40,8 @@ class PersonForm(FlaskForm):
     role = SelectField(_l("Role"), choices=list(ROLES))
     codes = StringField(_l("Grids, communities, streets or districts (codes, separated by "
                            "spaces)"), validators=[Length(max=2000)])
+    department = StringField(_l("Department (handlers only; empty: every department)"),
+                             validators=[Length(max=32)])
     password = PasswordField(_l("First password"), validators=[DataRequired(),
                                                                Length(max=1024)])
 
@@ -123,7 +125,8 @@ def add():
         check_may_grant(db, scope, form.role.data, scopes)
         add_person(db, form.login.data.strip(), role=form.role.data,
                    password=form.password.data, display_name=form.display_name.data or None,
-                   scopes=scopes, settings=settings)
+                   scopes=scopes, department=(form.department.data or "").strip() or None,
+                   settings=settings)
     problem = _apply(change)
     if problem:
         return _people_page(form, problem.detail, problem.status)

@@ -13,7 +13,7 @@ import shapely
 from sqlalchemy import text
 
 from gridmap.auth import issue_key
-from gridmap.plans.drafts import DraftGrid, create_draft
+from gridmap.plans.drafts import DraftGrid, create_draft, plan_version
 from gridmap.db import session_scope
 from gridmap.jobs.queue import enqueue
 from tests.conftest import sign_in
@@ -122,6 +122,14 @@ def table(codes):
         _row("GET", f"/api/grids/{a}/history", "plans.history", _reader(worker_b=403)),
         _row("GET", f"/api/grids?at=2099-01-01&lon={lon}&lat={lat}", "api.grids",
              _reader(worker_b=403)),
+        # hand edits: a preview writes nothing; saving makes a draft
+        _row("POST", "/api/plans/preview", "editing.preview",
+             {**planners, "planner": 200, "admin": 200},
+             body={"community": community, "base_version": int(codes["version"]),
+                   "edits": []}),
+        _row("POST", "/api/plans/edits", "editing.save", {**planners, "planner": 400,
+                                                          "admin": 400},
+             body={"community": community, "edits": []}),
         _row("POST", "/api/partitions", "plans.partitions",
              {**planners, "planner": 201, "admin": 201}, body={"community": community}),
         _row("POST", "/api/partitions", "plans.partitions",
@@ -152,8 +160,10 @@ def codes(database_url, people) -> dict[str, str]:
         building_b = session.execute(text(
             "select b.id from building b join grid g on g.id = b.grid_id where g.code = :b "
             "order by b.id limit 1"), {"b": b}).scalar_one()
+        version = plan_version(session, community).version
     return {"grid_a": a, "grid_b": b, "community": community, "other_community": other,
             "building_b": str(building_b), "plan": str(plan), "lon_a": f"{lon:.7f}",
+            "version": str(version),
             "lat_a": f"{lat:.7f}",
             "job": str(enqueue(database_url, "assign_district", requested_by="person:t-planner",
                                district="420111"))}
@@ -205,7 +215,7 @@ HOUSEHOLDS = re.compile(r'"households":\s*(\d+)')
 def _rows_for_collection():
     """The table with placeholder codes, only to parametrize by; filled in by ``codes``."""
     fake = {k: "0" for k in ("grid_a", "grid_b", "community", "other_community",
-                             "building_b", "plan", "lon_a", "lat_a", "job")}
+                             "building_b", "plan", "lon_a", "lat_a", "job", "version")}
     return table(fake)
 
 

@@ -1,0 +1,157 @@
+"""Hand edits over HTTP: preview (nothing written), save as a draft, apply; stale versions are
+409s naming who changed the grids; malformed edits are 400s with error and detail."""
+from __future__ import annotations
+
+import pytest
+import shapely
+from sqlalchemy import text
+
+from gridmap.db import session_scope
+from tests.conftest import sign_in
+from tests.plans.balanced import acceptable_merge_and_split
+from tests.webapp.signin import csrf_token
+
+
+def _grids(url: str, community: str) -> list[tuple[str, str, object]]:
+    with session_scope(url) as session:
+        return [(code, kind, shapely.from_wkb(bytes(wkb))) for code, kind, wkb in session.execute(
+            text("select code, kind, ST_AsBinary(geom) from grid where community_code = :c "
+                 "and valid_to is null order by households desc, code"), {"c": community})]
+
+
+def _across(geom) -> list[list[float]]:
+    """A west–east line through the middle of ``geom``, from outside to outside."""
+    minx, _, maxx, _ = geom.bounds
+    y = geom.representative_point().y
+    return [[minx - 0.001, y], [maxx + 0.001, y]]
+
+
+@pytest.fixture()
+def planner(app, people):
+    client = app.test_client()
+    sign_in(client, "t-planner")
+    client.environ_base["HTTP_X_CSRFTOKEN"] = csrf_token(client)
+    return client
+
+
+@pytest.fixture()
+def community(people):
+    """A community of the planner's street whose grids no other test names (the test that
+    applies a plan puts the old shapes back, under new codes)."""
+    assert people["t-planner"].scopes == (("street", "420111002"),)
+    return "420111002046"
+
+
+def _version(client, community) -> int:
+    return client.get(f"/api/plans?community={community}").get_json()["version"]
+
+
+def test_preview_of_a_split_shows_the_new_totals_and_writes_nothing(planner, community,
+                                                                    database_url):
+    grids = _grids(database_url, community)
+    code, _, geom = next(g for g in grids if g[1] == "residential")
+    version = _version(planner, community)
+    body = {"community": community, "base_version": version,
+            "edits": [{"op": "split", "grid": code, "line": _across(geom)}]}
+    answer = planner.post("/api/plans/preview", json=body)
+    assert answer.status_code == 200, answer.get_json()
+    preview = answer.get_json()
+    keys = [f["properties"]["key"] for f in preview["grids"]["features"]]
+    assert code not in keys and "new-1" in keys and "new-2" in keys
+    before = sum(g["households"] for g in preview["comparison"]["current"])
+    after = sum(f["properties"]["households"] for f in preview["grids"]["features"])
+    assert after == before
+    assert all(k.startswith(("new-", community)) for v in preview["comparison"]["violations"]
+               for k in v["codes"])
+    # nothing was written: no plan, same version
+    listed = planner.get(f"/api/plans?community={community}").get_json()
+    assert listed["version"] == version
+    assert all(p["source"] != "map edits" for p in listed["plans"])
+
+
+def test_save_apply_and_a_stale_second_editor(planner, client, community, database_url):
+    grids = _grids(database_url, community)
+    version = _version(planner, community)
+
+    def post(url, body):
+        answer = planner.post(url, json=body)
+        return answer.status_code, answer.get_json()
+
+    merge, split, preview = acceptable_merge_and_split(post, community, version, grids)
+    saved = planner.post("/api/plans/edits", json={
+        "community": community, "base_version": version, "title": "merge and split",
+        "edits": [merge, split]})
+    assert saved.status_code == 201, saved.get_json()
+    plan = saved.get_json()
+    assert plan["status"] == "draft" and plan["source"] == "map edits"
+    assert plan["comparison"]["violations"] == []
+    assert [g["households"] for g in plan["comparison"]["grids"]] == [
+        f["properties"]["households"] for f in preview["grids"]["features"]]
+    # a second editor saves against the same version, before the first applies
+    client.environ_base["HTTP_X_CSRFTOKEN"] = csrf_token(client)
+    other = client.post("/api/plans/edits", json={
+        "community": community, "base_version": version, "edits": [merge]}).get_json()
+    no_comment = planner.post(f"/api/plans/{plan['id']}/apply", json={"comment": ""})
+    assert no_comment.status_code == 400
+    applied = planner.post(f"/api/plans/{plan['id']}/apply", json={"comment": "rebalanced"})
+    try:
+        assert applied.status_code == 200, applied.get_json()
+        result = applied.get_json()
+        assert set(merge["grids"]) <= set(result["retired"]) and len(result["issued"]) == 2
+        stale_apply = client.post(f"/api/plans/{other['id']}/apply", json={"comment": "x"})
+        assert stale_apply.status_code == 409
+        assert "t-planner" in stale_apply.get_json()["detail"]
+        stale_save = client.post("/api/plans/edits", json={
+            "community": community, "base_version": version, "edits": []})
+        assert stale_save.status_code == 409
+        stale_preview = client.post("/api/plans/preview", json={
+            "community": community, "base_version": version, "edits": []})
+        assert stale_preview.status_code == 409
+        assert set(stale_preview.get_json()) == {"error", "detail"}
+    finally:
+        _restore(database_url, community, grids)
+
+
+def _restore(url, community, grids) -> None:
+    """Put the community's grids back as they were (a plan of the old shapes), so that the
+    other tests of the session find the demo's grids."""
+    from gridmap.plans.apply import apply_plan
+    from gridmap.plans.drafts import DraftGrid, create_draft
+
+    with session_scope(url) as session:
+        plan = create_draft(session, community, [DraftGrid(kind, geom) for _, kind, geom in grids],
+                            title="restore", source="test")
+        apply_plan(session, plan.id, comment="restore the demo's grids")
+
+
+@pytest.mark.parametrize("edit, expected", [
+    ({"op": "split", "grid": "X", "line": [[1, 2]]}, "line"),
+    ({"op": "split", "grid": "X", "line": [[1, 2], [1, 200]]}, "lat"),
+    ({"op": "split", "grid": 7, "line": [[1, 2], [1, 3]]}, "key"),
+    ({"op": "merge", "grids": ["a"]}, "two keys"),
+    ({"op": "move", "buildings": [True], "to": "a"}, "building ids"),
+    ({"op": "redraw", "grid": "a", "geometry": {"type": "Point", "coordinates": [1, 2]}},
+     "polygon"),
+    ({"op": "explode"}, "expected split, merge, move or redraw"),
+    ("split", "expected an object"),
+    ({"op": "merge", "grids": ["nope", "nada"]}, "not among the grids"),
+])
+def test_malformed_edits_are_400s(planner, community, edit, expected):
+    version = _version(planner, community)
+    answer = planner.post("/api/plans/preview", json={
+        "community": community, "base_version": version, "edits": [edit]})
+    assert answer.status_code == 400
+    body = answer.get_json()
+    assert set(body) == {"error", "detail"} and expected in body["detail"]
+    assert body["detail"].startswith("edit 1")
+
+
+def test_bad_requests_are_400s(planner, community):
+    for body in ({"community": community, "edits": []},
+                 {"community": community, "base_version": "1", "edits": []},
+                 {"community": community, "base_version": 0, "edits": {}},
+                 {"community": community, "base_version": 0, "plan": "x", "edits": []},
+                 {"community": "12", "base_version": 0, "edits": []}):
+        answer = planner.post("/api/plans/preview", json=body)
+        assert answer.status_code == 400, body
+        assert set(answer.get_json()) == {"error", "detail"}

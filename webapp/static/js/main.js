@@ -7,6 +7,7 @@
  * placement has settled) for the browser console and the end-to-end tests.
  */
 import { Chooser, parseLocation } from "./chooser.js";
+import { GridEditor } from "./editor.js";
 import { LabelPlacer } from "./labels.js";
 import { LayerSet } from "./layers.js";
 import { Panel } from "./panel.js";
@@ -20,10 +21,28 @@ map.attributionControl.setPrefix(false);
 map.attributionControl.addAttribution(t("© OpenStreetMap contributors (ODbL)"));
 const panel = new Panel(map);
 const labels = new LabelPlacer(map);
+let editor = null;
 const layers = new LayerSet(map, config.layers, labels, {
-  onSelect: (def, props) => panel.showFeature(def, props),
+  onSelect: (def, props, layer) => {
+    if (editor && editor.wantsBuildings() && def.name === "buildings") {
+      editor.toggleBuilding(layer.feature.id, layer.toGeoJSON());
+    } else {
+      panel.showFeature(def, props);
+    }
+  },
   onStatus: (message) => panel.setStatus(message),
 });
+if (config.may_plan) {
+  // while editing, the editor draws the community's grids as they would be
+  editor = new GridEditor(map, {
+    csrf: config.csrf,
+    onStart: () => layers.setVisible("grids", false),
+    onStop: (changed) => {
+      layers.setVisible("grids", true);
+      if (changed) { layers.refresh(); }  // buildings follow their new grids
+    },
+  });
+}
 
 /** A layer's legend: a swatch and a label per value (the grids' load). */
 function legendOf(def) {
@@ -69,6 +88,7 @@ const chooser = new Chooser(map, {
     layers.setFocus(tree.level === "district" ? null : tree.code);
     panel.showUnit(Object.assign({}, tree, { childLabel: CHILDREN[tree.level] }));
     panel.setSummary(path.map((u) => u.name || u.code).join(" › "));
+    if (editor) { editor.setCommunity(tree.level === "community" ? tree.code : null); }
   },
   onShown: () => layers.refresh(),
   onError: (message) => panel.showMessage(`<p class="load-error">${escapeHtml(message)}</p>`),
@@ -79,6 +99,7 @@ map.on("moveend", () => layers.refresh());
 window.gridmap = {
   map,
   labels,
+  editor,
   /** Resolves when no layer request is pending and labels are placed. */
   async idle() {
     await started;

@@ -10,6 +10,7 @@ who changed the grids and when, as for any draft.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Sequence
@@ -27,6 +28,8 @@ from gridmap.plans.compare import Comparison, compare_grids, draft_code
 from gridmap.plans.drafts import (DraftGrid, _check_base_version, create_draft, discard_plan,
                                   draft_grids, get_plan)
 from gridmap.plans.edits import Buildings, Edit, Layout, WorkingGrid, apply_edits
+
+_DRAFT_NAME = re.compile(r"draft-[0-9]+\b")
 
 #: Decimals of the shapes sent for display (about 1 cm, as the feature API).
 DISPLAY_DECIMALS = 7
@@ -59,6 +62,8 @@ class EditPreview:
         comparison = self.comparison.as_dict()
         for violation in comparison["violations"]:
             violation["codes"] = [names.get(c, c) for c in violation["codes"]]
+            violation["detail"] = _DRAFT_NAME.sub(lambda m: names.get(m.group(0), m.group(0)),
+                                                  violation["detail"])
         for grid, row in zip(self.layout.grids, comparison["grids"]):
             row["key"] = grid.key
         return {"community": self.community, "version": self.version,

@@ -301,7 +301,7 @@ def move_buildings(layout: Layout, buildings: Buildings, building_ids: Sequence[
 def redraw_grid(layout: Layout, key: str, shape: BaseGeometry) -> Layout:
     """Give grid ``key`` the boundary ``shape`` (kept inside the community): neighbours lose
     what it takes, and each piece of land it gives up goes to the neighbour it borders most.
-    The redrawn grid and every neighbour that changed get new keys.
+    The redrawn grid gets the key ``new-N``, the neighbours that changed the next ones.
 
     Raises
     ------
@@ -340,11 +340,13 @@ def redraw_grid(layout: Layout, key: str, shape: BaseGeometry) -> Layout:
         shapes[best] = _cleaned(shapely.union(shapes[best], lost), tiny)
     grids = list(layout.grids)
     number = layout.next_number
-    for n, (old, now) in enumerate(zip(layout.grids, shapes)):
-        if n != index and now is old.geom:
-            continue
-        _check_pieces(old.geom, now, old.key, tiny)
-        grids[n] = WorkingGrid(f"new-{number}", old.kind, now, old.name)
+    # the redrawn grid first, then the neighbours that changed
+    changed = [index] + [n for n, (old, now) in enumerate(zip(layout.grids, shapes))
+                         if n != index and now is not old.geom]
+    for n in changed:
+        old = layout.grids[n]
+        _check_pieces(old.geom, shapes[n], old.key, tiny)
+        grids[n] = WorkingGrid(f"new-{number}", old.kind, shapes[n], old.name)
         number += 1
     return replace(layout, grids=tuple(grids), next_number=number)
 

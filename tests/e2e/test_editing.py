@@ -14,8 +14,8 @@ from sqlalchemy import text
 
 from gridmap.db import session_scope
 from tests.e2e.conftest import PORTRAIT, TABLET, _page
-from tests.e2e.mapdriver import idle, open_map, page_point
-from tests.plans.balanced import acceptable_merge_and_split
+from tests.e2e.mapdriver import features, idle, open_map, page_point
+from tests.plans.balanced import acceptable_merge_and_split, neighbours
 
 pytestmark = pytest.mark.e2e
 COMMUNITY = "320508002022"  # the shifted copy of the demo: no other e2e test names its grids
@@ -74,6 +74,14 @@ def _until(page, condition: str, timeout_s: float = 30) -> None:
     raise AssertionError(f"not within {timeout_s} s: {condition}")
 
 
+def _fit(page, geom, options: str = "{padding: [60, 60]}") -> None:
+    """Fit the map to ``geom``'s bounds (no animation) and wait until it settles."""
+    minx, miny, maxx, maxy = geom.bounds
+    page.evaluate(f"() => {{ gridmap.map.fitBounds([[{miny}, {minx}], [{maxy}, {maxx}]], "
+                  f"Object.assign({{animate: false}}, {options})); }}")
+    idle(page)
+
+
 def _wait_ready(page) -> None:
     page.wait_for_selector("#editor[data-state=ready]")
 
@@ -92,7 +100,8 @@ def _tap_grid(page, key: str) -> None:
     box = page.locator("#map").bounding_box()
     if not (box["x"] + 40 < x < box["x"] + box["width"] - 40
             and box["y"] + 40 < y < box["y"] + box["height"] - 40):
-        page.evaluate(f"gridmap.map.panTo([{point.y}, {point.x}], {{animate: false}})")
+        page.evaluate(f"() => {{ gridmap.map.panTo([{point.y}, {point.x}], "
+                      "{animate: false}); }")
         idle(page)
         x, y = page_point(page, point.x, point.y)
     assert page.evaluate(f"document.elementFromPoint({x}, {y}).closest('#map') !== null")
@@ -119,10 +128,7 @@ def _merge(page, a: str, b: str) -> None:
 
 def _line_on_screen(page, line: list[list[float]], grid) -> list[tuple[float, float]]:
     """The line's ends brought in to just outside the grid (about 10 m), as page points."""
-    minx, miny, maxx, maxy = grid.bounds
-    page.evaluate(f"gridmap.map.fitBounds([[{miny}, {minx}], [{maxy}, {maxx}]], "
-                  "{padding: [60, 60], animate: false})")
-    idle(page)
+    _fit(page, grid)
     box = shapely.buffer(shapely.envelope(grid), 0.0001, join_style="mitre")
     inner = shapely.intersection(LineString(line), box)
     ends = [inner.coords[0], inner.coords[-1]]
@@ -235,6 +241,147 @@ def test_the_editor_in_portrait(browser, server, planners, artifacts):
         assert page.locator("#editor [data-tool=split]").is_visible()
         assert page.locator("#edit-preview table.edit-table").is_visible()
         page.screenshot(path=str(artifacts / "edit-portrait.png"))
+        assert page.errors == [] and page.outside_requests == []
+    finally:
+        context.close()
+
+
+OTHER = "320508002046"  # a community the split test leaves alone
+
+
+def _movable_building(page, server, grids) -> tuple[int, str, str]:
+    """(building id, its grid, the neighbour it can move to), found through the preview."""
+    post = _poster(page, server)
+    version = page.evaluate(f"fetch('/api/plans?community={OTHER}').then(r => r.json())"
+                            )["version"]
+    buildings = features(page, server, "buildings", district=OTHER[:6])
+    for a, b in neighbours(grids):
+        mine = sorted((bid for bid, props in buildings.items() if props["grid_code"] == a),
+                      key=lambda bid: -buildings[bid]["shape"].area)
+        for bid in mine:
+            status, _ = post("/api/plans/preview", {
+                "community": OTHER, "base_version": version,
+                "edits": [{"op": "move", "buildings": [int(bid)], "to": b}]})
+            if status == 200:
+                return int(bid), a, b
+    raise AssertionError("no building can move")
+
+
+def test_a_planner_moves_a_building_and_redraws_a_boundary(browser, server, planners,
+                                                          two_districts, artifacts):
+    context, page = _page(browser, server, TABLET, planners[PLANNERS[1]], login=PLANNERS[1])
+    try:
+        open_map(page, server, f"?community={OTHER}")
+        with session_scope(two_districts) as session:
+            grids = [(code, kind, shapely.from_wkb(bytes(wkb))) for code, kind, wkb in
+                     session.execute(text(
+                         "select code, kind, ST_AsBinary(geom) from grid where "
+                         "community_code = :c and valid_to is null order by code"),
+                         {"c": OTHER})]
+        building, a, b = _movable_building(page, server, grids)
+        footprint = features(page, server, "buildings", district=OTHER[:6])[str(building)]
+        _start(page)
+        totals = {f["id"]: f["properties"]["households"] for f in
+                  page.evaluate("gridmap.editor.preview.grids.features")}
+
+        # move: tap the building, then the neighbouring grid
+        _tool(page, "move")
+        _fit(page, footprint["shape"], "{maxZoom: 18}")
+        point = footprint["shape"].representative_point()
+        page.touchscreen.tap(*page_point(page, point.x, point.y))
+        _until(page, "gridmap.editor.moving.size === 1")
+        page.screenshot(path=str(artifacts / "edit-move-chosen.png"))
+        _tap_grid(page, b)
+        _edit_done(page, 0)
+        after = {f["id"]: f["properties"]["households"] for f in
+                 page.evaluate("gridmap.editor.preview.grids.features")}
+        households = footprint["households"] or 0
+        assert after["new-1"] == totals[a] - households
+        assert after["new-2"] == totals[b] + households
+        assert sum(after.values()) == sum(totals.values())
+
+        # redraw: drag a corner of new-2 that new-1 shares, into new-1
+        feature = page.evaluate("gridmap.editor.preview.grids.features.find((f) => "
+                                "f.id === 'new-2')")
+        shared = shape(page.evaluate("gridmap.editor.preview.grids.features.find((f) => "
+                                     "f.id === 'new-1')")["geometry"])
+        taker = shape(feature["geometry"])
+        corners = [c for c in shapely.get_coordinates(taker).tolist()
+                   if shapely.distance(shapely.Point(c), shared) < 1e-7]
+        assert corners
+        _tap_grid(page, "new-2")
+        _tool(page, "redraw")
+        _fit(page, taker, "{padding: [80, 80]}")
+        inside = shared.representative_point()
+        for cx, cy in corners:
+            x, y = page_point(page, cx, cy)
+            tx, ty = page_point(page, inside.x, inside.y)
+            if 320 < x < 1260 and 20 < y < 780:
+                break
+        else:
+            raise AssertionError("no shared corner on screen")
+        # a vertex is dragged with the mouse: Playwright's touchscreen only taps
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + (tx - x) * 0.3, y + (ty - y) * 0.3, steps=8)
+        page.mouse.up()
+        page.locator("#edit-finish").tap()
+        _edit_done(page, 1)
+        redrawn = {f["id"]: f["properties"]["households"] for f in
+                   page.evaluate("gridmap.editor.preview.grids.features")}
+        assert "new-3" in redrawn and sum(redrawn.values()) == sum(totals.values())
+        page.screenshot(path=str(artifacts / "edit-redraw-preview.png"))
+        page.locator("#edit-undo").tap()
+        _until(page, "gridmap.editor.edits.length === 1 && "
+                     "document.getElementById('editor').dataset.state === 'ready'")
+        page.locator("#edit-leave").tap()
+        assert page.locator("#edit-start").is_visible()
+        assert page.errors == [] and page.outside_requests == []
+    finally:
+        context.close()
+
+
+def test_partition_from_the_web_app(browser, server, planners, two_districts, artifacts):
+    """The button proposes a draft for the chosen community, shown with its comparison; for a
+    street it runs a job (a worker takes it) whose end shows each community's draft."""
+    import subprocess
+    import sys
+
+    context, page = _page(browser, server, TABLET, planners[PLANNERS[1]], login=PLANNERS[1])
+    try:
+        open_map(page, server, "?community=320508002023")
+        page.locator("#partition-start").tap()
+        _wait_ready(page)
+        assert page.locator("#edit-tools").is_visible()
+        assert "草案" in page.inner_text("#partition-result")
+        keys = page.evaluate("gridmap.editor.preview.grids.features.map((f) => f.id)")
+        assert keys and all(k.startswith("draft-") for k in keys)
+        assert page.locator("#edit-preview table.edit-table tbody tr").count() == len(keys)
+        assert not page.locator("#edit-apply").is_disabled()  # a kept draft can be applied
+        page.screenshot(path=str(artifacts / "partition-community.png"))
+        page.locator("#edit-leave").tap()
+
+        page.select_option("#choose-community", "")
+        idle(page)
+        assert page.locator("#partition-start").is_visible()
+        assert not page.locator("#edit-start").is_visible()  # a street is not edited by hand
+        page.locator("#partition-start").tap()
+        page.locator("#partition-progress").wait_for(state="visible")
+        page.screenshot(path=str(artifacts / "partition-street-waiting.png"))
+        worker = subprocess.run([sys.executable, "-m", "gridmap.cli", "worker", "--once"],
+                                env={**__import__("os").environ, "DATABASE_URL": two_districts},
+                                capture_output=True, text=True, timeout=300)
+        assert worker.returncode == 0, worker.stdout + worker.stderr
+        _until(page, "document.getElementById('editor').dataset.partition === 'done'", 60)
+        rows = page.locator("#partition-result tbody tr")
+        communities = [rows.nth(i).get_attribute("data-community") for i in range(rows.count())]
+        assert "320508002046" in communities and all(c.startswith("320508002")
+                                                      for c in communities)
+        page.screenshot(path=str(artifacts / "partition-street-done.png"))
+        rows.nth(0).locator("button").tap()
+        _wait_ready(page)
+        assert page.evaluate("gridmap.editor.community") == communities[0]
+        assert page.evaluate("gridmap.editor.plan") is not None
         assert page.errors == [] and page.outside_requests == []
     finally:
         context.close()

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from gridmap.db import session_scope
 from tests.conftest import sign_in
-from tests.plans.balanced import acceptable_merge_and_split
+from tests.plans.balanced import acceptable_merge_and_split, neighbours
 from tests.webapp.signin import csrf_token
 
 
@@ -155,3 +155,60 @@ def test_bad_requests_are_400s(planner, community):
         answer = planner.post("/api/plans/preview", json=body)
         assert answer.status_code == 400, body
         assert set(answer.get_json()) == {"error", "detail"}
+
+
+def _buildings_of(url: str, code: str) -> list[tuple[int, int]]:
+    with session_scope(url) as session:
+        return [tuple(r) for r in session.execute(text(
+            "select b.id, coalesce(b.households, 0) from building b join grid g "
+            "on g.id = b.grid_id where g.code = :c order by b.id"), {"c": code})]
+
+
+def _preview(planner, community, edits):
+    answer = planner.post("/api/plans/preview", json={
+        "community": community, "base_version": _version(planner, community), "edits": edits})
+    return answer.status_code, answer.get_json()
+
+
+def test_moving_a_building_to_the_neighbour_moves_its_households(planner, community,
+                                                                database_url):
+    grids = _grids(database_url, community)
+    a, b = neighbours(grids)[0]
+    status, before = _preview(planner, community, [])
+    totals = {f["id"]: f["properties"]["households"] for f in before["grids"]["features"]}
+    refused = 0
+    for building, households in _buildings_of(database_url, a):
+        status, body = _preview(planner, community, [
+            {"op": "move", "buildings": [building], "to": b}])
+        if status == 400:
+            assert "border" in body["detail"] or "pieces" in body["detail"]
+            refused += 1
+            continue
+        after = {f["id"]: f["properties"]["households"] for f in body["grids"]["features"]}
+        assert after["new-1"] == totals[a] - households  # the grid the building left
+        assert after["new-2"] == totals[b] + households
+        assert sum(after.values()) == sum(totals.values())
+        break
+    else:
+        raise AssertionError(f"no building of {a} could move to {b} ({refused} refused)")
+
+
+def test_redrawing_a_boundary_hands_land_to_the_neighbour(planner, community, database_url):
+    grids = _grids(database_url, community)
+    a, b = neighbours(grids)[0]
+    shapes = {code: geom for code, _, geom in grids}
+    # grid a takes a bite of grid b around a point of their shared boundary
+    shared = shapely.intersection(shapely.buffer(shapes[a], 2e-6), shapes[b])
+    bite = shapely.intersection(shapes[b], shapely.buffer(shared.centroid, 0.0003))
+    redrawn = shapely.union(shapes[a], bite)
+    status, body = _preview(planner, community, [
+        {"op": "redraw", "grid": a, "geometry": shapely.geometry.mapping(redrawn)}])
+    assert status == 200, body
+    keys = [f["id"] for f in body["grids"]["features"]]
+    assert a not in keys and b not in keys and {"new-1", "new-2"} <= set(keys)
+    after = sum(f["properties"]["households"] for f in body["grids"]["features"])
+    assert after == sum(g["households"] for g in body["comparison"]["current"])
+    shaped = {f["id"]: shapely.geometry.shape(f["geometry"]) for f in body["grids"]["features"]}
+    assert shaped["new-1"].area > shapes[a].area and shaped["new-2"].area < shapes[b].area
+    assert not [v for v in body["comparison"]["violations"]
+                if v["check"] in ("no_overlap", "no_gap", "within_parent")]

@@ -78,11 +78,13 @@ export class GridEditor {
     this.preview = null;
   }
 
-  /** Show the editor's button for a chosen community (null: none chosen). */
-  setCommunity(code) {
-    if (this.active && code !== this.community) { this.stop(false); }
-    this.community = code;
-    this.section.hidden = !code;
+  /** The chosen unit: a community can be edited, a street or a community partitioned. */
+  setUnit(level, code) {
+    const community = level === "community" ? code : null;
+    if (this.active && community !== this.community) { this.stop(false); }
+    this.community = community;
+    this.el("edit-start").hidden = !community;
+    this.section.hidden = !(community || level === "street");
   }
 
   /** Whether taps on buildings are for the editor (choosing buildings to move). */
@@ -90,7 +92,8 @@ export class GridEditor {
 
   setState(state) { this.section.dataset.state = state; }
 
-  async start() {
+  /** Start editing the community's current grids, or draft ``plan`` (e.g. a proposal). */
+  async start(plan = null) {
     this.reset();
     this.active = true;
     this.el("edit-entry").hidden = true;
@@ -100,20 +103,17 @@ export class GridEditor {
     this.map.getContainer().classList.add("grid-editing");
     this.hooks.onStart();
     try {
-      const listed = await fetchJson(`/api/plans?community=${encodeURIComponent(this.community)}`);
-      this.version = listed.version;
+      if (plan) {
+        this.plan = plan.id;
+        this.version = plan.base_version;
+      } else {
+        const listed = await fetchJson(`/api/plans?community=${encodeURIComponent(this.community)}`);
+        this.version = listed.version;
+      }
       await this.refresh();
     } catch (err) {
       this.showError(err.message);
     }
-  }
-
-  /** Start from a draft (a partition's proposal): its grids, its version. */
-  async startFromPlan(plan) {
-    await this.start();
-    this.plan = plan.id;
-    this.version = plan.base_version;
-    await this.refresh();
   }
 
   stop(changed) {

@@ -8,6 +8,7 @@
  */
 import { Chooser, parseLocation } from "./chooser.js";
 import { GridEditor } from "./editor.js";
+import { Partitioner } from "./partition.js";
 import { LabelPlacer } from "./labels.js";
 import { LayerSet } from "./layers.js";
 import { Panel } from "./panel.js";
@@ -22,10 +23,12 @@ map.attributionControl.addAttribution(t("© OpenStreetMap contributors (ODbL)"))
 const panel = new Panel(map);
 const labels = new LabelPlacer(map);
 let editor = null;
+let partitioner = null;
 const layers = new LayerSet(map, config.layers, labels, {
   onSelect: (def, props, layer) => {
     if (editor && editor.wantsBuildings() && def.name === "buildings") {
       editor.toggleBuilding(layer.feature.id, layer.toGeoJSON());
+      layers.clearSelection();  // the editor marks every building chosen
     } else {
       panel.showFeature(def, props);
     }
@@ -81,6 +84,18 @@ function layerSwitches() {
   });
 }
 
+if (editor) {
+  // a proposal is a draft: shown, and edited if need be, in the editor
+  partitioner = new Partitioner({
+    csrf: config.csrf,
+    onDraft: (plan) => editor.start(plan),
+    openDraft: async (community, plan) => {
+      await chooser.choose(community);
+      await editor.start(plan);
+    },
+  });
+}
+
 const chooser = new Chooser(map, {
   onUnit: (tree, path) => {
     layers.setDistrict(path[0].code);
@@ -88,7 +103,8 @@ const chooser = new Chooser(map, {
     layers.setFocus(tree.level === "district" ? null : tree.code);
     panel.showUnit(Object.assign({}, tree, { childLabel: CHILDREN[tree.level] }));
     panel.setSummary(path.map((u) => u.name || u.code).join(" › "));
-    if (editor) { editor.setCommunity(tree.level === "community" ? tree.code : null); }
+    if (editor) { editor.setUnit(tree.level, tree.code); }
+    if (partitioner) { partitioner.setUnit(tree.level, tree.code); }
   },
   onShown: () => layers.refresh(),
   onError: (message) => panel.showMessage(`<p class="load-error">${escapeHtml(message)}</p>`),

@@ -51,6 +51,7 @@ class EditPreview:
         features = []
         for grid, summary in zip(self.layout.grids, self.comparison.grids):
             shape = shapely.transform(grid.geom, lambda xy: np.round(xy, DISPLAY_DECIMALS))
+            label = shapely.point_on_surface(grid.geom)
             features.append({
                 "type": "Feature", "id": grid.key,
                 "geometry": shapely.geometry.mapping(shape),
@@ -58,7 +59,9 @@ class EditPreview:
                                "changed": grid.key.startswith("new-"),
                                "households": summary.households,
                                "buildings": summary.buildings,
-                               "polsby_popper": summary.polsby_popper}})
+                               "polsby_popper": summary.polsby_popper,
+                               "label_point": [round(label.x, DISPLAY_DECIMALS),
+                                               round(label.y, DISPLAY_DECIMALS)]}})
         comparison = self.comparison.as_dict()
         for violation in comparison["violations"]:
             violation["codes"] = [names.get(c, c) for c in violation["codes"]]

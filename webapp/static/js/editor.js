@@ -9,8 +9,8 @@
  * Drawing (the split line, the redrawn boundary) uses Leaflet-Geoman (vendored); its own
  * toolbar and tooltips are off, the panel's buttons and hints say what to do.
  */
-import { fetchJson } from "./util.js";
-import { t } from "./i18n.js";
+import { escapeHtml, fetchJson } from "./util.js";
+import { formatNumber, t } from "./i18n.js";
 import { PreviewTable } from "./editpanel.js";
 
 const STYLE = { color: "#1f4e79", weight: 2, fillColor: "#4f9a5e", fillOpacity: 0.18 };
@@ -139,6 +139,7 @@ export class GridEditor {
       this.preview = await post("/api/plans/preview", this.body(edits), this.csrf);
     } catch (err) {
       this.showError(err.message);
+      this.setTool("select");
       this.setState("ready");
       return false;
     }
@@ -157,8 +158,6 @@ export class GridEditor {
   }
 
   clear() {
-    // permanent tooltips outlive their layer's removal unless unbound first
-    this.group.eachLayer((layer) => layer.unbindTooltip());
     this.group.clearLayers();
     this.marks.clearLayers();
   }
@@ -176,8 +175,12 @@ export class GridEditor {
         layer.on("click", () => this.tapped(feature.id));
         const p = feature.properties;
         const text = p.kind === "unit" ? (p.name || feature.id)
-          : t("{key} · {count} households", { key: feature.id, count: p.households });
-        layer.bindTooltip(text, { permanent: true, direction: "center", className: "edit-label" });
+          : t("{key} · {count} households", { key: feature.id, count: formatNumber(p.households) });
+        // a label at the grid's inner point, taking no taps (a tap reaches the grid)
+        const icon = L.divIcon({ className: "edit-label-anchor", iconSize: null,
+                                 html: `<span class="edit-label">${escapeHtml(text)}</span>` });
+        L.marker([p.label_point[1], p.label_point[0]], { icon, interactive: false, keyboard: false })
+          .addTo(this.marks);
       },
     }).eachLayer((layer) => this.group.addLayer(layer));
     this.moving.forEach((shape) => L.geoJSON(shape, { style: BUILDING }).addTo(this.marks));
@@ -206,7 +209,6 @@ export class GridEditor {
       this.map.pm.enableDraw("Line", { finishOn: null });
     } else if (tool === "redraw") {
       const layer = this.layerOf(this.selected);
-      layer.closeTooltip();
       layer.pm.enable({ allowSelfIntersection: false, draggable: false });
       this.redrawing = layer;
     }

@@ -77,28 +77,31 @@ class EditPreview:
 def load_layout(session: Session, community_code: str, *,
                 plan_id: int | None = None) -> tuple[Layout, int]:
     """The community's grids as the editor starts from them, with their version: the current
-    grids (keyed by code), or draft ``plan_id``'s (keyed ``draft-N``)."""
+    grids (keyed by code), or draft ``plan_id``'s (keyed ``draft-N``, or by the code of the
+    current grid of the very same shape)."""
     outline = session.execute(text("select ST_AsBinary(geom) from community where code = :c"),
                               {"c": community_code}).scalar()
     if outline is None:
         raise NotFound(msg("community {community} is not loaded", community=community_code))
     community = shapely.from_wkb(bytes(outline))
-    if plan_id is not None:
-        plan = get_plan(session, plan_id)
-        if plan.community_code != community_code or plan.status != "draft":
-            raise InvalidInput(msg("plan {plan} is not a draft of community {community}",
-                                   plan=plan_id, community=community_code))
-        grids = tuple(WorkingGrid(draft_code(g.position), g.kind, geom, g.name)
-                      for g, geom in draft_grids(session, plan_id))
-        return Layout(community, grids), plan.base_version
     from gridmap.plans.drafts import plan_version
 
     rows = session.execute(text(
         "select code, kind, name, ST_AsBinary(geom) from grid where community_code = :c "
         "and valid_to is null order by code"), {"c": community_code}).all()
-    grids = tuple(WorkingGrid(code, kind, shapely.from_wkb(bytes(wkb)), name)
-                  for code, kind, name, wkb in rows)
-    return Layout(community, grids), plan_version(session, community_code).version
+    current = tuple(WorkingGrid(code, kind, shapely.from_wkb(bytes(wkb)), name)
+                    for code, kind, name, wkb in rows)
+    if plan_id is None:
+        return Layout(community, current), plan_version(session, community_code).version
+    plan = get_plan(session, plan_id)
+    if plan.community_code != community_code or plan.status != "draft":
+        raise InvalidInput(msg("plan {plan} is not a draft of community {community}",
+                               plan=plan_id, community=community_code))
+    # a draft grid of the very shape of a current grid is that grid (applying keeps its code)
+    unchanged = {g.geom.wkb: g.key for g in current}
+    grids = tuple(WorkingGrid(unchanged.get(geom.wkb, draft_code(g.position)), g.kind, geom,
+                              g.name) for g, geom in draft_grids(session, plan_id))
+    return Layout(community, grids), plan.base_version
 
 
 def load_buildings(session: Session, community_code: str) -> Buildings:

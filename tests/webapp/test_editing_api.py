@@ -87,6 +87,14 @@ def test_save_apply_and_a_stale_second_editor(planner, client, community, databa
     assert plan["comparison"]["violations"] == []
     assert [g["households"] for g in plan["comparison"]["grids"]] == [
         f["properties"]["households"] for f in preview["grids"]["features"]]
+    # editing the draft further: its unchanged grids keep their codes as keys
+    again = planner.post("/api/plans/preview", json={
+        "community": community, "base_version": plan["base_version"], "plan": plan["id"],
+        "edits": []}).get_json()
+    keys = [f["id"] for f in again["grids"]["features"]]
+    unchanged = {code for code, _, _ in grids} - set(merge["grids"])
+    assert unchanged < set(keys) and len(keys) == len(unchanged) + 2
+    assert all(k.startswith("draft-") for k in set(keys) - unchanged)
     # a second editor saves against the same version, before the first applies
     client.environ_base["HTTP_X_CSRFTOKEN"] = csrf_token(client)
     other = client.post("/api/plans/edits", json={
@@ -212,3 +220,13 @@ def test_redrawing_a_boundary_hands_land_to_the_neighbour(planner, community, da
     assert shaped["new-1"].area > shapes[a].area and shaped["new-2"].area < shapes[b].area
     assert not [v for v in body["comparison"]["violations"]
                 if v["check"] in ("no_overlap", "no_gap", "within_parent")]
+
+
+def test_the_map_offers_editing_to_planners_only(app, people):
+    for login, offered in (("t-planner", True), ("t-admin", True), ("t-community", False),
+                           ("t-worker-a", False)):
+        client = app.test_client()
+        sign_in(client, login)
+        page = client.get("/").get_data(as_text=True)
+        assert ('id="editor"' in page) is offered, login
+        assert ("leaflet-geoman" in page) is offered, login

@@ -43,6 +43,15 @@ class EditPreview:
     version: int
     layout: Layout
     comparison: Comparison
+    bounds: tuple[int, int] = (250, 500)
+
+    def load(self, kind: str, households: int) -> str | None:
+        """A residential grid's households against the district's bounds, as the map's
+        grids layer says it: under, within or over (None for a unit grid)."""
+        if kind != "residential":
+            return None
+        low, high = self.bounds
+        return "under" if households < low else "over" if households > high else "within"
 
     def as_dict(self) -> dict:
         """GeoJSON of the edited grids (each with its key, households and buildings) and the
@@ -58,6 +67,7 @@ class EditPreview:
                 "properties": {"key": grid.key, "kind": grid.kind, "name": grid.name,
                                "changed": grid.key.startswith("new-"),
                                "households": summary.households,
+                               "load": self.load(grid.kind, summary.households),
                                "buildings": summary.buildings,
                                "polsby_popper": summary.polsby_popper,
                                "label_point": [round(label.x, DISPLAY_DECIMALS),
@@ -70,6 +80,7 @@ class EditPreview:
         for grid, row in zip(self.layout.grids, comparison["grids"]):
             row["key"] = grid.key
         return {"community": self.community, "version": self.version,
+                "bounds": list(self.bounds),
                 "grids": {"type": "FeatureCollection", "features": features},
                 "comparison": comparison}
 
@@ -152,8 +163,11 @@ def preview_edits(session: Session, community_code: str, edits: Sequence[Edit], 
     """
     layout, version = _edited(session, community_code, edits, base_version=base_version,
                               plan_id=plan_id)
+    bounds = session.execute(text("select min_households, max_households from district "
+                                  "where code = :d"), {"d": community_code[:6]}).one()
     return EditPreview(community_code, version, layout,
-                       compare_grids(session, community_code, _pairs(layout)))
+                       compare_grids(session, community_code, _pairs(layout)),
+                       (int(bounds[0]), int(bounds[1])))
 
 
 def save_edits(session: Session, community_code: str, edits: Sequence[Edit], *,

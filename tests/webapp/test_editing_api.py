@@ -58,6 +58,12 @@ def test_preview_of_a_split_shows_the_new_totals_and_writes_nothing(planner, com
     preview = answer.get_json()
     keys = [f["properties"]["key"] for f in preview["grids"]["features"]]
     assert code not in keys and "new-1" in keys and "new-2" in keys
+    low, high = preview["bounds"]
+    for feature in preview["grids"]["features"]:  # filled by load as on the map
+        p = feature["properties"]
+        expected = None if p["kind"] != "residential" else "under" if p["households"] < low \
+            else "over" if p["households"] > high else "within"
+        assert p["load"] == expected
     before = sum(g["households"] for g in preview["comparison"]["current"])
     after = sum(f["properties"]["households"] for f in preview["grids"]["features"])
     assert after == before

@@ -12,9 +12,11 @@
 import { escapeHtml, fetchJson } from "./util.js";
 import { formatNumber, t } from "./i18n.js";
 import { PreviewTable } from "./editpanel.js";
+import { styleFor } from "./style.js";
 
-const STYLE = { color: "#1f4e79", weight: 2, fillColor: "#4f9a5e", fillOpacity: 0.18 };
-const CHANGED = { color: "#b35c00", weight: 3, fillColor: "#f0a050", fillOpacity: 0.25 };
+// the grids are filled by their load as on the map (the grids layer's style); edited ones
+// are outlined in orange
+const CHANGED = { color: "#b35c00", weight: 3 };
 const SELECTED = { color: "#e0115f", weight: 5, fillOpacity: 0.3 };
 const FLAGGED = { color: "#c0392b", dashArray: "6 4" };
 const BUILDING = { color: "#e0115f", weight: 3, fill: true, fillOpacity: 0.6, interactive: false };
@@ -37,10 +39,12 @@ function post(url, body, csrf) {
 export class GridEditor {
   /**
    * @param {L.Map} map
-   * @param {object} options csrf, hooks: onStart(), onStop(changed)
+   * @param {object} options csrf; gridLayer, the grids' layer definition (its style);
+   *   hooks onStart(), onStop(changed)
    */
-  constructor(map, { csrf, onStart, onStop }) {
+  constructor(map, { csrf, gridLayer, onStart, onStop }) {
     this.map = map;
+    this.gridStyle = styleFor(gridLayer);
     this.csrf = csrf;
     this.hooks = { onStart, onStop };
     this.section = document.getElementById("editor");
@@ -168,7 +172,7 @@ export class GridEditor {
     this.preview.comparison.violations.forEach((v) => v.codes.forEach((c) => flagged.add(c)));
     L.geoJSON(this.preview.grids, {
       pane: "edit-grids",
-      style: (f) => Object.assign({}, STYLE, f.properties.changed ? CHANGED : {},
+      style: (f) => Object.assign(this.gridStyle(f), f.properties.changed ? CHANGED : {},
         flagged.has(f.id) ? FLAGGED : {}, f.id === this.selected ? SELECTED : {}),
       onEachFeature: (feature, layer) => {
         layer.feature = feature;

@@ -39,6 +39,7 @@ if (config.may_plan) {
   // while editing, the editor draws the community's grids as they would be
   editor = new GridEditor(map, {
     csrf: config.csrf,
+    gridLayer: config.layers.find((def) => def.name === "grids") || {},
     onStart: () => layers.setVisible("grids", false),
     onStop: (changed) => {
       layers.setVisible("grids", true);

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import text
 
 from gridmap.db import session_scope
@@ -236,3 +237,53 @@ def test_the_map_offers_editing_to_planners_only(app, people):
         page = client.get("/").get_data(as_text=True)
         assert ('id="editor"' in page) is offered, login
         assert ("leaflet-geoman" in page) is offered, login
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2 ** 40, 2 ** 40) | st.floats(allow_nan=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
+                                                                  max_size=4),
+    max_leaves=12)
+ops = st.sampled_from(["split", "merge", "move", "redraw", "x"])
+keys = st.sampled_from(["420111002046001", "420111002046002", "new-1", "draft-1", ""])
+coordinate = st.lists(st.floats(-200, 200, allow_nan=False), min_size=2, max_size=2)
+edit_bodies = st.one_of(
+    st.fixed_dictionaries({"op": ops, "grid": keys | json_values,
+                           "line": st.lists(coordinate, max_size=4) | json_values}),
+    st.fixed_dictionaries({"op": ops, "grids": st.lists(keys, max_size=3) | json_values}),
+    st.fixed_dictionaries({"op": ops, "buildings": st.lists(st.integers(-5, 2 ** 64),
+                                                             max_size=3) | json_values,
+                           "to": keys | json_values}),
+    st.fixed_dictionaries({"op": ops, "grid": keys, "geometry": st.fixed_dictionaries({
+        "type": st.sampled_from(["Polygon", "LineString", "Point"]),
+        "coordinates": st.lists(st.lists(coordinate, max_size=5), max_size=2) | json_values})}),
+    json_values)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(edit_bodies, max_size=3))
+def test_any_edit_list_answers_a_4xx_or_a_preview_never_a_500(planner, community, edits):
+    answer = planner.post("/api/plans/preview", json={
+        "community": community, "base_version": _version(planner, community), "edits": edits})
+    assert answer.status_code in (200, 400), answer.get_data(as_text=True)[:300]
+    if answer.status_code == 400:
+        assert set(answer.get_json()) == {"error", "detail"}
+
+
+@pytest.mark.parametrize("make_edit", [
+    lambda a, g: {"op": "split", "grid": a, "line": [[g.centroid.x, g.centroid.y]] * 2},
+    lambda a, g: {"op": "split", "grid": a, "line": [[g.centroid.x, g.centroid.y],
+                                                     [g.centroid.x + 1e-9, g.centroid.y]]},
+    lambda a, g: {"op": "redraw", "grid": a, "geometry": {"type": "Polygon", "coordinates": [
+        [[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}},  # a bow tie, far away
+    lambda a, g: {"op": "redraw", "grid": a, "geometry": {"type": "Polygon", "coordinates": [
+        [[g.centroid.x, g.centroid.y]] * 4]}},  # no area
+    lambda a, g: {"op": "merge", "grids": [a, a]},
+    lambda a, g: {"op": "move", "buildings": [2 ** 62], "to": a},
+])
+def test_degenerate_edits_are_400s(planner, community, database_url, make_edit):
+    code, _, geom = _grids(database_url, community)[0]
+    status, body = _preview(planner, community, [make_edit(code, geom)])
+    assert status == 400, body
+    assert set(body) == {"error", "detail"} and body["detail"].startswith("edit 1")

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from typing import Any, Sequence
 
 import geopandas as gpd
 import numpy as np
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from gridmap.geo import project_stored
@@ -55,7 +57,7 @@ class Move:
 
 @dataclass
 class Comparison:
-    plan_id: int
+    plan_id: int | None
     community_code: str
     grids: list[DraftGridSummary] = field(default_factory=list)
     current: list[tuple[str, int, int]] = field(default_factory=list)  # code, households, bldgs
@@ -77,11 +79,18 @@ class Comparison:
 
 def compare_plan(session: Session, plan: Plan) -> Comparison:
     """Compare draft ``plan`` with its community's current grids."""
-    community = plan.community_code
+    return compare_grids(session, plan.community_code, draft_grids(session, plan.id),
+                         plan_id=plan.id)
+
+
+def compare_grids(session: Session, community: str, stored: Sequence[tuple[Any, BaseGeometry]],
+                  *, plan_id: int | None = None) -> Comparison:
+    """Compare grids proposed for ``community`` — pairs of (an object with ``position``,
+    ``kind`` and ``name``, its shape in EPSG:4490), stored as a draft or not — with the
+    community's current grids."""
     snap = load_snapshot(session, community[:6])
     grids = snap.grids
     mine = grids["community_code"].to_numpy() == community
-    stored = draft_grids(session, plan.id)
     ordered = [grid for grid, _ in stored]
     draft_geoms = project_stored([geom for _, geom in stored], snap.epsg)
     draft = gpd.GeoDataFrame(
@@ -100,7 +109,7 @@ def compare_plan(session: Session, plan: Plan) -> Comparison:
     affected = in_community_now | (draft_labels >= 0)
     households = buildings["households"].fillna(0).astype(int).to_numpy()
 
-    comparison = Comparison(plan.id, community)
+    comparison = Comparison(plan_id, community)
     compactness = polsby_popper_of(np.asarray(draft_geoms, dtype=object))
     for index, g in enumerate(ordered):
         inside = draft_labels == index

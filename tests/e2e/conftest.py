@@ -81,7 +81,7 @@ def browser():
         browser.close()
 
 
-def _page(browser, server, viewport, password):
+def _page(browser, server, viewport, password, login="demo-admin"):
     context = browser.new_context(viewport=viewport, has_touch=True, locale="zh-CN")
     outside: list[str] = []
     context.route("**/*", lambda route: (outside.append(route.request.url), route.abort())
@@ -90,7 +90,7 @@ def _page(browser, server, viewport, password):
     page.outside_requests = outside
     page.errors = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    sign_in(page, server, "demo-admin", password)
+    sign_in(page, server, login, password)
     return context, page
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from gridmap.auth import issue_key
 from gridmap.auth.scope import Scope
 from gridmap.incidents.service import report_incident
-from gridmap.plans.drafts import DraftGrid, create_draft
+from gridmap.plans.drafts import DraftGrid, create_draft, plan_version
 from gridmap.db import session_scope
 from gridmap.jobs.queue import enqueue
 from tests.conftest import sign_in
@@ -128,6 +128,14 @@ def table(codes):
         _row("GET", f"/api/grids/{a}/history", "plans.history", _reader(worker_b=403)),
         _row("GET", f"/api/grids?at=2099-01-01&lon={lon}&lat={lat}", "api.grids",
              _reader(worker_b=403)),
+        # hand edits: a preview writes nothing; saving makes a draft
+        _row("POST", "/api/plans/preview", "editing.preview",
+             {**planners, "planner": 200, "admin": 200},
+             body={"community": community, "base_version": int(codes["version"]),
+                   "edits": []}),
+        _row("POST", "/api/plans/edits", "editing.save", {**planners, "planner": 400,
+                                                          "admin": 400},
+             body={"community": community, "edits": []}),
         _row("POST", "/api/partitions", "plans.partitions",
              {**planners, "planner": 201, "admin": 201}, body={"community": community}),
         _row("POST", "/api/partitions", "plans.partitions",
@@ -192,9 +200,11 @@ def codes(database_url, people) -> dict[str, str]:
         incident = report_incident(session, Scope.for_person("t-admin", "administrator", ()),
                                    class_code="0401", lon=lon, lat=lat,
                                    description="route test").id
+        version = plan_version(session, community).version
     return {"grid_a": a, "grid_b": b, "community": community, "other_community": other,
             "incident": str(incident),
             "building_b": str(building_b), "plan": str(plan), "lon_a": f"{lon:.7f}",
+            "version": str(version),
             "lat_a": f"{lat:.7f}",
             "job": str(enqueue(database_url, "assign_district", requested_by="person:t-planner",
                                district="420111"))}
@@ -246,7 +256,8 @@ HOUSEHOLDS = re.compile(r'"households":\s*(\d+)')
 def _rows_for_collection():
     """The table with placeholder codes, only to parametrize by; filled in by ``codes``."""
     fake = {k: "0" for k in ("grid_a", "grid_b", "community", "other_community",
-                             "building_b", "plan", "lon_a", "lat_a", "job", "incident")}
+                             "building_b", "plan", "lon_a", "lat_a", "job", "incident",
+                             "version")}
     return table(fake)
 
 

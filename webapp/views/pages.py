@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from flask import Blueprint, current_app, render_template, request
+from flask_wtf.csrf import generate_csrf
 
 from gridmap import units
 from gridmap.errors import InvalidInput
@@ -62,4 +63,7 @@ def map_page():
         units.browse(get_session(), code, scope)
     layers = [layer.describe() for layer in current_app.extensions["gridmap_layers"].values()
               if scope.allows_collection(layer.name)]
-    return render_template("map.html", config={"layers": layers, "unit": code, "view": view})
+    # the editor's requests carry the CSRF token; the server checks who may edit what
+    return render_template("map.html", config={"layers": layers, "unit": code, "view": view,
+                                               "may_plan": scope.may("plan"),
+                                               "csrf": generate_csrf()})

@@ -137,10 +137,14 @@ export class Chooser {
     const index = LEVELS.indexOf(level);
     let code = this.selects[level].value;
     for (let i = index - 1; !code && i >= 0; i -= 1) { code = this.selects[LEVELS[i]].value; }
-    if (!code) { return; }
+    if (code) { this.choose(code); }
+  }
+
+  /** Show a unit as if chosen in the selects (a new history entry). */
+  choose(code) {
     this.unit = code;
     history.pushState({ unit: code }, "", queryFor(code, null));
-    this.show(code, null);
+    return this.show(code, null);
   }
 
   view() {

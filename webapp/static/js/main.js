@@ -7,6 +7,8 @@
  * placement has settled) for the browser console and the end-to-end tests.
  */
 import { Chooser, parseLocation } from "./chooser.js";
+import { GridEditor } from "./editor.js";
+import { Partitioner } from "./partition.js";
 import { LabelPlacer } from "./labels.js";
 import { LayerSet } from "./layers.js";
 import { Panel } from "./panel.js";
@@ -20,10 +22,31 @@ map.attributionControl.setPrefix(false);
 map.attributionControl.addAttribution(t("© OpenStreetMap contributors (ODbL)"));
 const panel = new Panel(map);
 const labels = new LabelPlacer(map);
+let editor = null;
+let partitioner = null;
 const layers = new LayerSet(map, config.layers, labels, {
-  onSelect: (def, props) => panel.showFeature(def, props),
+  onSelect: (def, props, layer) => {
+    if (editor && editor.wantsBuildings() && def.name === "buildings") {
+      editor.toggleBuilding(layer.feature.id, layer.toGeoJSON());
+      layers.clearSelection();  // the editor marks every building chosen
+    } else {
+      panel.showFeature(def, props);
+    }
+  },
   onStatus: (message) => panel.setStatus(message),
 });
+if (config.may_plan) {
+  // while editing, the editor draws the community's grids as they would be
+  editor = new GridEditor(map, {
+    csrf: config.csrf,
+    gridLayer: config.layers.find((def) => def.name === "grids") || {},
+    onStart: () => layers.setVisible("grids", false),
+    onStop: (changed) => {
+      layers.setVisible("grids", true);
+      if (changed) { layers.refresh(); }  // buildings follow their new grids
+    },
+  });
+}
 
 /** A layer's legend: a swatch and a label per value (the grids' load). */
 function legendOf(def) {
@@ -62,6 +85,18 @@ function layerSwitches() {
   });
 }
 
+if (editor) {
+  // a proposal is a draft: shown, and edited if need be, in the editor
+  partitioner = new Partitioner({
+    csrf: config.csrf,
+    onDraft: (plan) => editor.start(plan),
+    openDraft: async (community, plan) => {
+      await chooser.choose(community);
+      await editor.start(plan);
+    },
+  });
+}
+
 const chooser = new Chooser(map, {
   onUnit: (tree, path) => {
     layers.setDistrict(path[0].code);
@@ -69,6 +104,8 @@ const chooser = new Chooser(map, {
     layers.setFocus(tree.level === "district" ? null : tree.code);
     panel.showUnit(Object.assign({}, tree, { childLabel: CHILDREN[tree.level] }));
     panel.setSummary(path.map((u) => u.name || u.code).join(" › "));
+    if (editor) { editor.setUnit(tree.level, tree.code); }
+    if (partitioner) { partitioner.setUnit(tree.level, tree.code); }
   },
   onShown: () => layers.refresh(),
   onError: (message) => panel.showMessage(`<p class="load-error">${escapeHtml(message)}</p>`),
@@ -79,6 +116,7 @@ map.on("moveend", () => layers.refresh());
 window.gridmap = {
   map,
   labels,
+  editor,
   /** Resolves when no layer request is pending and labels are placed. */
   async idle() {
     await started;

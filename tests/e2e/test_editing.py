@@ -311,7 +311,8 @@ def test_a_planner_moves_a_building_and_redraws_a_boundary(browser, server, plan
         assert corners
         _tap_grid(page, "new-2")
         _tool(page, "redraw")
-        _fit(page, taker, "{padding: [80, 80]}")
+        # clear of the side panel (its left 320 px), so every corner of the grid can be reached
+        _fit(page, taker, "{paddingTopLeft: [360, 80], paddingBottomRight: [80, 80]}")
         inside = shared.representative_point()
         for cx, cy in corners:
             x, y = page_point(page, cx, cy)

@@ -19,11 +19,17 @@ from gridmap.progress import TerminalProgress
 def demo(ctx: Context) -> None:
     """Load the demo district (Wuhan Optics Valley, Hongshan 420111). Idempotent."""
     from gridmap.demo import DEMO_DISTRICT, load_demo
+    from gridmap.demo_incidents import ensure_demo_incidents
     from gridmap.demo_people import ensure_demo_people
+    from gridmap.incidents.calendar import load_calendar
 
     with TerminalProgress() as progress, ctx.session() as session:
         lines = load_demo(session, progress=progress)
         people = ensure_demo_people(session, DEMO_DISTRICT, settings=ctx.settings)
+        incidents = ensure_demo_incidents(session, DEMO_DISTRICT,
+                                          calendar=load_calendar(ctx.settings))
+    if incidents:
+        lines.append(f"incidents: {incidents} demo incidents reported")
     for line in lines:
         click.echo(line)
     new = [p for p in people if p.password]

@@ -139,6 +139,11 @@ export class LayerSet {
       renderer: this.renderers[def.name],
       interactive,
       style: styleFor(def),
+      // points (incidents) as circles: paths like the rest, so styles and highlights apply
+      pointToLayer: (feature, latlng) => L.circleMarker(latlng, {
+        radius: (def.style && def.style.radius) || 6,
+        pane: `layer-${def.name}`, renderer: this.renderers[def.name], interactive,
+      }),
       onEachFeature: (feature, layer) => {
         layer.feature = feature;
         if (interactive && def.popup) {

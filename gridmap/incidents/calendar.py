@@ -76,15 +76,16 @@ class WorkingCalendar:
                 for start, end in self.periods]
 
     def add_working_hours(self, start: dt.datetime, hours: float) -> dt.datetime:
-        """The instant at which ``hours`` of working time have passed since ``start``.
-
-        ``hours`` = 0 gives ``start`` itself when it lies in working time, else the next
-        start of working time.
+        """The earliest instant at which ``hours`` of working time have passed since
+        ``start`` (so ``hours`` = 0 gives ``start`` itself, and adding in two steps is adding
+        once).
         """
         if start.tzinfo is None:
             raise ValueError("start must be an aware datetime")
         if hours < 0:
             raise ValueError(f"hours {hours}: expected 0 or more")
+        if hours == 0:
+            return start
         left = dt.timedelta(hours=hours)
         local = start.astimezone(self.tz)
         day = local.date()

@@ -50,9 +50,12 @@ def test_across_the_national_day_holiday_and_its_worked_saturday():
     assert CAL.add_working_hours(at(2026, 10, 9, 17), 1) == at(2026, 10, 10, 9)
 
 
-def test_zero_hours_is_the_next_working_instant():
-    assert CAL.add_working_hours(at(2026, 12, 5, 10), 0) == at(2026, 12, 7, 8, 30)
-    assert CAL.add_working_hours(at(2026, 12, 3, 10), 0) == at(2026, 12, 3, 10)
+def test_zero_hours_is_now_and_an_end_of_day_deadline_is_that_end():
+    assert CAL.add_working_hours(at(2026, 12, 5, 10), 0) == at(2026, 12, 5, 10)
+    # exactly the morning's working time ends at noon, not at the afternoon's start
+    assert CAL.add_working_hours(at(2026, 12, 3, 8, 30), 3.5) == at(2026, 12, 3, 12)
+    # … and adding nothing more there stays there (hypothesis found 12:00 + 0 → 14:00)
+    assert CAL.add_working_hours(at(2026, 12, 3, 12), 0) == at(2026, 12, 3, 12)
 
 
 def test_working_time_between_over_a_weekend():

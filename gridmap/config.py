@@ -301,6 +301,9 @@ def settings_table() -> str:
     """The settings as a Markdown table (the README carries it; a test keeps them equal)."""
     lines = ["| variable | default | expected | meaning |", "| --- | --- | --- | --- |"]
     for s in SETTINGS:
-        default = "(repository)/data" if s.name == "data_dir" else (s.default or "(empty)")
+        default = s.default or "(empty)"
+        if isinstance(default, str) and default.startswith(str(REPO_ROOT)):
+            # a folder of the clone: the same table whichever folder it is cloned into
+            default = "(repository)" + default[len(str(REPO_ROOT)):]
         lines.append(f"| `{s.env_var}` | `{default}` | {s.expects} | {s.help} |")
     return "\n".join(lines)

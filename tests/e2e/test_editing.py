@@ -75,11 +75,22 @@ def _until(page, condition: str, timeout_s: float = 30) -> None:
 
 
 def _fit(page, geom, options: str = "{padding: [60, 60]}") -> None:
-    """Fit the map to ``geom``'s bounds (no animation) and wait until it settles."""
+    """Fit the map to ``geom``'s bounds (no animation) and wait until it settles.
+
+    A view change the page started just before (the chooser's animated fit after a tap) can
+    land after this one on a busy machine: the fit is repeated until the map shows the bounds.
+    """
     minx, miny, maxx, maxy = geom.bounds
-    page.evaluate(f"() => {{ gridmap.map.fitBounds([[{miny}, {minx}], [{maxy}, {maxx}]], "
-                  f"Object.assign({{animate: false}}, {options})); }}")
-    idle(page)
+    box = f"[[{miny}, {minx}], [{maxy}, {maxx}]]"
+    for _ in range(20):
+        page.evaluate(f"() => {{ gridmap.map.fitBounds({box}, "
+                      f"Object.assign({{animate: false}}, {options})); }}")
+        idle(page)
+        page.wait_for_timeout(100)
+        if page.evaluate(f"gridmap.map.getBounds().contains({box})"):
+            return
+        page.wait_for_timeout(300)
+    raise AssertionError(f"the map did not stay on {geom.bounds}")
 
 
 def _wait_ready(page) -> None:

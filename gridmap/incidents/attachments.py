@@ -87,11 +87,10 @@ def attach(session: Session, storage: Storage, scope: Scope, incident_id: int,
     rows = []
     for upload, media_type in zip(uploads, media):
         sha = storage.put(upload.data)
-        row = IncidentAttachment(incident_id=incident.id, sha256=sha, media_type=media_type,
-                                 size=len(upload.data),
+        row = IncidentAttachment(sha256=sha, media_type=media_type, size=len(upload.data),
                                  filename=(upload.filename or "").strip()[:MAX_NAME] or None,
                                  uploaded_by=current_actor().name, uploaded_at=at)
-        session.add(row)
+        incident.attachments.append(row)
         rows.append(row)
     session.flush()
     record(session, action="incident.attach", table="incident", key=incident.id,

@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 
 from geoalchemy2.shape import to_shape
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.i18n import msg
 from gridmap.incidents.stages import FINAL, Stage
-from gridmap.models.incident import Department, EventClass, Incident, IncidentStep
+from gridmap.models.incident import Department, EventClass, Incident
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-12-04T00:00:00+08:00"
@@ -70,8 +70,7 @@ def as_request(session: Session, incident: Incident, *, chinese: bool) -> dict:
     event_class = session.get(EventClass, incident.class_code)
     department = session.get(Department, incident.department_code) \
         if incident.department_code else None
-    updated = session.execute(select(func.max(IncidentStep.at)).where(
-        IncidentStep.incident_id == incident.id)).scalar()
+    updated = max((step.at for step in incident.steps), default=None)
     point = to_shape(incident.location)
     zh, en = STAGE_NOTES[Stage(incident.stage)]
     return {
@@ -97,7 +96,8 @@ def find_requests(session: Session, *, ids: list[int] | None = None,
                   start: dt.datetime | None = None, end: dt.datetime | None = None,
                   limit: int = MAX_REQUESTS) -> list[Incident]:
     """Incidents matching the GeoReport v2 query parameters, newest first."""
-    query = select(Incident).order_by(Incident.reported_at.desc(), Incident.id.desc())
+    query = select(Incident).options(selectinload(Incident.steps)) \
+        .order_by(Incident.reported_at.desc(), Incident.id.desc())
     if ids is not None:
         query = query.where(Incident.id.in_(ids))
     if service_codes:

@@ -27,7 +27,7 @@ import math
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from gridmap.audit import current_actor, record
@@ -39,7 +39,7 @@ from gridmap.incidents.dispatch import department_for
 from gridmap.incidents.stages import (REPORT_CAPABILITY, TRANSITIONS, Stage, allowed_actions,
                                       transition)
 from gridmap.models.hierarchy import Grid
-from gridmap.models.incident import EventClass, Incident, IncidentAttachment, IncidentStep
+from gridmap.models.incident import EventClass, Incident, IncidentStep
 
 MAX_DESCRIPTION = 2000
 MAX_COMMENT = 2000
@@ -271,9 +271,7 @@ def describe(session: Session, incident: Incident, scope: Scope, *,
         "attachments": [{"sha256": a.sha256, "media_type": a.media_type, "size": a.size,
                          "name": a.filename, "by": a.uploaded_by,
                          "at": a.uploaded_at.isoformat()}
-                        for a in session.execute(select(IncidentAttachment).where(
-                            IncidentAttachment.incident_id == incident.id)
-                            .order_by(IncidentAttachment.id)).scalars()],
+                        for a in incident.attachments],
     }
 
 
@@ -304,6 +302,8 @@ def list_incidents(session: Session, scope: Scope, *, stage: str | None = None,
         {**params, "limit": limit}).scalars().all()
     if not ids:
         return []
+    # steps and attachments loaded for all at once: describe() shows them for each
     by_id = {i.id: i for i in session.execute(
-        select(Incident).where(Incident.id.in_(ids))).scalars()}
+        select(Incident).where(Incident.id.in_(ids))
+        .options(selectinload(Incident.steps), selectinload(Incident.attachments))).scalars()}
     return [by_id[i] for i in ids]

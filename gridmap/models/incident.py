@@ -91,6 +91,8 @@ class Incident(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     steps: Mapped[list["IncidentStep"]] = relationship(
         back_populates="incident", order_by="IncidentStep.id", cascade="all, delete-orphan")
+    attachments: Mapped[list["IncidentAttachment"]] = relationship(
+        order_by="IncidentAttachment.id", cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -16,7 +16,7 @@ from gridmap.incidents.attachments import Upload, attach, check_upload, read_att
 from gridmap.models import Incident, IncidentAttachment
 from gridmap.storage import DirectoryStorage, StorageDamaged, sha256_of
 from tests.conftest import sign_in
-from tests.incidents.test_incidents import grids, inside, report, roles  # noqa: F401
+from tests.incidents.test_incidents import inside, report
 from tests.webapp.signin import csrf_token
 
 pillow_heif.register_heif_opener()
@@ -51,7 +51,7 @@ def test_bad_uploads_are_refused(upload, error, problem):
         check_upload(upload, max_bytes=4000)
 
 
-def test_attach_stores_by_sha_and_reads_back_verified(db, grids, roles, tmp_path):  # noqa: F811
+def test_attach_stores_by_sha_and_reads_back_verified(db, grids, roles, tmp_path):
     store = DirectoryStorage(tmp_path)
     incident = report(db, roles["worker_a"], *inside(grids[0]))
     data = photo("JPEG")
@@ -71,7 +71,7 @@ def test_attach_stores_by_sha_and_reads_back_verified(db, grids, roles, tmp_path
     assert caught.value.status == 503
 
 
-def test_one_bad_file_stores_none(db, grids, roles, tmp_path):  # noqa: F811
+def test_one_bad_file_stores_none(db, grids, roles, tmp_path):
     store = DirectoryStorage(tmp_path)
     incident = report(db, roles["worker_a"], *inside(grids[0]))
     with pytest.raises(UnsupportedMedia):

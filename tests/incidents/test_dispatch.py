@@ -10,7 +10,7 @@ from sqlalchemy import delete
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.incidents.dispatch import department_for, list_rules, set_rule, unset_rule
 from gridmap.models import DispatchRule, EventClass
-from tests.incidents.test_incidents import act, grids, inside, report, roles  # noqa: F401
+from tests.incidents.test_incidents import act, inside, report
 
 AREAS = ["420111", "420111002", "420111002022"]  # district, street, community
 DEPARTMENTS = ["sanitation", "municipal", "parks", "street_office"]
@@ -41,7 +41,7 @@ def test_the_most_specific_rule_wins(db, rules, depth):
     assert department_for(db, "0401", areas) == _oracle(rules, "0401", areas, default)
 
 
-def test_dispatch_takes_the_department_from_the_matrix(db, grids, roles):  # noqa: F811
+def test_dispatch_takes_the_department_from_the_matrix(db, grids, roles):
     incident = report(db, roles["admin"], *inside(grids[0]), cls="0401")
     set_rule(db, "04", grids[0].street_code, "street_office")
     act(db, roles["dispatcher"], incident, "register")

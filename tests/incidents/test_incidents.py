@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import shapely
 from geoalchemy2.shape import to_shape
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from gridmap.audit import Actor, acting_as, list_events
 from gridmap.auth.scope import Scope
@@ -22,33 +22,12 @@ from gridmap.incidents.service import (advance_incident, describe, get_incident,
 from gridmap.incidents.stages import TRANSITIONS, IllegalTransition, Stage
 from gridmap.incidents.taxonomy import load_taxonomy
 from gridmap.models import Grid
-from tests.plans.test_plans import COMMUNITY, active, merged_draft, roomy_bounds
+from tests.plans.test_plans import merged_draft, roomy_bounds
 
 TZ = ZoneInfo("Asia/Shanghai")
 CAL = load_calendar({"data_dir": str(REPO_ROOT / "data"),
                      "working_hours": "08:30-12:00,14:00-17:30", "timezone": "Asia/Shanghai"})
 MONDAY_9 = dt.datetime(2026, 12, 7, 9, 0, tzinfo=TZ)
-
-
-def person(role: str, *scopes: tuple[str, str]) -> Scope:
-    return Scope.for_person(f"t-{role}", role, scopes)
-
-
-@pytest.fixture()
-def grids(db) -> list[Grid]:
-    return [g for g in active(db) if g.kind == "residential"]
-
-
-@pytest.fixture()
-def roles(grids) -> dict[str, Scope]:
-    a, b = grids[0], grids[1]
-    return {"worker_a": person("grid_worker", ("grid", a.code)),
-            "worker_b": person("grid_worker", ("grid", b.code)),
-            "dispatcher": person("dispatcher", ("district", a.district_code)),
-            "street_dispatcher": person("dispatcher", ("street", a.street_code)),
-            "handler": person("handler", ("district", a.district_code)),
-            "planner": person("planner", ("street", a.street_code)),
-            "admin": person("administrator")}
 
 
 def inside(grid: Grid) -> tuple[float, float]:

@@ -36,10 +36,10 @@ from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridmap.i18n import msg
 from gridmap.incidents.calendar import WorkingCalendar
 from gridmap.incidents.dispatch import department_for
-from gridmap.incidents.stages import (REPORT_CAPABILITY, TRANSITIONS, Stage, allowed_actions,
-                                      transition)
+from gridmap.incidents.stages import (FINAL, REPORT_CAPABILITY, TRANSITIONS, Stage,
+                                      allowed_actions, transition)
 from gridmap.models.hierarchy import Grid
-from gridmap.models.incident import EventClass, Incident, IncidentStep
+from gridmap.models.incident import Department, EventClass, Incident, IncidentStep
 
 MAX_DESCRIPTION = 2000
 MAX_COMMENT = 2000
@@ -187,8 +187,7 @@ def advance_incident(session: Session, scope: Scope, incident_id: int, action: s
     if not scope.may(move.capability):
         raise Forbidden(msg("{actor} ({role}) may not {action} incidents", actor=scope.actor,
                             role=scope.role, action=action))
-    if move.capability == "incident.handle" and scope.department is not None \
-            and incident.department_code != scope.department:
+    if not _may_take(incident, scope, move.capability):
         raise Forbidden(msg("incident {id} was dispatched to {department}, not to {actor}'s "
                             "department {own}", id=incident.id,
                             department=incident.department_code, actor=scope.actor,
@@ -242,6 +241,22 @@ def is_overdue(incident: Incident, now: dt.datetime | None = None) -> bool:
             and incident.deadline < _now(now))
 
 
+def _may_take(incident: Incident, scope: Scope, capability: str) -> bool:
+    """The rule :func:`advance_incident` enforces: the role's capability, and for handling
+    the handler's own department."""
+    if not scope.may(capability):
+        return False
+    return not (capability == "incident.handle" and scope.department is not None
+                and incident.department_code != scope.department)
+
+
+def actions_for(incident: Incident, scope: Scope) -> list[str]:
+    """The actions ``scope`` may take on the incident now (its stage's actions that the
+    caller's role carries; a handler only on cases of their department)."""
+    return [t.action for t in TRANSITIONS
+            if t.source.value == incident.stage and _may_take(incident, scope, t.capability)]
+
+
 def describe(session: Session, incident: Incident, scope: Scope, *,
              now: dt.datetime | None = None) -> dict:
     """The incident as plain data: stage, actions the caller may take now, grids (reported
@@ -250,8 +265,9 @@ def describe(session: Session, incident: Incident, scope: Scope, *,
     reported = _grid_of(session, incident)
     current = grid_covering(session, point.x, point.y)
     event_class = session.get(EventClass, incident.class_code)
-    may = [t.action for t in TRANSITIONS
-           if t.source.value == incident.stage and scope.may(t.capability)]
+    department = None if incident.department_code is None \
+        else session.get(Department, incident.department_code)
+    may = actions_for(incident, scope)
     return {
         "id": incident.id, "class": incident.class_code,
         "class_name": {"zh": event_class.name_zh, "en": event_class.name_en},
@@ -262,6 +278,8 @@ def describe(session: Session, incident: Incident, scope: Scope, *,
         "grid_now": None if current is None else current.code,
         "outside_grids": reported is None,
         "department": incident.department_code,
+        "department_name": None if department is None
+        else {"zh": department.name_zh, "en": department.name_en},
         "reported_by": incident.reported_by, "reported_at": incident.reported_at.isoformat(),
         "deadline": incident.deadline.isoformat() if incident.deadline else None,
         "overdue": is_overdue(incident, now), "version": incident.version,
@@ -276,10 +294,11 @@ def describe(session: Session, incident: Incident, scope: Scope, *,
 
 
 def list_incidents(session: Session, scope: Scope, *, stage: str | None = None,
-                   overdue: bool = False, limit: int = 100,
-                   now: dt.datetime | None = None) -> list[Incident]:
+                   overdue: bool = False, open_only: bool = False, grid: str | None = None,
+                   limit: int = 100, now: dt.datetime | None = None) -> list[Incident]:
     """Incidents in the caller's scope (one SQL statement, the scope's rule as SQL), newest
-    first, optionally of one stage or overdue only."""
+    first, optionally of one stage, overdue only, open only (not closed or rejected) or
+    reported in one grid (its code)."""
     if stage is not None and stage not in {s.value for s in Stage}:
         raise InvalidInput(msg("stage {value!r}: expected one of {items}", value=stage,
                                items=", ".join(s.value for s in Stage)))
@@ -296,6 +315,12 @@ def list_incidents(session: Session, scope: Scope, *, stage: str | None = None,
     if overdue:
         filters.append("i.stage = 'dispatched' and i.deadline < :now")
         params["now"] = _now(now)
+    if open_only:
+        filters.append("i.stage <> all(cast(:final as text[]))")
+        params["final"] = sorted(s.value for s in FINAL)
+    if grid is not None:
+        filters.append("g.code = :grid")
+        params["grid"] = grid
     ids = session.execute(text(
         "select i.id from incident i left join grid g on g.id = i.reported_grid_id "
         f"where {' and '.join(filters)} order by i.id desc limit :limit"),

@@ -148,6 +148,12 @@ def table(codes):
         # incidents: seen by whoever reaches their grid (grid B's worker gets 404, never a
         # hint that it exists); reported by roles carrying incident.report, in their grids
         _row("GET", "/api/incidents", "incidents.incidents", api_person),
+        _row("GET", f"/api/incidents?grid={b}&open=1", "incidents.incidents", api_person),
+        # counts are cut to the caller's grids (no code outside them in the answer)
+        _row("GET", f"/api/incidents/counts?unit={community}", "incidents.counts",
+             api_person),
+        _row("GET", "/api/incidents/counts?unit=x", "incidents.counts",
+             {**api_person, **{c: 400 for c in PEOPLE}}),
         _row("POST", "/api/incidents", "incidents.report",
              {**api_person, "worker_a": 201, "worker_b": 403, "community": 201,
               "planner": 403, "admin": 201},

@@ -15,6 +15,7 @@ from gridmap.errors import InvalidInput
 from gridmap.i18n import msg
 from gridmap.incidents.attachments import Upload, attach, read_attachment
 from gridmap.incidents.calendar import load_calendar
+from gridmap.incidents.counts import count_open_incidents
 from gridmap.incidents.service import (advance_incident, describe, get_incident,
                                        list_incidents, report_incident)
 from gridmap.models.incident import Department, EventClass
@@ -55,17 +56,44 @@ def event_classes():
         for c in session.execute(select(EventClass).order_by(EventClass.code)).scalars()]})
 
 
+def _flag(name: str) -> bool:
+    raw = params.single(name)
+    if raw not in (None, "0", "1"):
+        raise InvalidInput(msg("{name} {raw!r}: expected 1 or 0", name=name, raw=raw))
+    return raw == "1"
+
+
 @bp.get("/incidents")
 @access("person")
 def incidents():
-    """``?stage=…&overdue=1&limit=…``: incidents in the caller's scope, newest first."""
-    overdue = params.single("overdue")
-    if overdue not in (None, "0", "1"):
-        raise InvalidInput(msg("overdue {raw!r}: expected 1 or 0", raw=overdue))
+    """``?stage=…&overdue=1&open=1&grid=…&limit=…``: incidents in the caller's scope,
+    newest first."""
+    overdue, open_only = _flag("overdue"), _flag("open")
     session, scope = get_session(), caller_scope()
-    found = list_incidents(session, scope, stage=params.single("stage"),
-                           overdue=overdue == "1", limit=params.limit())
+    found = list_incidents(session, scope, stage=params.single("stage"), overdue=overdue,
+                           open_only=open_only, grid=params.single("grid"),
+                           limit=params.limit())
     return jsonify({"incidents": [describe(session, i, scope) for i in found]})
+
+
+@bp.get("/incidents/counts")
+@access("person")
+def counts():
+    """``?unit=CODE``: open and overdue incidents in a district, street, community or grid,
+    per grid and per department (with its names), cut to the caller's scope."""
+    session = get_session()
+    found = count_open_incidents(session, caller_scope(), params.single("unit") or "")
+    names = {d.code: d for d in session.execute(select(Department)).scalars()}
+
+    def named(count):
+        department = names.get(count.key)
+        return {"department": count.key, "open": count.open, "overdue": count.overdue,
+                "name_zh": department.name_zh if department else None,
+                "name_en": department.name_en if department else None}
+    return jsonify({"unit": found.unit, "open": found.open, "overdue": found.overdue,
+                    "grids": [{"grid": c.key, "open": c.open, "overdue": c.overdue}
+                              for c in found.grids],
+                    "departments": [named(c) for c in found.departments]})
 
 
 def _uploads() -> list[Upload]:

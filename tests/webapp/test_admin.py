@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from sqlalchemy import select
 
 from gridmap.db import session_scope
@@ -133,3 +135,52 @@ def test_the_audit_page_shows_times_in_the_configured_time_zone(database_url, pe
         h = int(re.search(r"(\d+):\d\d:\d\d", text).group(1)) % 12
         return h + 12 if "PM" in text else h
     assert (hour(shown("UTC")) + 8) % 24 == hour(shown("Asia/Shanghai"))
+
+
+def _rules(database_url):
+    from gridmap.incidents.dispatch import list_rules
+
+    with session_scope(database_url) as session:
+        return {(r.class_pattern, r.area_code): r.department_code
+                for r in list_rules(session)}
+
+
+def test_an_administrator_edits_the_dispatch_matrix(client, database_url):
+    from gridmap.audit import list_events
+
+    token = csrf_token(client, "/admin/dispatch")
+    page = client.get("/admin/dispatch").get_data(as_text=True)
+    assert "0404" in page and "traffic_police" in page  # the shipped rules are listed
+    added = client.post("/admin/dispatch", data={"csrf_token": token, "class_pattern": "0101",
+                                                 "area_code": "420111", "department": "parks"})
+    assert added.status_code == 302
+    assert _rules(database_url)[("0101", "420111")] == "parks"
+    assert 'data-class="0101" data-area="420111"' in \
+        client.get("/admin/dispatch").get_data(as_text=True)
+    removed = client.post("/admin/dispatch/remove", data={
+        "csrf_token": token, "class_pattern": "0101", "area_code": "420111"})
+    assert removed.status_code == 302
+    assert ("0101", "420111") not in _rules(database_url)
+    with session_scope(database_url) as session:
+        actions = [e.action for e in list_events(session, table="dispatch_rule", limit=5)]
+    assert actions[:2] == ["dispatch.unset", "dispatch.set"]
+
+
+@pytest.mark.parametrize("form, status, problem", [
+    ({"class_pattern": "4", "area_code": "*", "department": "parks"}, 400,
+     "expected a minor class (4 digits)"),
+    ({"class_pattern": "0101", "area_code": "42011", "department": "parks"}, 400,
+     "expected a district (6 digits)"),
+    ({"class_pattern": "0101", "area_code": "*", "department": "nobody"}, 400,
+     "is not loaded"),
+])
+def test_a_bad_dispatch_rule_is_named_on_the_page(client, database_url, form, status, problem):
+    before = _rules(database_url)
+    token = csrf_token(client, "/admin/dispatch")
+    response = client.post("/admin/dispatch", data={"csrf_token": token, **form})
+    assert response.status_code == status
+    assert problem in response.get_data(as_text=True)
+    assert _rules(database_url) == before
+    gone = client.post("/admin/dispatch/remove", data={
+        "csrf_token": token, "class_pattern": "0101", "area_code": "420100"})
+    assert gone.status_code == 404 and "no dispatch rule" in gone.get_data(as_text=True)

@@ -108,6 +108,11 @@ def table(codes):
         _row("POST", "/admin/keys", "admin.add_key", {**ADMIN_GET, "admin": 400}),
         _row("POST", "/admin/keys/999999/revoke", "admin.revoke", {**ADMIN_GET, "admin": 404}),
         _row("GET", "/admin/audit", "admin.audit", ADMIN_GET),
+        # the dispatch matrix: administrators only; an empty form is refused on the page
+        _row("GET", "/admin/dispatch", "admin.dispatch", ADMIN_GET),
+        _row("POST", "/admin/dispatch", "admin.set_dispatch_rule", {**ADMIN_GET, "admin": 400}),
+        _row("POST", "/admin/dispatch/remove", "admin.remove_dispatch_rule",
+             {**ADMIN_GET, "admin": 400}),
         # plans show every grid of a community: not for its grid workers
         _row("GET", f"/api/plans?community={community}", "plans.plans", api_person,
              worker_a=403, worker_b=403),

@@ -1,4 +1,5 @@
-"""Administration pages: people, agencies' API keys and the audit trail (administrators only).
+"""Administration pages: people, agencies' API keys, the dispatch matrix and the audit trail
+(administrators only; community admins manage their community's people).
 
 The views parse the forms and call :mod:`gridmap.auth` and :mod:`gridmap.audit`, which check
 and record everything; a refused form is shown again with the reason, nothing half-written.
@@ -11,6 +12,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -21,6 +23,8 @@ from gridmap.auth.keys import SERVICES, parse_collections
 from gridmap.auth.management import GRANTABLE, check_manages, check_may_grant, people_managed
 from gridmap.errors import Forbidden, GridmapError, InvalidInput
 from gridmap.i18n import msg
+from gridmap.incidents.dispatch import list_rules, set_rule, unset_rule
+from gridmap.models.incident import Department, EventClass
 from gridmap.models.person import ROLES
 from webapp.auth import access, caller_scope, role_name
 from webapp.database import get_session
@@ -54,6 +58,21 @@ class KeyForm(FlaskForm):
     agency = StringField(_l("Agency"), validators=[DataRequired(), Length(max=200)])
     collections = StringField(_l("Collections (names separated by commas, or all)"),
                               default="all", validators=[DataRequired(), Length(max=1000)])
+
+
+class RuleForm(FlaskForm):
+    # checked by gridmap.incidents.dispatch.check_rule, which says what was expected
+    class_pattern = StringField(_l("Event class (minor class 4 digits, major class 2 digits, "
+                                   "or * for every class)"), validators=[DataRequired()])
+    area_code = StringField(_l("Area (district 6 digits, street 9, community 12, or * for "
+                               "everywhere)"), default="*", validators=[DataRequired()])
+    department = SelectField(_l("Department"), choices=[], validate_choice=False,
+                             validators=[DataRequired()])
+
+
+class RemoveRuleForm(FlaskForm):
+    class_pattern = StringField(validators=[DataRequired()])
+    area_code = StringField(validators=[DataRequired()])
 
 
 def scopes_from_codes(role: str, text: str) -> list[tuple[str, str]]:
@@ -205,6 +224,48 @@ def revoke(ident: str):
     problem = _apply(lambda db: revoke_key(db, ident))
     return _keys_page(KeyForm(formdata=None), problem=problem.detail,
                       status=problem.status) if problem else redirect(url_for("admin.keys"))
+
+
+def _dispatch_page(form: RuleForm, problem: str | None = None, status: int = 200):
+    db = get_session()
+    departments = list(db.execute(select(Department).order_by(Department.code)).scalars())
+    classes = list(db.execute(select(EventClass).order_by(EventClass.code)).scalars())
+    majors = {c.code[:2]: c for c in classes}
+    form.department.choices = [(d.code, d.code) for d in departments]
+    return render_template("dispatch.html", rules=list_rules(db), form=form, problem=problem,
+                           departments={d.code: d for d in departments},
+                           classes={c.code: c for c in classes}, majors=majors), status
+
+
+@bp.get("/dispatch")
+@access("administrator")
+def dispatch():
+    """The dispatch matrix: event class × area → department, most specific rule first."""
+    return _dispatch_page(RuleForm(formdata=None))
+
+
+@bp.post("/dispatch")
+@access("administrator")
+def set_dispatch_rule():
+    form = RuleForm()
+    if not form.validate_on_submit():
+        return _dispatch_page(form, _("every field is required"), 400)
+    problem = _apply(lambda db: set_rule(db, form.class_pattern.data.strip(),
+                                         form.area_code.data.strip(), form.department.data))
+    if problem:
+        return _dispatch_page(form, problem.detail, problem.status)
+    return redirect(url_for("admin.dispatch"))
+
+
+@bp.post("/dispatch/remove")
+@access("administrator")
+def remove_dispatch_rule():
+    form = RemoveRuleForm()
+    if not form.validate_on_submit():
+        return _dispatch_page(RuleForm(formdata=None), _("which rule to remove is missing"), 400)
+    problem = _apply(lambda db: unset_rule(db, form.class_pattern.data, form.area_code.data))
+    return _dispatch_page(RuleForm(formdata=None), problem.detail, problem.status) if problem \
+        else redirect(url_for("admin.dispatch"))
 
 
 @bp.get("/audit")

@@ -15,6 +15,7 @@ from flask_wtf.csrf import generate_csrf
 from gridmap import units
 from gridmap.errors import InvalidInput
 from gridmap.i18n import msg
+from gridmap.incidents.stages import REPORT_CAPABILITY
 from webapp.auth import access, caller_scope
 from webapp.database import get_session
 
@@ -66,4 +67,5 @@ def map_page():
     # the editor's requests carry the CSRF token; the server checks who may edit what
     return render_template("map.html", config={"layers": layers, "unit": code, "view": view,
                                                "may_plan": scope.may("plan"),
+                                               "may_report": scope.may(REPORT_CAPABILITY),
                                                "csrf": generate_csrf()})

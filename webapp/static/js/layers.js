@@ -54,6 +54,8 @@ export class LayerSet {
     this.renderers = {};
     this.requests = {};
     this.errors = {};
+    this.filters = {};
+    this.data = {};
     defs.forEach((def) => {
       const pane = map.createPane(`layer-${def.name}`);
       pane.style.zIndex = String(PANE_BASE_Z + (def.order || 0));
@@ -77,6 +79,13 @@ export class LayerSet {
   }
 
   setDistrict(code) { this.district = code; }
+
+  /** Draw only the features of layer ``name`` whose properties pass ``predicate``. */
+  setFilter(name, predicate) {
+    this.filters[name] = predicate;
+    const def = this.defs.find((d) => d.name === name);
+    if (def && this.data[name]) { this.draw(def, this.data[name]); }
+  }
 
   /** Outline the chosen district, street or community (its code is its feature id). */
   setFocus(code) {
@@ -133,8 +142,11 @@ export class LayerSet {
     const group = this.groups[def.name];
     const interactive = isInteractive(def);
     const items = [];
+    const keep = this.filters[def.name];
+    this.data[def.name] = data;
     group.clearLayers();
     L.geoJSON(data, {
+      filter: keep ? (feature) => keep(feature.properties || {}) : undefined,
       pane: `layer-${def.name}`,
       renderer: this.renderers[def.name],
       interactive,

@@ -12,6 +12,8 @@ import { Partitioner } from "./partition.js";
 import { LabelPlacer } from "./labels.js";
 import { LayerSet } from "./layers.js";
 import { Panel } from "./panel.js";
+import { IncidentView, incidentFilter } from "./incidents.js";
+import { ReportControl } from "./report.js";
 import { escapeHtml } from "./util.js";
 import { t } from "./i18n.js";
 
@@ -24,13 +26,24 @@ const panel = new Panel(map);
 const labels = new LabelPlacer(map);
 let editor = null;
 let partitioner = null;
-const layers = new LayerSet(map, config.layers, labels, {
+let reporter = null;
+let layers = null;
+const incidents = new IncidentView(panel, {
+  csrf: config.csrf,
+  onChanged: () => layers.refresh(),
+});
+layers = new LayerSet(map, config.layers, labels, {
   onSelect: (def, props, layer) => {
-    if (editor && editor.wantsBuildings() && def.name === "buildings") {
+    if (reporter && reporter.picking) {
+      layers.clearSelection();  // the tap chooses the place of a report
+    } else if (def.name === "incidents") {
+      incidents.show(props.id);
+    } else if (editor && editor.wantsBuildings() && def.name === "buildings") {
       editor.toggleBuilding(layer.feature.id, layer.toGeoJSON());
       layers.clearSelection();  // the editor marks every building chosen
     } else {
       panel.showFeature(def, props);
+      if (def.name === "grids") { incidents.loading = incidents.showGrid(props.code); }
     }
   },
   onStatus: (message) => panel.setStatus(message),
@@ -56,8 +69,8 @@ function legendOf(def) {
   def.legend.forEach((entry) => {
     const item = document.createElement("li");
     const swatch = document.createElement("span");
-    swatch.className = "swatch";
-    swatch.style.background = entry.color;
+    swatch.className = entry.ring ? "swatch ring" : "swatch";
+    if (entry.ring) { swatch.style.borderColor = entry.color; } else { swatch.style.background = entry.color; }
     item.dataset.value = entry.value;
     item.append(swatch, document.createTextNode(entry.label));
     legend.appendChild(item);
@@ -82,6 +95,21 @@ function layerSwitches() {
     }
     list.appendChild(label);
     if (def.legend) { list.appendChild(legendOf(def)); }
+    if (def.name === "incidents") {
+      const filter = incidentFilter((predicate) => layers.setFilter("incidents", predicate));
+      layers.setFilter("incidents", filter.predicate);
+      list.appendChild(filter.element);
+    }
+  });
+}
+
+if (config.may_report) {
+  reporter = new ReportControl(map, panel, {
+    csrf: config.csrf,
+    onReported: (incident) => {
+      layers.refresh();
+      incidents.render(incident);
+    },
   });
 }
 
@@ -103,6 +131,7 @@ const chooser = new Chooser(map, {
     layers.clearSelection();
     layers.setFocus(tree.level === "district" ? null : tree.code);
     panel.showUnit(Object.assign({}, tree, { childLabel: CHILDREN[tree.level] }));
+    incidents.loading = incidents.showCounts(tree);
     panel.setSummary(path.map((u) => u.name || u.code).join(" › "));
     if (editor) { editor.setUnit(tree.level, tree.code); }
     if (partitioner) { partitioner.setUnit(tree.level, tree.code); }
@@ -117,10 +146,12 @@ window.gridmap = {
   map,
   labels,
   editor,
+  incidents,
   /** Resolves when no layer request is pending and labels are placed. */
   async idle() {
     await started;
     await panel.loadShown;
+    await incidents.loading;
     return new Promise((resolve) => {
       const check = () => {
         if (layers.pending === 0 && !labels.pending && !chooser.busy) {

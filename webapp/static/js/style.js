@@ -9,7 +9,9 @@
 // Warm and neutral tones only: blues are kept for water, so a building never looks like a lake.
 const PALETTE = ["#e6994a", "#c05a5a", "#8f6bb3", "#6a9a3c", "#b5894f", "#d17bb0", "#7d7d7d",
                  "#a6a23a", "#9c5b3b", "#5c8c6a", "#b36b8f", "#c9a227", "#6b6b9a", "#a0522d"];
-const KEYS = ["color", "weight", "opacity", "fill", "fillColor", "fillOpacity", "dashArray"];
+// radius: points drawn as circles (incidents) — an overdue case is drawn larger
+const KEYS = ["color", "weight", "opacity", "fill", "fillColor", "fillOpacity", "dashArray",
+              "radius"];
 
 function colourOf(key) {
   if (key === null || key === undefined) { return "#bbbbbb"; }

@@ -9,8 +9,11 @@ from tests.e2e.mapdriver import (features, grid_at, idle, labels, lonlat_at, ope
 
 
 def _hide_buildings(page) -> None:
+    """Leave the grids under the labels: buildings and incidents (circles drawn over the
+    grids, an overdue one larger) hidden."""
     page.click("#layers summary")
     page.uncheck("input[data-layer=buildings]")
+    page.uncheck("input[data-layer=incidents]")
     idle(page)
 
 

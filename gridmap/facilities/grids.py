@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.audit import record
 from gridmap.grid.locate import COVERING_GRID_SQL
+from gridmap.models.facility import Facility
 
 _COVERING = COVERING_GRID_SQL.format(point="f.geom")
 
@@ -40,12 +41,21 @@ _REFRESH_COMMUNITY = text(f"""
 """)
 
 
+def _expire_grids(session: Session) -> None:
+    """Facilities loaded in the session read their grid afresh (the UPDATE bypassed them)."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Facility):
+            session.expire(obj, ["grid_id"])
+
+
 def assign_facility_grids(session: Session, ids: Sequence[str]) -> int:
     """Set the grid of the facilities ``ids`` from their point; return how many changed."""
     if not ids:
         return 0
     session.flush()
-    return session.execute(_ASSIGN_IDS, {"ids": list(ids)}).rowcount
+    changed = session.execute(_ASSIGN_IDS, {"ids": list(ids)}).rowcount
+    _expire_grids(session)
+    return changed
 
 
 def refresh_facility_grids(session: Session, community_code: str) -> int:
@@ -53,6 +63,7 @@ def refresh_facility_grids(session: Session, community_code: str) -> int:
     hold them now (one UPDATE); return how many moved, recorded in the audit trail."""
     session.flush()
     moved = session.execute(_REFRESH_COMMUNITY, {"c": community_code}).rowcount
+    _expire_grids(session)
     if moved:
         record(session, action="refresh_grids", table="facility", key=community_code,
                after={"moved": moved})

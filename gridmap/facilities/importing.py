@@ -124,12 +124,13 @@ def read_points(path: Path, recipe: FacilityRecipe, *, crs: str | None = None,
     frame[NAME] = frame[recipe.name] if recipe.name in frame.columns else None
     check = _CrsCheck(path, crs or recipe.crs, {"source_id": SOURCE_ID})
     frame = assign_crs(frame, check)
-    if len(frame) and frame.geometry.notna().any():
-        kept = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
-        moved = to_storage_crs(kept, check)
-        frame = frame.set_crs(STORAGE_SRID, allow_override=True) if len(moved) == 0 else \
-            pd.concat([moved, frame[~frame.index.isin(kept.index)]]).sort_index()
-    return frame
+    # Records without a point stay (and are counted as skipped); the rest are checked and
+    # brought to CGCS2000 by the ingest's rules.
+    present = (frame.geometry.notna() & ~frame.geometry.is_empty).to_numpy()
+    geoms = np.full(len(frame), None, dtype=object)
+    if present.any():
+        geoms[present] = to_storage_crs(frame[present], check).geometry.to_numpy()
+    return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=STORAGE_SRID))
 
 
 def classify(frame: pd.DataFrame, recipe: FacilityRecipe) -> pd.Series:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import shapely
 from geoalchemy2.shape import to_shape
+from sqlalchemy import text
 
 from gridmap.audit import Actor, acting_as
 from gridmap.facilities.service import create_facility
@@ -41,6 +42,13 @@ def shifted_osm(folder: Path) -> Path:
 def inside(grid: Grid) -> tuple[float, float]:
     p = shapely.point_on_surface(to_shape(grid.geom))
     return p.x, p.y
+
+
+def grid_point(session, code: str) -> tuple[float, float]:
+    """A point inside the grid with this code."""
+    return session.execute(text(
+        "select ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) from grid "
+        "where code = :c"), {"c": code}).one()
 
 
 def make(db, scope, grid_or_place, cls="0114", **kw):

@@ -4,6 +4,7 @@ an idempotent re-import, skipped records with reasons, and bad input refused."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pyogrio
 import pytest
@@ -16,6 +17,11 @@ from gridmap.facilities.recipe import load_facility_recipe
 from tests.facilities.conftest import HELSINKI_GPKG, HELSINKI_OSM, SHIFT, shifted_osm
 
 RECIPE = REPO_ROOT / "import" / "facilities_osm.yaml"
+SOURCE = "osm-test"  # not the recipe's own: the CLI tests commit imports under "osm"
+
+
+def _recipe():
+    return replace(load_facility_recipe(RECIPE), source_name=SOURCE)
 
 
 def _osm_counts() -> dict[str, int]:
@@ -36,7 +42,7 @@ def _osm_counts() -> dict[str, int]:
 
 def test_osm_points_become_facilities_and_a_reimport_changes_nothing(db, tmp_path):
     source = shifted_osm(tmp_path)
-    recipe = load_facility_recipe(RECIPE)
+    recipe = _recipe()
     first = import_facilities(db, source, recipe, district="420111")
     expected = _osm_counts()
     assert first.new["0111"] == expected["hydrants"] > 30
@@ -45,13 +51,14 @@ def test_osm_points_become_facilities_and_a_reimport_changes_nothing(db, tmp_pat
     assert first.new["0205"] >= 1 and first.new["0202"] >= 1 and first.new["0404"] >= 1
     assert first.skipped["no rule of the recipe matches (not a facility)"] >= 5
     stored = db.execute(text("select count(*), count(grid_id) from facility "
-                             "where source = 'osm'")).one()
+                             "where source = :s"), {"s": SOURCE}).one()
     assert stored[0] == sum(first.new.values())
     assert 0 < stored[1] and stored[0] - stored[1] == first.outside_grids  # flagged, kept
     again = import_facilities(db, source, recipe, district="420111")
     assert sum(again.new.values()) == 0 and sum(again.updated.values()) == 0
     assert again.unchanged == first.new
-    assert db.execute(text("select count(*) from facility where source = 'osm'")).scalar() \
+    assert db.execute(text("select count(*) from facility where source = :s"),
+                      {"s": SOURCE}).scalar() \
         == stored[0]
     lines = "\n".join(first.lines())
     assert "0111" in lines and "skipped" in lines
@@ -59,10 +66,11 @@ def test_osm_points_become_facilities_and_a_reimport_changes_nothing(db, tmp_pat
 
 def test_a_moved_node_is_updated_in_place(db, tmp_path):
     source = shifted_osm(tmp_path)
-    recipe = load_facility_recipe(RECIPE)
+    recipe = _recipe()
     import_facilities(db, source, recipe, district="420111")
-    node = db.execute(text("select source_id, id from facility where source = 'osm' "
-                           "and class_code = '0111' order by source_id limit 1")).one()
+    node = db.execute(text("select source_id, id from facility where source = :s "
+                           "and class_code = '0111' order by source_id limit 1"),
+                      {"s": SOURCE}).one()
     body = source.read_text(encoding="utf-8")
     at = body.index(f'<node id="{node[0][1:]}"')
     end = body.index(">", at)
@@ -70,8 +78,8 @@ def test_a_moved_node_is_updated_in_place(db, tmp_path):
     source.write_text(moved, encoding="utf-8")
     report = import_facilities(db, source, recipe, district="420111")
     assert report.updated["0111"] == 1 and sum(report.new.values()) == 0
-    assert db.execute(text("select id from facility where source = 'osm' and source_id = :s"),
-                      {"s": node[0]}).scalar() == node[1]  # same ID
+    assert db.execute(text("select id from facility where source = :s and source_id = :i"),
+                      {"s": SOURCE, "i": node[0]}).scalar() == node[1]  # same ID
 
 
 def test_a_geopackage_of_points_with_tag_columns(db, tmp_path):
@@ -79,7 +87,7 @@ def test_a_geopackage_of_points_with_tag_columns(db, tmp_path):
     moved = frame.set_geometry(frame.geometry.translate(*SHIFT))
     path = tmp_path / "pois.gpkg"
     pyogrio.write_dataframe(moved, path, layer="pois_points")
-    report = import_facilities(db, path, load_facility_recipe(RECIPE), district="420111",
+    report = import_facilities(db, path, _recipe(), district="420111",
                                source_id="id")
     assert report.new["0111"] == (frame["emergency"] == "fire_hydrant").sum()
     assert report.new["0404"] == (frame["amenity"] == "bench").sum()
@@ -89,7 +97,7 @@ def test_a_geopackage_of_points_with_tag_columns(db, tmp_path):
 
 def test_the_real_coordinates_are_refused_as_outside_china(db):
     with pytest.raises(ImportFailed, match="outside China"):
-        import_facilities(db, HELSINKI_OSM, load_facility_recipe(RECIPE), district="420111")
+        import_facilities(db, HELSINKI_OSM, _recipe(), district="420111")
 
 
 @pytest.mark.parametrize("recipe_text, problem", [
@@ -110,7 +118,7 @@ def test_a_bad_recipe_is_refused(db, tmp_path, recipe_text, problem):
 
 
 def test_bad_files_are_refused(db, tmp_path):
-    recipe = load_facility_recipe(RECIPE)
+    recipe = _recipe()
     with pytest.raises(ImportFailed, match="does not exist"):
         import_facilities(db, tmp_path / "none.osm", recipe, district="420111")
     garbage = tmp_path / "garbage.gpkg"

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from gridmap.config import REPO_ROOT
 from gridmap.divisions import load_divisions
 from gridmap.errors import ImportFailed
+from gridmap.facilities.taxonomy import load_components
 from gridmap.i18n import msg
 from gridmap.grid.assign import assign_district
 from gridmap.grid.redraw import GridFeature, apply_grids
@@ -91,4 +92,7 @@ def load_demo(session: Session, *, progress: Progress | None = None) -> list[str
     counts = load_taxonomy(session, TAXONOMY)
     lines.append(f"taxonomy: {counts['event_classes']} event classes, "
                  f"{counts['departments']} departments, {counts['changed']} changed")
+    components = load_components(session, TAXONOMY) or {"component_classes": 0, "changed": 0}
+    lines.append(f"components: {components['component_classes']} component classes, "
+                 f"{components['changed']} changed")
     return lines

@@ -54,7 +54,9 @@ def test_an_import_records_one_event_and_a_redraw_one_per_grid(db, tmp_path):
     db.flush()
     events = list_events(db, who="planner@host")
     actions = sorted((e.action, e.table_name) for e in events)
-    assert actions == [("import", "grids"), ("insert", "grid"), ("retire", "grid")]
+    # the grid holds demo facilities (lamps along its roads): one row says how many moved
+    assert actions == [("import", "grids"), ("insert", "grid"), ("refresh_grids", "facility"),
+                       ("retire", "grid")]
     retired = next(e for e in events if e.action == "retire")
     inserted = next(e for e in events if e.action == "insert")
     assert retired.row_key == code and retired.after == {"successors": [inserted.row_key]}

@@ -38,7 +38,9 @@ def test_pattern_catches_both_spellings():
 
 
 def test_every_shipped_recipe_reads_a_file_inside_the_repository():
-    for path in sorted((REPO / "import").glob("*.yaml")):
+    for path in sorted((REPO / "import").glob("*.yaml")):  # facility recipes: tests/facilities
+        if path.name.startswith("facilities_"):
+            continue
         recipe = load_recipe(path)
         assert recipe.source.is_relative_to(REPO), f"{path.name}: {recipe.source}"
         assert recipe.source.exists(), f"{path.name}: {recipe.source}"

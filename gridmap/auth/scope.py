@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from gridmap.errors import InvalidInput
+from gridmap.facilities import CAPABILITIES as FACILITY_CAPABILITIES
 from gridmap.i18n import msg
 from gridmap.incidents.stages import CAPABILITIES as INCIDENT_CAPABILITIES
 from gridmap.models.person import ROLES, SCOPE_LEVELS
@@ -47,15 +48,18 @@ ROLE_LEVELS: dict[str, frozenset[str]] = {
 #: (:mod:`gridmap.auth.management`), ``keys`` manages agencies' API keys; ``incident.*`` are
 #: the actions of the incident loop (:mod:`gridmap.incidents.stages`): grid workers report
 #: and verify on site, the command centre's dispatchers register, dispatch, approve deferrals
-#: and close, departments' handlers handle.
+#: and close, departments' handlers handle; ``facility.*`` (:mod:`gridmap.facilities`):
+#: whoever walks, dispatches or repairs reports a facility's state, planners and
+#: administrators register, import and retire facilities.
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    "grid_worker": frozenset({"incident.report", "incident.verify"}),
-    "community_admin": frozenset({"people", "incident.report"}),
-    "planner": frozenset({"plan"}),
+    "grid_worker": frozenset({"incident.report", "incident.verify", "facility.report"}),
+    "community_admin": frozenset({"people", "incident.report", "facility.report"}),
+    "planner": frozenset({"plan", "facility.edit"}),
     "dispatcher": frozenset({"incident.report", "incident.register", "incident.dispatch",
-                             "incident.approve", "incident.close"}),
-    "handler": frozenset({"incident.handle"}),
-    "administrator": frozenset({"plan", "people", "keys"} | INCIDENT_CAPABILITIES),
+                             "incident.approve", "incident.close", "facility.report"}),
+    "handler": frozenset({"incident.handle", "facility.report"}),
+    "administrator": frozenset({"plan", "people", "keys"} | INCIDENT_CAPABILITIES
+                               | FACILITY_CAPABILITIES),
     "agency": frozenset(),
     # an agency's or a citizen app's key that names the open311 service: reports only
     "open311_client": frozenset({"incident.report"}),

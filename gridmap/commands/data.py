@@ -19,6 +19,7 @@ from gridmap.progress import TerminalProgress
 def demo(ctx: Context) -> None:
     """Load the demo district (Wuhan Optics Valley, Hongshan 420111). Idempotent."""
     from gridmap.demo import DEMO_DISTRICT, load_demo
+    from gridmap.demo_facilities import ensure_demo_facilities
     from gridmap.demo_incidents import ensure_demo_incidents
     from gridmap.demo_people import ensure_demo_people
     from gridmap.incidents.calendar import load_calendar
@@ -28,6 +29,8 @@ def demo(ctx: Context) -> None:
         people = ensure_demo_people(session, DEMO_DISTRICT, settings=ctx.settings)
         incidents = ensure_demo_incidents(session, DEMO_DISTRICT,
                                           calendar=load_calendar(ctx.settings))
+        facilities = ensure_demo_facilities(session, DEMO_DISTRICT)
+    lines += facilities.lines()[:1]
     if incidents:
         lines.append(f"incidents: {incidents} demo incidents reported")
     for line in lines:

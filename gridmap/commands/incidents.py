@@ -27,23 +27,29 @@ def _scope():
 
 @group()
 def taxonomy() -> None:
-    """The event classes and handling departments (data/taxonomy/)."""
+    """The event and component classes and the departments (data/taxonomy/)."""
 
 
 @taxonomy.command("load")
 @argument("directory", required=False, type=click.Path(path_type=Path))
 @click.pass_obj
 def taxonomy_load(ctx: Context, directory: Path | None) -> None:
-    """Load departments.csv and event_classes.csv from DIRECTORY (default: the data folder's
-    taxonomy/)."""
+    """Load departments.csv, event_classes.csv and (when present) components.csv from
+    DIRECTORY (default: the data folder's taxonomy/)."""
+    from gridmap.facilities.taxonomy import load_components
     from gridmap.incidents.taxonomy import TAXONOMY_DIR, load_taxonomy
 
     directory = directory or Path(ctx.settings["data_dir"]) / TAXONOMY_DIR
     with ctx.session() as session:
         counts = load_taxonomy(session, directory)
+        components = load_components(session, directory)
     click.echo(str(msg("{classes} event classes, {departments} departments; {changed} "
                        "changed", classes=counts["event_classes"],
                        departments=counts["departments"], changed=counts["changed"])))
+    if components is not None:
+        click.echo(str(msg("{classes} component classes; {changed} changed",
+                           classes=components["component_classes"],
+                           changed=components["changed"])))
 
 
 @group()

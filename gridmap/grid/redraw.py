@@ -38,6 +38,7 @@ from gridmap.i18n import msg
 from gridmap.geo import project_stored, storage_ewkb
 from gridmap.models import CodeRegistryEntry, District, Grid, Person, PersonScope
 from gridmap.registry import issue_codes, retire_codes
+from gridmap.facilities.grids import refresh_facility_grids
 
 _LINEAGE_SHARE = 0.01
 """A new grid descends from an old one when it covers more than this share of the old one."""
@@ -134,6 +135,7 @@ def apply_grids(session: Session, features: Sequence[GridFeature], *, replace: b
     for community_code in sorted(by_community):
         _apply_community(session, community_code, by_community[community_code], replace,
                          note, known_districts, changes)
+        refresh_facility_grids(session, community_code)
     session.flush()
     return changes
 

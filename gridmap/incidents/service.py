@@ -33,6 +33,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from gridmap.audit import current_actor, record
 from gridmap.auth.scope import Scope, grid_condition
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound
+from gridmap.grid.locate import grid_covering
 from gridmap.i18n import msg
 from gridmap.incidents.calendar import WorkingCalendar
 from gridmap.incidents.dispatch import department_for
@@ -44,13 +45,7 @@ from gridmap.models.incident import Department, EventClass, Incident, IncidentSt
 MAX_DESCRIPTION = 2000
 MAX_COMMENT = 2000
 
-_GRID_AT = text("""
-    select id from grid
-    where valid_to is null
-      and ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4490))
-    order by code limit 1
-""")
-_DISTRICT_AT = text("""
+DISTRICT_AT = text("""
     select code from district
     where ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4490))
     order by code limit 1
@@ -61,14 +56,14 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now or dt.datetime.now(dt.timezone.utc)
 
 
-def _check_location(lon: float, lat: float) -> None:
+def check_location(lon: float, lat: float) -> None:
     if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180
             and -90 <= lat <= 90):
         raise InvalidInput(msg("location {lon}, {lat}: expected longitude -180…180 and "
                                "latitude -90…90 (CGCS2000, degrees)", lon=lon, lat=lat))
 
 
-def _check_text(value: str | None, what: str, limit: int, *, required: bool) -> str | None:
+def check_text(value: str | None, what: str, limit: int, *, required: bool) -> str | None:
     value = (value or "").strip()
     if required and not value:
         raise InvalidInput(msg("{what} is empty: expected a few words", what=what))
@@ -76,12 +71,6 @@ def _check_text(value: str | None, what: str, limit: int, *, required: bool) -> 
         raise InvalidInput(msg("{what}: expected at most {limit} characters of text",
                                what=what, limit=limit))
     return value or None
-
-
-def grid_covering(session: Session, lon: float, lat: float) -> Grid | None:
-    """The active grid covering the point (first code on a shared boundary), or None."""
-    grid_id = session.execute(_GRID_AT, {"lon": lon, "lat": lat}).scalar()
-    return None if grid_id is None else session.get(Grid, grid_id)
 
 
 def _in_scope(scope: Scope, grid: Grid | None, district_code: str | None) -> bool:
@@ -117,8 +106,8 @@ def report_incident(session: Session, scope: Scope, *, class_code: str, lon: flo
     """
     if not scope.may(REPORT_CAPABILITY):
         raise Forbidden(msg("{actor} may not report incidents", actor=scope.actor))
-    _check_location(lon, lat)
-    description = _check_text(description, msg("description"), MAX_DESCRIPTION,
+    check_location(lon, lat)
+    description = check_text(description, msg("description"), MAX_DESCRIPTION,
                               required=True)
     event_class = session.get(EventClass, class_code) if isinstance(class_code, str) else None
     if event_class is None:
@@ -127,7 +116,7 @@ def report_incident(session: Session, scope: Scope, *, class_code: str, lon: flo
                                "load)", code=str(class_code)[:20]))
     grid = grid_covering(session, lon, lat)
     district = grid.district_code if grid is not None else \
-        session.execute(_DISTRICT_AT, {"lon": lon, "lat": lat}).scalar()
+        session.execute(DISTRICT_AT, {"lon": lon, "lat": lat}).scalar()
     if not _in_scope(scope, grid, district):
         raise Forbidden(msg("{actor} may not report at {lon:.6f}, {lat:.6f}: the place lies "
                             "outside their grids", actor=scope.actor, lon=lon, lat=lat))
@@ -178,7 +167,7 @@ def advance_incident(session: Session, scope: Scope, incident_id: int, action: s
         The incident moved on meanwhile.
     """
     incident = get_incident(session, scope, incident_id)
-    comment = _check_text(comment, msg("comment"), MAX_COMMENT, required=False)
+    comment = check_text(comment, msg("comment"), MAX_COMMENT, required=False)
     if expected_stage is not None and expected_stage != incident.stage:
         raise Conflict(msg("incident {id} is {stage} now, not {expected}: someone acted on it "
                            "meanwhile", id=incident.id, stage=incident.stage,

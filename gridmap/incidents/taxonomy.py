@@ -32,11 +32,14 @@ _COLUMNS = {
     "departments.csv": ("code", "name_zh", "name_en"),
     "event_classes.csv": ("code", "major_zh", "major_en", "name_zh", "name_en",
                           "time_limit_hours", "department"),
+    # the component taxonomy (gridmap.facilities.taxonomy)
+    "components.csv": ("major", "minor", "major_zh", "major_en", "name_zh", "name_en",
+                       "department", "inspection_days"),
 }
 _LENGTHS = {"name_zh": 100, "name_en": 100, "major_zh": 50, "major_en": 100}
 
 
-def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     try:
         with path.open(encoding="utf-8", newline="") as src:
             reader = csv.DictReader(src)
@@ -53,7 +56,7 @@ def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
         raise InvalidInput(msg("{path} is not UTF-8 text", path=path)) from None
 
 
-def _text(path: Path, number: int, row: dict[str, str], column: str) -> str:
+def checked_text(path: Path, number: int, row: dict[str, str], column: str) -> str:
     value = (row.get(column) or "").strip()
     if not value or len(value) > _LENGTHS.get(column, 100):
         raise InvalidInput(msg("{path} line {number}: {column} {value!r}: expected 1 to "
@@ -65,21 +68,21 @@ def _text(path: Path, number: int, row: dict[str, str], column: str) -> str:
 def read_departments(path: Path) -> list[dict]:
     """Department rows of ``departments.csv``, checked."""
     out = []
-    for number, row in _rows(path):
+    for number, row in read_rows(path):
         code = (row.get("code") or "").strip()
         if not _DEPARTMENT.fullmatch(code):
             raise InvalidInput(msg("{path} line {number}: code {value!r}: expected lower-case "
                                    "letters, digits and _ (at most 32)", path=path,
                                    number=number, value=code[:40]))
-        out.append({"code": code, "name_zh": _text(path, number, row, "name_zh"),
-                    "name_en": _text(path, number, row, "name_en")})
+        out.append({"code": code, "name_zh": checked_text(path, number, row, "name_zh"),
+                    "name_en": checked_text(path, number, row, "name_en")})
     return out
 
 
 def read_event_classes(path: Path, departments: set[str]) -> list[dict]:
     """Event class rows of ``event_classes.csv``, checked against the departments."""
     out = []
-    for number, row in _rows(path):
+    for number, row in read_rows(path):
         code = (row.get("code") or "").strip()
         if not _CODE.fullmatch(code):
             raise InvalidInput(msg("{path} line {number}: code {value!r}: expected 4 digits "
@@ -99,14 +102,32 @@ def read_event_classes(path: Path, departments: set[str]) -> list[dict]:
                                    "departments.csv", path=path, number=number,
                                    value=department[:40]))
         out.append({"code": code, "time_limit_hours": hours, "department_code": department,
-                    **{c: _text(path, number, row, c)
+                    **{c: checked_text(path, number, row, c)
                        for c in ("major_zh", "major_en", "name_zh", "name_en")}})
-    codes = [r["code"] for r in out]
+    check_unique(path, [r["code"] for r in out])
+    return out
+
+
+def check_unique(path: Path, codes: list[str]) -> None:
+    """Refuse a file that gives one code twice."""
     if len(set(codes)) != len(codes):
         twice = next(c for c in codes if codes.count(c) > 1)
         raise InvalidInput(msg("{path}: code {code} appears more than once", path=path,
                                code=twice))
-    return out
+
+
+def upsert_changed(session: Session, model, rows: list[dict]) -> int:
+    """Upsert the rows (keyed by ``code``) of ``model`` that are new or differ from what is
+    stored; return how many were written. A reload never deletes a class."""
+    columns = [c for c in rows[0] if c != "code"] if rows else []
+    stored = {r.code: r for r in session.execute(select(model)).scalars()}
+    fresh = [r for r in rows if r["code"] not in stored
+             or any(getattr(stored[r["code"]], c) != r[c] for c in columns)]
+    if fresh:
+        statement = insert(model).values(fresh)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["code"], set_={c: statement.excluded[c] for c in columns}))
+    return len(fresh)
 
 
 def load_taxonomy(session: Session, directory: Path | str) -> dict[str, int]:
@@ -116,17 +137,8 @@ def load_taxonomy(session: Session, directory: Path | str) -> dict[str, int]:
     departments = read_departments(directory / "departments.csv")
     classes = read_event_classes(directory / "event_classes.csv",
                                  {d["code"] for d in departments})
-    changed = 0
-    for model, rows in ((Department, departments), (EventClass, classes)):
-        columns = [c for c in rows[0] if c != "code"] if rows else []
-        stored = {r.code: r for r in session.execute(select(model)).scalars()}
-        fresh = [r for r in rows if r["code"] not in stored
-                 or any(getattr(stored[r["code"]], c) != r[c] for c in columns)]
-        if fresh:
-            statement = insert(model).values(fresh)
-            session.execute(statement.on_conflict_do_update(
-                index_elements=["code"], set_={c: statement.excluded[c] for c in columns}))
-            changed += len(fresh)
+    changed = sum(upsert_changed(session, model, rows)
+                  for model, rows in ((Department, departments), (EventClass, classes)))
     session.flush()
     rules = load_rules(session, directory / "dispatch.csv")
     if changed:

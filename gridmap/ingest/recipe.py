@@ -139,13 +139,8 @@ def _merge(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def load_recipe(path: Path, **overrides: Any) -> Recipe:
-    """Read a YAML recipe; ``source`` is resolved relative to the recipe's folder.
-
-    ``overrides`` (e.g. from command-line options) replace the recipe's values, except
-    ``fields``, ``where``, ``households`` and ``defaults``, whose entries are added to the
-    recipe's. ``None`` overrides nothing.
-    """
+def read_recipe_yaml(path: Path, expected: str) -> dict[str, Any]:
+    """The mapping a YAML recipe file holds; ``expected`` says which keys it must have."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -154,9 +149,19 @@ def load_recipe(path: Path, **overrides: Any) -> Recipe:
                                error=first)) from None
     if not isinstance(data, dict):
         raise ImportFailed(msg("recipe {path}: got {type} {data!r:.60}, expected a mapping with "
-                               "at least 'source' and 'layer'", path=path,
-                               type=type(data).__name__, data=data))
-    data = _merge(data, overrides)
+                               "{expected}", path=path, type=type(data).__name__, data=data,
+                               expected=expected))
+    return data
+
+
+def load_recipe(path: Path, **overrides: Any) -> Recipe:
+    """Read a YAML recipe; ``source`` is resolved relative to the recipe's folder.
+
+    ``overrides`` (e.g. from command-line options) replace the recipe's values, except
+    ``fields``, ``where``, ``households`` and ``defaults``, whose entries are added to the
+    recipe's. ``None`` overrides nothing.
+    """
+    data = _merge(read_recipe_yaml(path, msg("at least 'source' and 'layer'")), overrides)
     if isinstance(data.get("district"), int) and not isinstance(data["district"], bool):
         data["district"] = str(data["district"])  # YAML reads 420111 unquoted as a number
     check_recipe(data, origin=f"recipe {path.name}")

@@ -247,7 +247,9 @@ def test_failed_import_keeps_committed_data(committed, tmp_path):
 
 
 def test_recipes_in_import_folder_load():
-    for path in (REPO / "import").glob("*.yaml"):
+    for path in (REPO / "import").glob("*.yaml"):  # facility recipes: tests/facilities
+        if path.name.startswith("facilities_"):
+            continue
         r = load_recipe(path)
         assert r.layer in ("buildings", "districts", "streets", "communities", "roads", "water")
 

@@ -56,7 +56,9 @@ def test_every_key_says_what_it_expects():
 
 
 def test_every_shipped_recipe_is_valid():
-    for path in (REPO / "import").glob("*.yaml"):
+    for path in (REPO / "import").glob("*.yaml"):  # facility recipes: tests/facilities
+        if path.name.startswith("facilities_"):
+            continue
         assert load_recipe(path).layer in TARGET_LAYERS
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from gridmap.auth import issue_key
 from gridmap.auth.scope import Scope
+from gridmap.facilities.service import create_facility
 from gridmap.incidents.service import report_incident
 from gridmap.plans.drafts import DraftGrid, create_draft, plan_version
 from gridmap.db import session_scope
@@ -175,6 +176,16 @@ def table(codes):
              {**api_person, **{c: 400 for c in PEOPLE}, "worker_b": 404}),
         _row("GET", f"/api/incidents/{codes['incident']}/attachments/{'0' * 64}",
              "incidents.attachment", {**api_person, **{c: 404 for c in PEOPLE}}),
+        # facilities: seen by whoever reaches their grid; every role reaching it may report
+        # a state (a bad one here: 400), grid B's worker gets 404
+        _row("GET", "/api/component-classes", "facilities.component_classes",
+             _reader(key_without=200)),
+        _row("GET", "/api/facilities", "facilities.facilities", api_person),
+        _row("GET", f"/api/facilities/{codes['facility']}", "facilities.facility", api_person,
+             worker_b=404),
+        _row("POST", f"/api/facilities/{codes['facility']}/state", "facilities.change_state",
+             {**api_person, **{c: 400 for c in PEOPLE}, "worker_b": 404},
+             body={"state": "broken"}),
         # Open311: reading is public; submitting needs an api_key parameter naming open311
         # (none here: 401), and an X-API-Key header is read-only as everywhere (403)
         _row("GET", "/open311/v2/discovery.json", "open311.discovery", PUBLIC),
@@ -211,9 +222,11 @@ def codes(database_url, people) -> dict[str, str]:
         incident = report_incident(session, Scope.for_person("t-admin", "administrator", ()),
                                    class_code="0401", lon=lon, lat=lat,
                                    description="route test").id
+        facility = create_facility(session, Scope.for_person("t-admin", "administrator", ()),
+                                   class_code="0111", lon=lon, lat=lat)
         version = plan_version(session, community).version
     return {"grid_a": a, "grid_b": b, "community": community, "other_community": other,
-            "incident": str(incident),
+            "incident": str(incident), "facility": facility.id,
             "building_b": str(building_b), "plan": str(plan), "lon_a": f"{lon:.7f}",
             "version": str(version),
             "lat_a": f"{lat:.7f}",
@@ -268,7 +281,7 @@ def _rows_for_collection():
     """The table with placeholder codes, only to parametrize by; filled in by ``codes``."""
     fake = {k: "0" for k in ("grid_a", "grid_b", "community", "other_community",
                              "building_b", "plan", "lon_a", "lat_a", "job", "incident",
-                             "version")}
+                             "facility", "version")}
     return table(fake)
 
 

@@ -21,6 +21,7 @@ def demo(ctx: Context) -> None:
     from gridmap.demo import DEMO_DISTRICT, load_demo
     from gridmap.demo_incidents import ensure_demo_incidents
     from gridmap.demo_people import ensure_demo_people
+    from gridmap.devices.simulate import ensure_demo_devices
     from gridmap.incidents.calendar import load_calendar
 
     with TerminalProgress() as progress, ctx.session() as session:
@@ -28,6 +29,11 @@ def demo(ctx: Context) -> None:
         people = ensure_demo_people(session, DEMO_DISTRICT, settings=ctx.settings)
         incidents = ensure_demo_incidents(session, DEMO_DISTRICT,
                                           calendar=load_calendar(ctx.settings))
+        devices = ensure_demo_devices(session, DEMO_DISTRICT,
+                                      data_dir=ctx.settings["data_dir"])
+    if devices:
+        lines.append(f"devices: {devices} simulated devices registered "
+                     f"(gridmap simulate-devices publishes their telemetry)")
     if incidents:
         lines.append(f"incidents: {incidents} demo incidents reported")
     for line in lines:

@@ -170,6 +170,10 @@ def validate_message(payload: bytes | object, *, device_id: str | None = None,
         raise MessageRejected("unknown_field", msg(
             "field {field!r} is not part of a message: expected {fields}",
             field=_short(unknown[0]), fields=", ".join(sorted(FIELDS))))
+    if device_id is not None and not DEVICE_ID.fullmatch(device_id):
+        raise MessageRejected("bad_device_id", msg(
+            "topic names device {value!r}: expected 1–64 letters, digits, '.', '_' or '-'",
+            value=device_id[:70]))
     named = body.get("device_id")
     if named is not None or device_id is None:
         if not isinstance(named, str) or not DEVICE_ID.fullmatch(named):

@@ -91,3 +91,11 @@ def test_devices_read_back(client, devices):
     one = client.get(f"/api/devices/{a}").get_json()
     assert one["type"] == "smoke_sensor" and one["grid"] and one["status"] == "active"
     assert client.get("/api/devices/no-such-device").status_code == 404
+
+
+def test_devices_layer(client, devices, place):
+    (a,) = devices(1)
+    features = client.get("/api/layers/devices/features?limit=5000").get_json()["features"]
+    (mine,) = [f for f in features if f["id"] == a]
+    assert mine["properties"]["grid_code"] == place[2]
+    assert mine["properties"]["condition"] == "ok"

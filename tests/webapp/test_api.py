@@ -71,7 +71,8 @@ def test_bbox_query_limits_features(client):
 def test_layers_describe_without_sql(client):
     layers = client.get("/api/layers").get_json()
     assert [l["name"] for l in layers] == ["water", "roads", "grids", "buildings",
-                                            "communities", "streets", "districts", "incidents"]
+                                            "communities", "streets", "districts", "incidents",
+                                            "devices"]
     assert all("table" not in l and "where" not in l for l in layers)
 
 

@@ -6,15 +6,16 @@ TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/gridmap_test
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/gridmap_bench
 HOST ?= 127.0.0.1
 PORT ?= 8000
+GRIDMAP_MQTT_URL ?= mqtt://127.0.0.1:1883
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-export DATABASE_URL TEST_DATABASE_URL BENCH_DATABASE_URL HOST PORT
+export DATABASE_URL TEST_DATABASE_URL BENCH_DATABASE_URL HOST PORT GRIDMAP_MQTT_URL
 
-.PHONY: run test bench system system-run system-test system-bench venv venv-run db testdb benchdb \
+.PHONY: run test bench system system-run system-test system-bench venv venv-run db testdb benchdb broker \
         db-untrust demo serve clean-venv translations
 
-run: system-run venv-run db
+run: system-run venv-run db broker
 	$(BIN)/gridmap db upgrade
 	$(BIN)/gridmap demo
 	@echo "gridmap: serving http://$(HOST):$(PORT)/ — sign in as demo-admin, demo-worker, demo-dispatcher or demo-handler" \
@@ -22,7 +23,7 @@ run: system-run venv-run db
 	  "demo-admin) — press Ctrl+C to stop"
 	WEB_PORT=$(PORT) $(BIN)/honcho start -f Procfile
 
-test: system-test venv testdb
+test: system-test venv testdb broker
 	$(BIN)/python -m pytest
 
 bench: system-bench venv benchdb
@@ -43,7 +44,13 @@ system-bench:
 	bash scripts/install-system.sh run bench
 
 system:
-	bash scripts/install-system.sh run test bench
+	bash scripts/install-system.sh run test bench mqtt
+
+# An MQTT broker at GRIDMAP_MQTT_URL: Mosquitto installed (Debian) only when none answers
+# there, then started (scripts/ensure-broker.sh says how it is stopped).
+broker:
+	@bash scripts/ensure-broker.sh --check || bash scripts/install-system.sh mqtt
+	bash scripts/ensure-broker.sh
 
 # The package into .venv/, once per change of setup.cfg: venv-run without the test extras
 # (pytest, hypothesis, Playwright), venv with them.

@@ -122,6 +122,25 @@ def _working_hours(value: Any) -> str | None:
 _WORKING_HOURS = Check("HH:MM-HH:MM periods, comma-separated", _working_hours)
 
 
+def _mqtt_url(value: Any) -> str | None:
+    from urllib.parse import urlsplit
+
+    expected = "expected mqtt://HOST:PORT"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except (ValueError, TypeError, AttributeError):
+        return f"not a URL; {expected}"
+    if parts.scheme != "mqtt" or not parts.hostname:
+        return expected
+    if port is not None and not 1 <= port <= 65535:
+        return f"port {port} is outside 1–65535; {expected}"
+    return None
+
+
+_MQTT_URL = Check("mqtt://HOST:PORT", _mqtt_url)
+
+
 @dataclass(frozen=True)
 class Setting:
     """One configurable value with its documentation and its check."""
@@ -215,6 +234,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("secret_key", "",
             "Key that signs web sessions, the same for every server process; empty means one "
             "generated once and kept in the database (table server_secret)."),
+    Setting("mqtt_url", "mqtt://127.0.0.1:1883",
+            "MQTT broker that devices publish telemetry to and `gridmap ingest-mqtt` reads "
+            "from; `make run` and `make test` start Mosquitto when none answers here.",
+            _MQTT_URL),
+    Setting("device_message_max_bytes", 8192,
+            "Largest device telemetry message accepted (bytes of JSON); a larger one is "
+            "rejected and counted as oversized.", _whole(64)),
+    Setting("device_low_battery_percent", 20.0,
+            "A device reporting a battery reading below this percentage raises a low-battery "
+            "alarm (an incident in its grid).", _number(0)),
+    Setting("device_offline_minutes", 60,
+            "An active device with no message for longer than this raises an offline alarm; "
+            "`gridmap ingest-mqtt` checks every minute.", _whole(1)),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

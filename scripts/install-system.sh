@@ -8,9 +8,12 @@
 #   test   what only the test suite adds: Chromium for the end-to-end tests (Playwright drives
 #          /usr/bin/chromium itself, so no chromedriver)
 #   bench  what only the benchmarks add: GDAL's command-line tools (ogr2ogr)
+#   mqtt   the MQTT broker devices publish to (Mosquitto) and its command-line clients;
+#          `make run` and `make test` install it only when no broker answers at
+#          GRIDMAP_MQTT_URL (scripts/ensure-broker.sh then starts it)
 #
 # A new group is one more entry in group_packages below and one more name on the make target
-# that needs it (the device work will add "mqtt" with mosquitto for `make run`).
+# that needs it.
 # Packages already installed are left alone; nothing is ever removed.
 set -euo pipefail
 
@@ -23,11 +26,12 @@ postgis_package() {
   if [ -n "$version" ]; then echo "postgresql-$version-postgis-3"; else echo postgresql-postgis; fi
 }
 
-groups=(run test bench)
+groups=(run test bench mqtt)
 declare -A group_packages=(
   [run]="postgresql $(postgis_package) python3 python3-venv fonts-wqy-microhei"
   [test]="chromium"
   [bench]="gdal-bin"
+  [mqtt]="mosquitto mosquitto-clients"
 )
 
 list=""

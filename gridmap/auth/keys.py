@@ -150,9 +150,10 @@ def scope_of_key(key: ApiKey) -> Scope:
 
 
 #: Names a key may list beyond the layers: services it may use. ``open311`` lets an agency's
-#: or a citizen app's key submit Open311 service requests (incidents); ``all`` does not
-#: include it — a key writes only when it names the service.
-SERVICES = ("open311",)
+#: or a citizen app's key submit Open311 service requests (incidents); ``devices`` lets a
+#: device gateway post telemetry (``POST /api/devices/telemetry``); ``all`` includes
+#: neither — a key writes only when it names the service.
+SERVICES = ("open311", "devices")
 
 
 def known_collections(repo_root: Path) -> list[str]:

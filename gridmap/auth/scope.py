@@ -63,6 +63,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     "agency": frozenset(),
     # an agency's or a citizen app's key that names the open311 service: reports only
     "open311_client": frozenset({"incident.report"}),
+    # the device alarm processing (gridmap.devices.alarms): opens incidents and notes on them
+    "device_alarms": frozenset({"incident.report"}),
 }
 #: Code length of each level (gbt30428 / cjt213 hierarchy codes; grids vary by profile).
 LEVEL_LENGTHS = {"district": 6, "street": 9, "community": 12}

@@ -22,6 +22,7 @@ def demo(ctx: Context) -> None:
     from gridmap.demo_facilities import ensure_demo_facilities
     from gridmap.demo_incidents import ensure_demo_incidents
     from gridmap.demo_people import ensure_demo_people
+    from gridmap.devices.simulate import ensure_demo_devices
     from gridmap.incidents.calendar import load_calendar
 
     with TerminalProgress() as progress, ctx.session() as session:
@@ -30,6 +31,11 @@ def demo(ctx: Context) -> None:
         incidents = ensure_demo_incidents(session, DEMO_DISTRICT,
                                           calendar=load_calendar(ctx.settings))
         facilities = ensure_demo_facilities(session, DEMO_DISTRICT)
+        devices = ensure_demo_devices(session, DEMO_DISTRICT,
+                                      data_dir=ctx.settings["data_dir"])
+    if devices:
+        lines.append(f"devices: {devices} simulated devices registered "
+                     f"(gridmap simulate-devices publishes their telemetry)")
     lines += facilities.lines()[:1]
     if incidents:
         lines.append(f"incidents: {incidents} demo incidents reported")

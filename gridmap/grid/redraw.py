@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from gridmap import codes as gcodes
 from gridmap.audit import current_actor, record
+from gridmap.devices.registry import refresh_device_grids
 from gridmap.errors import InvalidCode, ValidationFailed
 from gridmap.i18n import msg
 from gridmap.geo import project_stored, storage_ewkb
@@ -184,6 +185,7 @@ def _apply_community(session: Session, community_code: str, features: list[GridF
                       changes)
     if (len(changes.inserted), len(changes.updated), len(changes.retired)) != before:
         _bump_plan_version(session, community_code)
+        refresh_device_grids(session, community_code)
 
 
 def _scopes_follow(session: Session, pairs: Sequence[tuple[str, str]]) -> None:

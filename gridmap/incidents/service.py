@@ -132,6 +132,27 @@ def report_incident(session: Session, scope: Scope, *, class_code: str, lon: flo
     return incident
 
 
+def note_incident(session: Session, scope: Scope, incident_id: int, comment: str, *,
+                  now: dt.datetime | None = None) -> Incident:
+    """Add a note to the incident (a step that leaves its stage as it is), e.g. that the
+    device alarm which opened it has cleared.
+
+    Raises
+    ------
+    Forbidden
+        The caller may not report incidents (notes come from the same callers).
+    InvalidInput
+        An empty or over-long comment.
+    """
+    if not scope.may(REPORT_CAPABILITY):
+        raise Forbidden(msg("{actor} may not add notes to incidents", actor=scope.actor))
+    incident = get_incident(session, scope, incident_id)
+    comment = _check_text(comment, msg("comment"), MAX_COMMENT, required=True)
+    _step(session, incident, "note", incident.stage, comment, _now(now))
+    session.flush()
+    return incident
+
+
 def get_incident(session: Session, scope: Scope, incident_id: int) -> Incident:
     """The incident, if it exists and lies in the caller's scope (else 404: a caller never
     learns of incidents outside their scope)."""

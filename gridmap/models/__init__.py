@@ -1,5 +1,5 @@
 """SQLAlchemy models: the grid hierarchy, buildings, the code registry, context layers,
-official divisions, the audit trail, people and API keys, incidents, facilities."""
+official divisions, the audit trail, people and API keys, incidents, facilities, devices."""
 from gridmap.models.audit import AuditEvent
 from gridmap.models.base import Base
 from gridmap.models.hierarchy import Community, District, Grid, Street
@@ -12,9 +12,11 @@ from gridmap.models.person import ApiKey, Person, PersonScope, ServerSecret, Web
 from gridmap.models.incident import (Department, DispatchRule, EventClass, Incident,
                                      IncidentAttachment, IncidentStep)
 from gridmap.models.facility import ComponentClass, Facility, FacilitySerial
+from gridmap.models.device import Device, DeviceAlarm, DeviceRejected, DeviceTelemetry
 
 __all__ = ["AuditEvent", "Base", "District", "Street", "Community", "Grid", "Building",
            "CodeRegistryEntry", "GridLineage", "Road", "Water", "Division", "Person", "PersonScope",
            "ApiKey", "ServerSecret", "WebSession", "Plan", "PlanGrid", "CommunityPlanVersion",
            "Department", "DispatchRule", "EventClass", "Incident", "IncidentAttachment",
-           "IncidentStep", "ComponentClass", "Facility", "FacilitySerial"]
+           "IncidentStep", "ComponentClass", "Facility", "FacilitySerial", "Device",
+           "DeviceAlarm", "DeviceRejected", "DeviceTelemetry"]

@@ -18,6 +18,8 @@ from gridmap.incidents.stages import ACTIONS, Stage
 from gridmap.models.base import Base
 
 STAGES = tuple(s.value for s in Stage)
+#: What a step records: the report, a note (no change of stage), or a transition's action.
+STEP_ACTIONS = ("report", "note", *ACTIONS)
 
 
 class Department(Base):
@@ -98,10 +100,11 @@ class Incident(Base):
 
 
 class IncidentStep(Base):
-    """One transition of an incident: who took which action when, and why."""
+    """One transition of an incident: who took which action when, and why; or a ``note``
+    that leaves the stage as it is (e.g. a device's alarm cleared)."""
 
     __tablename__ = "incident_step"
-    __table_args__ = (CheckConstraint(f"action in {('report', *ACTIONS)!r}", name="action"),)
+    __table_args__ = (CheckConstraint(f"action in {STEP_ACTIONS!r}", name="action"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"),
                                              index=True)

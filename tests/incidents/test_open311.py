@@ -61,7 +61,7 @@ def test_discovery_and_services(open311):
     status, kind, body = _get(open311["base"] + "/services.xml")
     assert status == 200 and kind == "text/xml"
     codes = [s.findtext("service_code") for s in ET.fromstring(body).iter("service")]
-    assert "0401" in codes and len(codes) == 30
+    assert "0401" in codes and len(codes) == 33  # 30 + the device alarms' 0508–0510
     services = json.loads(_get(open311["base"] + "/services.json")[2])
     assert {"service_code", "service_name", "metadata", "type", "group"} <= set(services[0])
     assert json.loads(_get(open311["base"] + "/services/0401.json")[2]) == \

@@ -37,7 +37,7 @@ def test_postgis_follows_the_installed_postgresql():
 
 
 @pytest.mark.parametrize(("args", "says"), [
-    (["mqtt"], "gridmap: unknown package group 'mqtt'; expected one of: run test bench"),
+    (["radio"], "gridmap: unknown package group 'radio'; expected one of: run test bench mqtt"),
     (["--list", "run", "tests"], "unknown package group 'tests'"),
     ([], "usage: install-system.sh [--list] GROUP..."),
 ])
@@ -54,11 +54,19 @@ def _dry_run(target: str) -> str:
     return done.stdout
 
 
+def test_mqtt_group_is_mosquitto():
+    assert _packages("mqtt") == ["mosquitto", "mosquitto-clients"]
+
+
 @pytest.mark.parametrize(("target", "groups", "extras"), [
-    ("run", "run", "'.'"), ("test", "run test", "'.[test]'"), ("bench", "run bench", None),
+    ("run", ["run", "mqtt"], "'.'"), ("test", ["run test", "mqtt"], "'.[test]'"),
+    ("bench", ["run bench"], None),
 ])
 def test_make_targets_install_only_their_groups(target, groups, extras):
     commands = _dry_run(target)
-    assert re.findall(r"scripts/install-system\.sh (.*)", commands) == [groups]
+    # mqtt only when no broker answers: scripts/ensure-broker.sh --check || install-system
+    assert re.findall(r"scripts/install-system\.sh (.*)", commands) == groups
+    assert ("ensure-broker.sh --check || bash scripts/install-system.sh mqtt" in commands) \
+        == ("mqtt" in groups)
     if extras:
         assert re.findall(r"pip install --quiet -e (\S+)", commands) == [extras]

@@ -72,7 +72,7 @@ def test_layers_describe_without_sql(client):
     layers = client.get("/api/layers").get_json()
     assert [l["name"] for l in layers] == ["water", "roads", "grids", "buildings",
                                             "communities", "streets", "districts",
-                                            "facilities", "incidents"]
+                                            "facilities", "incidents", "devices"]
     assert all("table" not in l and "where" not in l for l in layers)
 
 

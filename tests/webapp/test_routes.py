@@ -18,8 +18,9 @@ from gridmap.facilities.service import create_facility
 from gridmap.incidents.service import report_incident
 from gridmap.plans.drafts import DraftGrid, create_draft, plan_version
 from gridmap.db import session_scope
+from gridmap.devices.registry import DeviceSpec, register_devices
 from gridmap.jobs.queue import enqueue
-from tests.conftest import sign_in
+from tests.conftest import REPO, sign_in
 from tests.webapp.signin import csrf_token
 
 CALLERS = ("anonymous", "worker_a", "worker_b", "community", "planner", "key_with",
@@ -196,6 +197,15 @@ def table(codes):
              PUBLIC),
         _row("POST", "/open311/v2/requests.json", "open311.submit",
              {**{c: 401 for c in CALLERS}, "key_with": 403, "key_without": 403}),
+        # device telemetry: the api_key travels in the JSON body (none here: 401); an
+        # X-API-Key header is read-only as everywhere (403)
+        _row("POST", "/api/devices/telemetry", "devices.telemetry",
+             {**{c: 401 for c in CALLERS}, "key_with": 403, "key_without": 403},
+             body={"messages": []}),
+        # devices: seen by whoever reaches their grid; keys need the devices collection
+        _row("GET", "/api/devices", "devices.devices", _reader(ok_for_keys=False)),
+        _row("GET", f"/api/devices/{codes['device']}", "devices.device",
+             _reader(ok_for_keys=False, worker_b=404)),
     ]
 
 
@@ -225,8 +235,11 @@ def codes(database_url, people) -> dict[str, str]:
         facility = create_facility(session, Scope.for_person("t-admin", "administrator", ()),
                                    class_code="0111", lon=lon, lat=lat)
         version = plan_version(session, community).version
+        register_devices(session, [DeviceSpec("route-test-device", "smoke_sensor", "route test",
+                                               lon, lat)], data_dir=str(REPO / "data"),
+                         update=True)
     return {"grid_a": a, "grid_b": b, "community": community, "other_community": other,
-            "incident": str(incident), "facility": facility.id,
+            "incident": str(incident), "facility": facility.id, "device": "route-test-device",
             "building_b": str(building_b), "plan": str(plan), "lon_a": f"{lon:.7f}",
             "version": str(version),
             "lat_a": f"{lat:.7f}",
@@ -281,7 +294,7 @@ def _rows_for_collection():
     """The table with placeholder codes, only to parametrize by; filled in by ``codes``."""
     fake = {k: "0" for k in ("grid_a", "grid_b", "community", "other_community",
                              "building_b", "plan", "lon_a", "lat_a", "job", "incident",
-                             "facility", "version")}
+                             "facility", "version", "device")}
     return table(fake)
 
 

@@ -1,0 +1,1 @@
+"""Devices: the registry, telemetry over MQTT and HTTP, alarms that open incidents."""

@@ -2,10 +2,12 @@
 # Make sure an MQTT broker answers at GRIDMAP_MQTT_URL (default mqtt://127.0.0.1:1883).
 #   scripts/ensure-broker.sh [--check]   (--check: exit 0 when one answers, 1 when none; start nothing)
 # Idempotent: when one answers, nothing is done. Otherwise Mosquitto (Debian's package, the
-# "mqtt" group of scripts/install-system.sh) is started: by its system service when systemd or
-# the service command can, else as `mosquitto -d` with var/mosquitto/mosquitto.conf
-# (persistence on, listener on the URL's host and port, large queues so that a consumer that is
-# away for a while misses nothing). Stop that one with: kill "$(cat var/mosquitto/mosquitto.pid)".
+# "mqtt" group of scripts/install-system.sh) is started as `mosquitto -d` with
+# var/mosquitto/mosquitto.conf: config/mosquitto/gridmap.conf (no limit on the messages a
+# persistent session queues, so a consumer away for a while misses nothing; persistence on)
+# plus a listener on the URL's host and port. Not Debian's mosquitto service: its default
+# configuration keeps at most 1,000 queued messages per session and drops the rest.
+# Stop the one started here with: kill "$(cat var/mosquitto/mosquitto.pid)".
 set -euo pipefail
 
 url=${GRIDMAP_MQTT_URL:-mqtt://127.0.0.1:1883}
@@ -34,33 +36,20 @@ if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then
     "bash scripts/install-system.sh mqtt (as root)" >&2
   exit 1
 fi
-if [ "$port" = 1883 ] && [ "$host" != ::1 ]; then
-  if command -v systemctl >/dev/null 2>&1 && systemctl start mosquitto 2>/dev/null \
-      && wait_for_broker; then
-    echo "gridmap: started the mosquitto service (systemctl stop mosquitto stops it)"; exit 0
-  fi
-  if command -v service >/dev/null 2>&1 && service mosquitto start >/dev/null 2>&1 \
-      && wait_for_broker; then
-    echo "gridmap: started the mosquitto service (service mosquitto stop stops it)"; exit 0
-  fi
-fi
 dir="$here/var/mosquitto"
 mkdir -p "$dir"
-cat > "$dir/mosquitto.conf" <<CONF
-# written by scripts/ensure-broker.sh
-listener $port $host
-allow_anonymous true
-# stay the user who started it (as root, Mosquitto would switch to "mosquitto", who cannot
-# write here)
-user $(id -un)
-persistence true
-persistence_location $dir/
-pid_file $dir/mosquitto.pid
-log_dest file $dir/mosquitto.log
-# a consumer away for a while (a restart, a deployment) gets everything when it returns
-max_queued_messages 1000000
-max_inflight_messages 0
-CONF
+{
+  echo "# written by scripts/ensure-broker.sh: config/mosquitto/gridmap.conf, then this broker's"
+  echo "# listener and paths"
+  cat "$here/config/mosquitto/gridmap.conf"
+  echo "listener $port $host"
+  # stay the user who started it (as root, Mosquitto would switch to the user mosquitto, who
+  # cannot write here)
+  echo "user $(id -un)"
+  echo "persistence_location $dir/"
+  echo "pid_file $dir/mosquitto.pid"
+  echo "log_dest file $dir/mosquitto.log"
+} > "$dir/mosquitto.conf"
 mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 "$mosquitto_bin" -d -c "$dir/mosquitto.conf"
 if wait_for_broker; then

@@ -147,7 +147,7 @@ def note_incident(session: Session, scope: Scope, incident_id: int, comment: str
     if not scope.may(REPORT_CAPABILITY):
         raise Forbidden(msg("{actor} may not add notes to incidents", actor=scope.actor))
     incident = get_incident(session, scope, incident_id)
-    comment = _check_text(comment, msg("comment"), MAX_COMMENT, required=True)
+    comment = check_text(comment, msg("comment"), MAX_COMMENT, required=True)
     _step(session, incident, "note", incident.stage, comment, _now(now))
     session.flush()
     return incident

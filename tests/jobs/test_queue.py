@@ -47,8 +47,8 @@ def test_the_worker_refuses_an_outdated_schema(empty_database_url):
 
 
 def test_make_run_starts_the_web_server_and_the_worker():
-    """The Procfile `make run` hands to honcho names both processes, with commands that
-    exist."""
+    """The Procfile `make run` hands to honcho names every process (web server, job worker,
+    MQTT consumer, the demo's simulated devices), with commands that exist."""
     from click.testing import CliRunner
 
     from gridmap.cli import cli
@@ -57,7 +57,7 @@ def test_make_run_starts_the_web_server_and_the_worker():
     lines = [line for line in (REPO / "Procfile").read_text().splitlines()
              if line and not line.startswith("#")]
     processes = dict(line.split(": ", 1) for line in lines)
-    assert set(processes) == {"web", "worker"}
+    assert set(processes) == {"web", "worker", "mqtt", "devices"}
     for command in processes.values():
         words = command.split()
         assert words[0] == ".venv/bin/gridmap"

@@ -36,12 +36,13 @@ from gridmap.commands import audit as _audit, codes as _codes  # noqa: E402
 from gridmap.commands import data as _data, database as _database, people as _people  # noqa: E402
 from gridmap.commands import incidents as _incidents, partition as _partition  # noqa: E402
 from gridmap.commands import plans as _plans, worker as _worker  # noqa: E402
+from gridmap.commands import export as _export  # noqa: E402
 
 for _command in (_database.db, _data.demo, _data.import_, _data.validate, _data.assign,
                  _audit.audit, _codes.code, _database.serve, _codes.reference, _people.user,
                  _people.apikey, _plans.plan, _plans.grid, _worker.worker, _worker.job,
                  _partition.partition, _incidents.taxonomy, _incidents.incident,
-                 _incidents.dispatch):
+                 _incidents.dispatch, _export.export):
     cli.add_command(_command)
 
 

@@ -61,7 +61,7 @@ def attribute_sources(session: Session, district: str) -> list[ExportSource]:
 def export_package(session: Session, district: str, layer_sources: Iterable[ExportSource],
                    path: Path | str, *, crs: str | int | None = None, overwrite: bool = False,
                    progress: Progress | None = None,
-                   chunk_rows: int = 20_000) -> dict[str, int]:
+                   chunk_rows: int = 5_000) -> dict[str, int]:
     """Write the district package (see the module docstring) to ``path`` (a .gpkg).
 
     ``layer_sources`` are the layers cut to the district for the caller's scope (the caller

@@ -76,10 +76,11 @@ def write_source(session: Session, source: ExportSource, writer: Writer, crs: Ex
     checked against the source's own count."""
     expected = source.count(session)
     progress.stage(msg("exporting {name}", name=source.name), expected)
+    # before the stream opens: the connection serves nothing else while it runs
+    geometry_type = source.geometry_type(session) if source.spatial else None
     seen = [0]
     reader = _counted(stream_batches(session, source, crs, chunk_rows=chunk_rows), progress,
                       seen)
-    geometry_type = source.geometry_type(session) if source.spatial else None
     path = writer.write(folder, stem, Layer(source.name, reader, geometry_type, source.labels),
                         crs, append=append)
     if seen[0] != expected:  # rows changed under the export: say so rather than ship it
@@ -91,7 +92,7 @@ def write_source(session: Session, source: ExportSource, writer: Writer, crs: Ex
 
 def export_layer(session: Session, source: ExportSource, path: Path | str, *,
                  format: str, crs: str | int | None = None, overwrite: bool = False,
-                 progress: Progress | None = None, chunk_rows: int = 20_000) -> ExportResult:
+                 progress: Progress | None = None, chunk_rows: int = 5_000) -> ExportResult:
     """Export ``source`` (built by a layer for a caller's scope) to ``path``.
 
     Parameters

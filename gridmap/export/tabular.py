@@ -72,7 +72,9 @@ class ShapefileWriter(Writer):
         out.writerow(["field", "shapefile_field", "label"])
         out.writerows([name, short, layer.labels.get(name, name)]
                       for name, short in mapping.items())
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        # the fastest deflate: a fifth of the time of the default level for a few per cent more
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED,
+                             compresslevel=1) as archive:
             for suffix in SHAPEFILE_PARTS:
                 archive.write(parts / f"{stem}{suffix}", f"{stem}{suffix}")
             archive.writestr(FIELDS_FILE, table.getvalue())

@@ -48,7 +48,6 @@ from launcher import Launcher  # noqa: E402
 
 LAUNCHER = Launcher()  # before the large imports below: see launcher.py
 
-import argparse  # noqa: E402
 import os  # noqa: E402
 import tempfile  # noqa: E402
 
@@ -56,7 +55,7 @@ import psycopg  # noqa: E402
 
 import buildings_data  # noqa: E402
 import import_buildings as imports  # noqa: E402 — its district set-up and import fields
-from common import Figure, spread, write_figures  # noqa: E402
+from common import Figure, building_arguments, spread, write_figures  # noqa: E402
 
 GRIDMAP = [sys.executable, "-m", "gridmap.cli"]
 TIME_TARGET = 0.5  # gridmap's time at most half the peer's (≥ 2× faster)
@@ -96,14 +95,7 @@ def _ensure_buildings(url: str, count: int, seed: int, env: dict[str, str]) -> N
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=200_000)
-    parser.add_argument("--seed", type=int, default=20261124)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--json", type=Path, help="Also write the figures here (bench/run.py).")
-    args = parser.parse_args(argv)
-    url = os.environ.get("BENCH_DATABASE_URL",
-                         "postgresql://postgres@127.0.0.1:5432/gridmap_bench")
+    args, url = building_arguments(__doc__.splitlines()[0], 200_000, argv)
     try:
         return _bench(args, url)
     except (imports.BenchError, psycopg.OperationalError) as exc:

@@ -114,8 +114,9 @@ def _to_text(value: Any) -> str | None:
 
 def _compiled(session: Session, sql: str, params: dict[str, Any]) -> tuple[str, dict]:
     """``sql`` with SQLAlchemy's ``:name`` parameters in the driver's own style."""
-    compiled = text(sql).bindparams(**params).compile(dialect=session.get_bind().dialect)
-    return compiled.string, compiled.params
+    compiled = text(sql).compile(dialect=session.get_bind().dialect)
+    # only the parameters the statement names (a scope's grid lists go unused by some layers)
+    return compiled.string, compiled.construct_params(params)
 
 
 def stream_batches(session: Session, source: ExportSource, crs: ExportCrs, *,

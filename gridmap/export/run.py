@@ -114,7 +114,8 @@ def export_layer(session: Session, source: ExportSource, path: Path | str, *,
     export_crs = parse_export_crs(crs, default=writer.default_srid)
     writer.check_crs(export_crs)
     target = Path(path)
-    check_target(target, overwrite=overwrite)
+    for suffix in ("", *writer.sidecars):
+        check_target(target.with_suffix(suffix) if suffix else target, overwrite=overwrite)
     with atomic_folder(target) as folder:
         written, count = write_source(session, source, writer, export_crs, folder, source.name,
                                       progress=progress or NoProgress(), chunk_rows=chunk_rows)

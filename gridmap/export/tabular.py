@@ -98,4 +98,4 @@ class CsvWriter(Writer):
 
 
 register(ShapefileWriter("shp", "ESRI Shapefile", ".zip", "application/zip"))
-register(CsvWriter("csv", "CSV", ".csv", "text/csv; charset=utf-8"))
+register(CsvWriter("csv", "CSV", ".csv", "text/csv; charset=utf-8", sidecars=(".prj",)))

@@ -45,6 +45,8 @@ class Writer:
     layer_options: Callable[[ExportCrs], dict[str, str]] = lambda crs: {}
     dataset_options: dict[str, str] = field(default_factory=dict)
     multi_layer: bool = False
+    #: Files written beside the output (same name, these suffixes): the CSV's .prj.
+    sidecars: tuple[str, ...] = ()
 
     def check_crs(self, crs: ExportCrs) -> None:
         if self.srids is not None and crs.srid not in self.srids:

@@ -13,7 +13,7 @@ from hypothesis import given, strategies as st
 from sqlalchemy import text
 
 from gridmap.auth.scope import Scope
-from gridmap.errors import Forbidden
+from gridmap.errors import Conflict, Forbidden
 from gridmap.export import Selection, export_layer
 from gridmap.export.package import taxonomy_tables
 from gridmap.export.tabular import shapefile_field_names
@@ -91,3 +91,13 @@ def test_taxonomies_are_discovered(db):
     db.execute(text("create table not_a_taxonomy (code text)"))
     found = taxonomy_tables(db)
     assert "pipe_class" in found and "not_a_taxonomy" not in found
+
+
+def test_an_existing_sidecar_is_not_replaced_unasked(db, layers, tmp_path):
+    (tmp_path / "grids.prj").write_text("mine", encoding="utf-8")
+    source = layers["grids"].export_source(ADMIN, Selection())
+    with pytest.raises(Conflict):
+        export_layer(db, source, tmp_path / "grids.csv", format="csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grids.prj"]
+    export_layer(db, source, tmp_path / "grids.csv", format="csv", overwrite=True)
+    assert "China" in (tmp_path / "grids.prj").read_text(encoding="utf-8")

@@ -1,7 +1,9 @@
 """What every benchmark reports: figures beside their peer, measured in the same run."""
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import statistics
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -47,3 +49,17 @@ def fmt(values: tuple[float, float, float]) -> str:
     if lo == hi:
         return f"{med:.3g}"
     return f"{med:.3g} ({lo:.3g}–{hi:.3g})"
+
+
+def building_arguments(description: str, count: int,
+                       argv: list[str] | None) -> tuple[argparse.Namespace, str]:
+    """The options of the building benchmarks (count, seed, repeat, json) and the bench
+    database URL (``$BENCH_DATABASE_URL``)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--count", type=int, default=count)
+    parser.add_argument("--seed", type=int, default=20261124)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="Also write the figures here (bench/run.py).")
+    url = os.environ.get("BENCH_DATABASE_URL",
+                         "postgresql://postgres@127.0.0.1:5432/gridmap_bench")
+    return parser.parse_args(argv), url

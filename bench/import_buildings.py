@@ -28,7 +28,6 @@ from launcher import Launcher  # noqa: E402
 
 LAUNCHER = Launcher()  # before the large imports below: see launcher.py
 
-import argparse  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
 
@@ -36,13 +35,14 @@ import psycopg  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 import buildings_data  # noqa: E402
-from common import Figure, spread, write_figures  # noqa: E402
+from common import Figure, building_arguments, spread, write_figures  # noqa: E402
 from server_cpu import ServerCpu  # noqa: E402
 
 GRIDMAP = [sys.executable, "-m", "gridmap.cli"]
 FIELDS = ["source_id=bldg_id", "name=name", "use=use", "floors=floors", "households=hh",
           "address=addr"]
 OGR_TABLE = "bench_ogr_buildings"
+IMPORT_COUNT = 170_000  # buildings imported (the export benchmark loads as many)
 TIME_TARGET = 1.5       # gridmap's time at most this many times ogr2ogr's
 MEMORY_TARGET = 0.5e9   # bytes of peak RSS
 
@@ -118,14 +118,7 @@ def _cpu_work(runs) -> dict[str, tuple[float, float, float]] | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=170_000)
-    parser.add_argument("--seed", type=int, default=20261124)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--json", type=Path, help="Also write the figures here (bench/run.py).")
-    args = parser.parse_args(argv)
-    url = os.environ.get("BENCH_DATABASE_URL",
-                         "postgresql://postgres@127.0.0.1:5432/gridmap_bench")
+    args, url = building_arguments(__doc__.splitlines()[0], IMPORT_COUNT, argv)
     try:
         return _bench(args, url)
     except (BenchError, psycopg.OperationalError) as exc:

@@ -85,3 +85,9 @@ class Layer:
     def get(self, session: Session, feature_id: str, *, scope: Scope) -> dict[str, Any]:
         """One feature; NotFound if it does not exist, Forbidden if outside ``scope``."""
         raise NotImplementedError
+
+    def export_source(self, scope: Scope, selection: Any) -> Any:
+        """The rows ``scope`` reaches inside ``selection`` (a :class:`gridmap.export.Selection`)
+        as a :class:`gridmap.export.ExportSource`; every layer kind that can be exported
+        implements it (:class:`layers.sql.SqlLayer` does)."""
+        raise NotImplementedError(f"layer kind {self.kind} cannot be exported")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from gridmap.auth.scope import Scope
 from gridmap.errors import ConfigurationError, Forbidden, InvalidInput, NotFound
 from gridmap.i18n import msg
+from gridmap.export import ExportSource, Selection
 from layers.base import Layer, LayerQuery
 from layers.scoping import grid_scope, parse_scope, scope_condition
 
@@ -151,3 +152,45 @@ class SqlLayer(Layer):
                                 actor=scope.actor))
         raise NotFound(msg("layer {name} has no feature {feature_id!r}", name=self.name,
                            feature_id=feature_id))
+
+    def _selection_condition(self, selection: Selection) -> tuple[str, dict[str, Any]]:
+        """SQL keeping the rows of ``selection``'s division unit or bbox."""
+        if selection.bbox is not None:
+            return (f"ST_Intersects(t.{self.geometry}, "
+                    f"ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4490))",
+                    dict(zip(("bx0", "by0", "bx1", "by1"), selection.bbox)))
+        if selection.level is None:
+            return "true", {}
+        level, params = selection.level, {"sel_code": selection.code}
+        if level in self.filters:
+            return f"t.{self.filters[level]} = :sel_code", params
+        if self.scope_kind == "grid":
+            return f"t.{level}_code = :sel_code", params
+        if self.scope_kind == "grid_id":
+            return (f"t.{self.scope_column} in (select g.id from grid g "
+                    f"where g.{level}_code = :sel_code)", params)
+        if self.scope_kind == "division":  # the units inside it, and those containing it
+            return (f"(starts_with(t.{self.id_column}, :sel_code) "
+                    f"or starts_with(:sel_code, t.{self.id_column}))", params)
+        # public context (roads, water): what crosses the unit's area; the table name comes
+        # from Selection's fixed levels
+        return (f"ST_Intersects(t.{self.geometry}, "
+                f"(select u.geom from {level} u where u.code = :sel_code))", params)
+
+    def export_source(self, scope: Scope, selection: Selection) -> ExportSource:
+        """The rows of this layer that ``scope`` reaches inside ``selection``, as an export
+        reads them (:mod:`gridmap.export`): every field whose definition does not say
+        ``export: false``, each in its own column."""
+        condition, params = self._scoped(scope)
+        chosen, chosen_params = self._selection_condition(selection)
+        fields_scope, field_params = grid_scope("g", scope)
+        fields = [f for f in self.fields if f.get("export", True)]
+        columns = [f"{f.get('sql') or 't.' + f['name']} as {f['name']}"
+                   .replace("{grid_scope}", f"({fields_scope})") for f in fields]
+        select = (f"select {{geometry}}, {', '.join(columns)} from {self.table} t "
+                  f"where ({self.where}) and {condition} and {chosen} "
+                  f"order by t.{self.id_column}")
+        return ExportSource(self.name, self.table, self.geometry, select,
+                            {**params, **chosen_params, **field_params},
+                            tuple(f["name"] for f in fields),
+                            {f["name"]: str(f.get("label", f["name"])) for f in fields})

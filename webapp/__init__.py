@@ -39,8 +39,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from layers import load_layers
     from webapp import auth, database, errors, headers, i18n, params
-    from webapp.views import (account, admin, api, devices, editing, facilities, hierarchy,
-                              incidents, jobs, open311, pages, plans)
+    from webapp.views import (account, admin, api, devices, editing, exports, facilities,
+                              hierarchy, incidents, jobs, open311, pages, plans)
 
     app.extensions["gridmap_layers"] = load_layers()
     database.init_app(app)
@@ -67,4 +67,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(open311.bp)
     app.register_blueprint(facilities.bp)
     app.register_blueprint(devices.bp)
+    app.register_blueprint(exports.bp)
     return app

@@ -91,6 +91,17 @@ def table(codes):
              _reader(worker_b=403)),
         _row("GET", f"/api/layers/buildings/features/{building_b}", "api.layer_feature",
              _reader(worker_a=403)),
+        _row("GET", f"/api/export/grids?community={community}&format=gpkg",
+             "exports.download", _reader()),
+        _row("GET", f"/api/export/grids?community={other_community}", "exports.download",
+             _reader(worker_a=403, worker_b=403, community=403)),
+        _row("GET", "/api/export/buildings?format=csv&bbox=114.39,30.50,114.40,30.51",
+             "exports.download", _reader()),
+        _row("GET", "/api/export/roads?format=shp", "exports.download",
+             _reader(ok_for_keys=False, key_without=200)),
+        _row("GET", "/api/export/nope?format=kml", "exports.download",
+             {**_reader(), **{c: 404 for c in PEOPLE}, "key_with": 404,
+              "key_without": 404}),
         _row("GET", "/api/hierarchy", "hierarchy.root", _reader()),
         _row("GET", f"/api/hierarchy/{community}", "hierarchy.unit", _reader()),
         _row("GET", f"/api/hierarchy/{other_community}", "hierarchy.unit",
@@ -299,16 +310,22 @@ def _rows_for_collection():
 
 
 def _answer_text(response, folder) -> str:
-    """The answer as text to look for codes and totals in; a GeoPackage as its rows in
-    JSON (codes are strings there, as in the API's answers)."""
-    if response.mimetype != "application/geopackage+sqlite3":
+    """The answer as text to look for codes and totals in; a GeoPackage or a zipped
+    Shapefile as its rows in JSON (codes are strings there, as in the API's answers)."""
+    suffixes = {"application/geopackage+sqlite3": ".gpkg", "application/zip": ".zip"}
+    if response.mimetype not in suffixes:
         return response.get_data(as_text=True)
     import json
+    import zipfile
 
     import pyogrio
 
-    path = folder / "answer.gpkg"
+    path = folder / f"answer{suffixes[response.mimetype]}"
     path.write_bytes(response.get_data())
+    if path.suffix == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            shp = next(n for n in archive.namelist() if n.endswith(".shp"))
+        path = f"/vsizip/{path}/{shp}"
     frame = pyogrio.read_dataframe(path, read_geometry=False)
     return json.dumps(frame.astype(object).where(frame.notna(), None).to_dict("records"),
                       default=int)

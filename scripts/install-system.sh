@@ -7,7 +7,8 @@
 #   run    what `make run` needs: PostgreSQL with PostGIS, Python's venv, a CJK font
 #   test   what only the test suite adds: Chromium for the end-to-end tests (Playwright drives
 #          /usr/bin/chromium itself, so no chromedriver)
-#   bench  what only the benchmarks add: GDAL's command-line tools (ogr2ogr)
+#   bench  what only the benchmarks add: GDAL's command-line tools (ogr2ogr), Mosquitto and
+#          mosquitto_sub (the MQTT benchmark starts a broker of its own)
 #   mqtt   the MQTT broker devices publish to (Mosquitto) and its command-line clients;
 #          `make run` and `make test` install it only when no broker answers at
 #          GRIDMAP_MQTT_URL (scripts/ensure-broker.sh then starts it)
@@ -30,7 +31,7 @@ groups=(run test bench mqtt)
 declare -A group_packages=(
   [run]="postgresql $(postgis_package) python3 python3-venv fonts-wqy-microhei"
   [test]="chromium"
-  [bench]="gdal-bin"
+  [bench]="gdal-bin mosquitto mosquitto-clients"
   [mqtt]="mosquitto mosquitto-clients"
 )
 

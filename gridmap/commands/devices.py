@@ -165,21 +165,35 @@ def _on_signals(stop) -> None:
                                 "while this consumer is away.")
 @option("--max-seconds", type=click.FloatRange(0), default=None,
         help="Stop after this many seconds (for tests and one-off catch-ups).")
+@option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
+        help="Consumers to run, each a process of its own in the group (client ids "
+             "CLIENT-ID-1…N): MQTT decoding is CPU-bound, so one per core scales it.")
+@option("--offline-every", type=click.FloatRange(0), default=60.0, show_default=True,
+        help="Seconds between checks for devices gone silent (0: never).")
 @click.pass_obj
 def ingest_mqtt(ctx: Context, url: str | None, group: str, client_id: str | None,
                 topic_root: str, batch_size: int, batch_ms: int, session_expiry: int,
-                max_seconds: float | None) -> None:
+                max_seconds: float | None, processes: int, offline_every: float) -> None:
     """Store device telemetry from MQTT (QoS 1, persistent session, shared subscription)
     until SIGTERM or Ctrl+C; raise offline alarms every minute."""
     from gridmap.devices.mqtt import TelemetryConsumer
 
     ctx.check_database()
     logging.basicConfig(level=logging.INFO, format="ingest-mqtt: %(message)s")
+    client_id = client_id or f"gridmap-{group}-{socket.gethostname()}"
+    if processes > 1:
+        from gridmap.devices.processes import run_consumers
+
+        options = ["--group", group, "--topic-root", topic_root, "--batch-size",
+                   str(batch_size), "--batch-ms", str(batch_ms), "--session-expiry",
+                   str(session_expiry)] + (["--url", url] if url else []) + \
+            (["--max-seconds", str(max_seconds)] if max_seconds is not None else [])
+        raise SystemExit(run_consumers(ctx.url, client_id, processes, options,
+                                       offline_every=offline_every))
     consumer = TelemetryConsumer(
         database_url=ctx.url, settings=ctx.settings, url=url, group=group,
-        client_id=client_id or f"gridmap-{group}-{socket.gethostname()}",
-        topic_root=topic_root, batch_size=batch_size, batch_ms=batch_ms,
-        session_expiry_s=session_expiry)
+        client_id=client_id, topic_root=topic_root, batch_size=batch_size,
+        batch_ms=batch_ms, session_expiry_s=session_expiry, offline_check_s=offline_every)
     _on_signals(consumer.stop)
     stats = consumer.run(max_seconds=max_seconds)
     click.echo(str(msg("ingest-mqtt: {received} messages: {stored} stored, {duplicate} "

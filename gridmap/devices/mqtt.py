@@ -14,7 +14,7 @@
 - **Never stopped by a message**: a malformed one is rejected, logged and counted. A database
   failure keeps the batch (unacknowledged) and retries it with backoff; a broker that does not
   answer is one line and a retry with backoff.
-- **Offline alarms**: every ``offline_check_s`` the consumer raises the offline alarm of
+- **Offline alarms**: every ``offline_check_s`` (0: never) the consumer raises the offline alarm of
   devices silent for too long (:func:`gridmap.devices.alarms.check_offline`); with several
   consumers the alarm table's unique index keeps it to one incident.
 
@@ -166,7 +166,7 @@ class TelemetryConsumer:
                 batch = self._collect()
                 if batch:
                     self._store(batch)
-                if time.monotonic() >= next_check:
+                if self.offline_check_s and time.monotonic() >= next_check:
                     self._check_offline()
                     next_check = time.monotonic() + self.offline_check_s
             # stopping: what was received before the stop is stored and acknowledged too

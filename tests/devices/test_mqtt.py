@@ -136,3 +136,64 @@ def _subscribed(process) -> bool:
     if ready:
         _subscribed.seen = getattr(_subscribed, "seen", "") + process.stderr.readline()
     return "subscribing" in getattr(_subscribed, "seen", "")
+
+
+def test_processes_share_the_group_and_end_with_the_parent(database_url, broker, devices,
+                                                          tmp_path):
+    """``--processes 2``: two consumer processes (client ids ID-1, ID-2) store every message
+    once between them; SIGTERM to the parent stops both cleanly, and a parent killed outright
+    leaves no consumer behind."""
+    ids = devices(6)
+    root, group, client_id = unique("root"), unique("g"), unique("consumer")
+    env = {**os.environ, "DATABASE_URL": database_url}
+    command = [sys.executable, "-m", "gridmap.cli", "ingest-mqtt", "--group", group,
+               "--client-id", client_id, "--topic-root", root, "--session-expiry", "60",
+               "--processes", "2"]
+    at = now() - dt.timedelta(minutes=1)
+    log = tmp_path / "consumers.log"
+    with open(log, "w", encoding="utf-8") as err_file:
+        parent = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                                  stderr=err_file, text=True)
+    try:
+        assert wait_for(lambda: log.read_text(encoding="utf-8").count("subscribing") == 2,
+                        timeout=30)
+        publish(broker, root, [(d, payload(f"m{n}", at + dt.timedelta(seconds=n)))
+                               for n in range(50) for d in ids])
+        assert wait_for(lambda: _count(database_url, ids) == 300, timeout=30)
+        parent.send_signal(signal.SIGTERM)
+        out, _ = parent.communicate(timeout=30)
+        err = log.read_text(encoding="utf-8")
+        assert parent.returncode == 0, err
+        stored = [int(line.split(" stored")[0].rsplit(" ", 1)[1])
+                  for line in out.splitlines() if " stored" in line]
+        assert len(stored) == 2 and sum(stored) == 300 and min(stored) > 0, out
+        assert f"as {client_id}-1 " in err and f"as {client_id}-2 " in err
+
+        parent = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        assert wait_for(lambda: len(_children(parent.pid)) == 2, timeout=20)
+        children = _children(parent.pid)
+        parent.kill()
+        parent.wait()
+        assert wait_for(lambda: not any(_alive(pid) for pid in children), timeout=20)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        for n in (1, 2):
+            forget_session(broker, f"{client_id}-{n}")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as listing:
+            return [int(p) for p in listing.read().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split(") ", 1)[1][0] not in "ZX"
+    except OSError:
+        return False

@@ -13,6 +13,7 @@ from flask import Flask, current_app, request
 
 from gridmap.errors import InvalidInput
 from gridmap.i18n import msg
+from gridmap.incidents.attachments import Upload
 from layers import LayerQuery
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -125,6 +126,18 @@ def feature_query(*, reserved: tuple[str, ...] = ("bbox", "limit")) -> LayerQuer
             filters[name] = single(name)
     return LayerQuery(bbox=LayerQuery.parse_bbox(single("bbox")), filters=filters,
                       limit=limit())
+
+
+def uploads() -> list[Upload]:
+    """The files of a multipart request (any field name), each with the SHA-256 the sender
+    declared in a form field ``sha256`` (one per file, in order), if any."""
+    declared = request.form.getlist("sha256")
+    files = [f for _, f in request.files.items(multi=True)]
+    if declared and len(declared) != len(files):
+        raise InvalidInput(msg("{count} sha256 field(s) for {files} file(s): expected one per "
+                               "file, in order", count=len(declared), files=len(files)))
+    return [Upload(f.filename, f.read(), declared[i] if declared else None)
+            for i, f in enumerate(files)]
 
 
 def init_app(app: Flask) -> None:

@@ -101,3 +101,52 @@ def test_component_classes(app, people):
     hydrant = next(c for c in classes["component_classes"] if c["code"] == "0111")
     assert (hydrant["name_en"], hydrant["major"], hydrant["department"]) == \
         ("Fire hydrant", "01", "fire")
+
+
+def _png(colour: tuple[int, int, int]) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (24, 16), colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_a_photo_is_uploaded_read_back_and_bad_ones_change_nothing(app, placed):
+    """A worker of the grid photographs the lamp and reads it back; a lying name, a wrong
+    declared SHA-256, two files or none, and an oversized body are refused with
+    ``{"error", "detail"}`` and leave the photo as it was."""
+    import hashlib
+    import io
+
+    worker = _client(app, "t-worker-a")
+    token = csrf_token(worker, "/account/password")
+    url = f"/api/facilities/{placed['a']}/photo"
+
+    def send(*files, sha256=None):
+        data = {"photo": [(io.BytesIO(body), name) for name, body in files]}
+        if sha256:
+            data["sha256"] = sha256
+        return worker.post(url, data=data, headers={"X-CSRFToken": token},
+                           content_type="multipart/form-data")
+
+    assert worker.get(url).status_code == 404  # none yet
+    red = _png((200, 30, 30))
+    stored = send(("lamp.png", red), sha256=hashlib.sha256(red).hexdigest())
+    assert stored.status_code == 201, stored.get_json()
+    assert stored.get_json()["photo_sha256"] == hashlib.sha256(red).hexdigest()
+    shown = worker.get(url)
+    assert shown.status_code == 200 and shown.data == red and shown.mimetype == "image/png"
+    blue = _png((30, 30, 200))
+    for answer, status in ((send(("lamp.jpg", blue)), 415),
+                           (send(("lamp.png", blue), sha256="0" * 64), 400),
+                           (send(("a.png", blue), ("b.png", blue)), 400),
+                           (send(), 400),
+                           (send(("big.png", blue + b"\0" * (app.config["GRIDMAP"][
+                               "attachment_max_kib"] * 1024))), 413)):
+        assert answer.status_code == status, answer.get_json()
+        assert set(answer.get_json()) == {"error", "detail"}
+    assert worker.get(url).data == red
+    other = _client(app, "t-worker-b")
+    assert other.get(url).status_code == 404

@@ -198,6 +198,12 @@ def table(codes):
         _row("POST", f"/api/facilities/{codes['facility']}/state", "facilities.change_state",
              {**api_person, **{c: 400 for c in PEOPLE}, "worker_b": 404},
              body={"state": "broken"}),
+        # a facility's photo: a form without a file is a 400 for whoever reaches it; the
+        # test facility has none (404)
+        _row("POST", f"/api/facilities/{codes['facility']}/photo", "facilities.upload_photo",
+             {**api_person, **{c: 400 for c in PEOPLE}, "worker_b": 404}),
+        _row("GET", f"/api/facilities/{codes['facility']}/photo", "facilities.photo",
+             {**api_person, **{c: 404 for c in PEOPLE}}),
         # Open311: reading is public; submitting needs an api_key parameter naming open311
         # (none here: 401), and an X-API-Key header is read-only as everywhere (403)
         _row("GET", "/open311/v2/discovery.json", "open311.discovery", PUBLIC),

@@ -8,14 +8,15 @@ state (``facility.report``) or edit (``facility.edit``).
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import select
 
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, NotFound
 from gridmap.facilities.service import (FacilityQuery, describe_facility, get_facility,
-                                        list_facilities, set_state)
+                                        list_facilities, set_photo, set_state)
 from gridmap.i18n import msg
 from gridmap.models.facility import ComponentClass
+from gridmap.storage import storage_from_settings
 from layers.base import LayerQuery
 from webapp import params
 from webapp.auth import access, caller_scope
@@ -76,3 +77,38 @@ def change_state(facility_id: str):
     shown = describe_facility(session, found)
     session.commit()
     return jsonify(shown)
+
+
+@bp.post(f"/facilities/{_ID}/photo")
+@access("person")
+def upload_photo(facility_id: str):
+    """A multipart form with one JPEG, PNG or HEIC file (checked by content, at most
+    ``GRIDMAP_ATTACHMENT_MAX_KIB``; an optional ``sha256`` field is checked against it): the
+    facility's photo now. Whoever may report its state may photograph it."""
+    session, scope = get_session(), caller_scope()
+    get_facility(session, scope, facility_id)  # 404 before anything about the form
+    files = params.uploads()
+    if len(files) != 1:
+        raise InvalidInput(msg("{count} file(s) sent: expected one photo (JPEG, PNG or HEIC) "
+                               "as multipart/form-data", count=len(files)))
+    settings = current_app.config["GRIDMAP"]
+    found = set_photo(session, storage_from_settings(settings), scope, facility_id,
+                      files[0], max_bytes=settings["attachment_max_kib"] * 1024)
+    shown = describe_facility(session, found)
+    session.commit()
+    return jsonify(shown), 201
+
+
+@bp.get(f"/facilities/{_ID}/photo")
+@access("person")
+def photo(facility_id: str):
+    """The facility's photo, verified against its SHA-256 as it is read (404 when none)."""
+    found = get_facility(get_session(), caller_scope(), facility_id)
+    if found.photo_sha256 is None:
+        raise NotFound(msg("facility {id} has no photo", id=facility_id))
+    data = storage_from_settings(current_app.config["GRIDMAP"]).get(found.photo_sha256)
+    response = Response(data, mimetype=found.photo_media_type)
+    response.headers["Cache-Control"] = "private, max-age=300"
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["ETag"] = f'"{found.photo_sha256}"'
+    return response

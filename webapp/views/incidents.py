@@ -96,18 +96,6 @@ def counts():
                     "departments": [named(c) for c in found.departments]})
 
 
-def _uploads() -> list[Upload]:
-    """The files of a multipart request (any field name), each with the SHA-256 the sender
-    declared in a form field ``sha256`` (one per file, in order), if any."""
-    declared = request.form.getlist("sha256")
-    files = [f for _, f in request.files.items(multi=True)]
-    if declared and len(declared) != len(files):
-        raise InvalidInput(msg("{count} sha256 field(s) for {files} file(s): expected one per "
-                               "file, in order", count=len(declared), files=len(files)))
-    return [Upload(f.filename, f.read(), declared[i] if declared else None)
-            for i, f in enumerate(files)]
-
-
 def _attach(session, scope, incident_id: int, uploads: list[Upload]) -> None:
     settings = current_app.config["GRIDMAP"]
     attach(session, storage_from_settings(settings), scope, incident_id, uploads,
@@ -133,7 +121,7 @@ def report():
                                lon=_number(body, "lon"), lat=_number(body, "lat"),
                                description=_text(body, "description") or "")
     if multipart and request.files:
-        _attach(session, scope, incident.id, _uploads())
+        _attach(session, scope, incident.id, params.uploads())
     shown = describe(session, incident, scope)
     session.commit()
     return jsonify(shown), 201
@@ -148,7 +136,7 @@ def add_attachments(incident_id: int):
     get_incident(session, scope, incident_id)  # 404 outside the scope, whatever was sent
     if request.mimetype != "multipart/form-data":
         raise InvalidInput(msg("expected a multipart/form-data body with the files"))
-    _attach(session, scope, incident_id, _uploads())
+    _attach(session, scope, incident_id, params.uploads())
     shown = describe(session, get_incident(session, scope, incident_id), scope)
     session.commit()
     return jsonify(shown), 201

@@ -9,7 +9,6 @@ time). An alarm flag the file does not list is stored with the message but opens
 """
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from gridmap.errors import InvalidInput
 from gridmap.i18n import msg
+from gridmap.incidents.taxonomy import read_rows
 
 TYPES_FILE = Path("taxonomy") / "device_types.csv"
 ALARMS_FILE = Path("taxonomy") / "device_alarms.csv"
@@ -32,26 +32,11 @@ class Named:
     event_class: str | None = None
 
 
-def _read(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    try:
-        with path.open(encoding="utf-8", newline="") as src:
-            reader = csv.DictReader(src)
-            missing = [c for c in columns if c not in (reader.fieldnames or [])]
-            if missing:
-                raise InvalidInput(msg("{path}: columns {missing} are missing; expected "
-                                       "{expected}", path=path, missing=", ".join(missing),
-                                       expected=", ".join(columns)))
-            return list(enumerate(reader, start=2))
-    except OSError as exc:
-        raise InvalidInput(msg("{path} cannot be read: {reason}", path=path,
-                               reason=exc.strerror)) from None
-
-
 def _named(path: Path, key: str, with_class: bool) -> dict[str, Named]:
     columns = (key, "event_class", "name_zh", "name_en") if with_class \
         else (key, "name_zh", "name_en")
     out: dict[str, Named] = {}
-    for number, row in _read(path, columns):
+    for number, row in read_rows(path, columns):
         code = (row[key] or "").strip()
         event_class = (row.get("event_class") or "").strip() if with_class else None
         if not _CODE.fullmatch(code) or code in out or (

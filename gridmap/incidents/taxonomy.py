@@ -39,15 +39,20 @@ _COLUMNS = {
 _LENGTHS = {"name_zh": 100, "name_en": 100, "major_zh": 50, "major_en": 100}
 
 
-def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+def read_rows(path: Path, columns: tuple[str, ...] | None = None
+              ) -> list[tuple[int, dict[str, str]]]:
+    """The rows of a UTF-8 CSV file with their line numbers, once its header is checked for
+    ``columns`` (by default those of the taxonomy file of that name); an unreadable file, a
+    missing column or text that is not UTF-8 is :class:`InvalidInput`."""
+    expected = _COLUMNS[path.name] if columns is None else columns
     try:
         with path.open(encoding="utf-8", newline="") as src:
             reader = csv.DictReader(src)
-            missing = [c for c in _COLUMNS[path.name] if c not in (reader.fieldnames or [])]
+            missing = [c for c in expected if c not in (reader.fieldnames or [])]
             if missing:
                 raise InvalidInput(msg("{path}: columns {missing} are missing; expected "
                                        "{expected}", path=path, missing=", ".join(missing),
-                                       expected=", ".join(_COLUMNS[path.name])))
+                                       expected=", ".join(expected)))
             return [(number, row) for number, row in enumerate(reader, start=2)]
     except OSError as exc:
         raise InvalidInput(msg("{path} cannot be read: {reason}", path=path,

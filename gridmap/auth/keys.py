@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.audit import record
 from gridmap.auth.scope import Scope
-from gridmap.errors import AuthenticationFailed, InvalidInput, NotFound
+from gridmap.errors import AuthenticationFailed, Forbidden, InvalidInput, NotFound
 from gridmap.i18n import msg
 from gridmap.models import ApiKey
 
@@ -168,3 +168,20 @@ def known_collections(repo_root: Path) -> list[str]:
 def may_use_service(key: ApiKey, service: str) -> bool:
     """Whether ``key`` names ``service`` (see :data:`SERVICES`)."""
     return key.collections is not None and service in key.collections
+
+
+def service_key(session: Session, presented: str, service: str) -> ApiKey:
+    """The live key presented for ``service`` (Open311's submissions, device telemetry).
+
+    Raises
+    ------
+    AuthenticationFailed
+        Malformed, unknown or revoked (:func:`find_key`).
+    Forbidden
+        The key does not name ``service``.
+    """
+    key = find_key(session, presented.strip())
+    if not may_use_service(key, service):
+        raise Forbidden(msg("this key does not name the {service} service; an administrator "
+                            "can issue one with --collections {service}", service=service))
+    return key

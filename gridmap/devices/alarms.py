@@ -125,8 +125,8 @@ def _open_incident(session: Session, device_id: str, alarm: str, at: dt.datetime
     named = alarm_classes(data_dir).get(alarm)
     if device.lon is None or named is None:
         log.warning("alarm %s of device %s opens no incident: %s", alarm, device_id,
-                    "the device has no place yet" if named is None or device.lon is None
-                    else "no event class for it")
+                    "no event class for it in device_alarms.csv" if named is None
+                    else "the device has no place yet")
         return None
     kind = device_types(data_dir).get(device.type)
     description = (f"{named.name_zh}：{kind.name_zh if kind else device.type} "

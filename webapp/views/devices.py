@@ -12,8 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from gridmap.audit import Actor, acting_as
-from gridmap.auth import find_key
-from gridmap.auth.keys import may_use_service
+from gridmap.auth.keys import service_key
 from gridmap.devices.registry import describe_device, describe_devices
 from gridmap.devices.telemetry import IncomingMessage, ingest_batch
 from gridmap.errors import Forbidden, InvalidInput, TooLarge
@@ -54,10 +53,7 @@ def telemetry():
     session = get_session()
     body = _envelope()
     key_text = body.get("api_key")
-    key = find_key(session, key_text.strip() if isinstance(key_text, str) else "")
-    if not may_use_service(key, "devices"):
-        raise Forbidden(msg("this key does not name the devices service; an administrator can "
-                            "issue one with --collections devices"))
+    key = service_key(session, key_text if isinstance(key_text, str) else "", "devices")
     messages = _messages(body)
     settings = current_app.config["GRIDMAP"]
     with acting_as(Actor("api_key", f"{key.agency} ({key.prefix})", request.remote_addr)):

@@ -17,10 +17,9 @@ from flask import Blueprint, Response, jsonify, request
 from flask_babel import get_locale
 
 from gridmap.audit import Actor, acting_as
-from gridmap.auth import find_key
-from gridmap.auth.keys import may_use_service
+from gridmap.auth.keys import service_key
 from gridmap.auth.scope import Scope
-from gridmap.errors import Forbidden, InvalidInput, NotFound
+from gridmap.errors import InvalidInput, NotFound
 from gridmap.i18n import msg
 from gridmap.incidents import open311
 from gridmap.incidents.service import report_incident
@@ -171,10 +170,7 @@ def submit(fmt: str):
     """Create a service request (an incident in stage reported) with the spec's form
     parameters: api_key, service_code, lat, long, description."""
     session = get_session()
-    key = find_key(session, (request.form.get("api_key") or "").strip())
-    if not may_use_service(key, "open311"):
-        raise Forbidden(msg("this key does not name the open311 service; an administrator "
-                            "can issue one with --collections open311"))
+    key = service_key(session, request.form.get("api_key") or "", "open311")
     code = request.form.get("service_code") or ""
     event_class = session.get(EventClass, code) if re.fullmatch(r"[0-9]{4}", code) else None
     if event_class is None:

@@ -87,7 +87,10 @@ def telemetry_round(devices: list[SimulatedDevice], rng: random.Random, number: 
         elif device.type == "access_gate":
             readings["passages"] = float(rng.randint(0, 12))
             alarms["tamper"] = rng.random() < 0.003
-        message: dict = {"message_id": f"{device.id}-{number}", "event_time": at.isoformat(),
+        # named by the round's time, not its number alone: a simulator started again counts
+        # from 1, and ids it used before would be taken for redeliveries and dropped
+        message: dict = {"message_id": f"sim-{number}-{at:%Y%m%dT%H%M%S.%f}",
+                         "event_time": at.isoformat(),
                          "readings": readings, "alarms": alarms}
         if device.moving:
             angle = number / 20 * math.tau

@@ -214,6 +214,15 @@ SETTINGS: tuple[Setting, ...] = (
             "Time zone in which the web pages show times (the database keeps UTC).", _TIMEZONE),
     Setting("attachments_dir", str(REPO_ROOT / "var" / "attachments"),
             "Folder where attachments (incident photos) are stored, each under its SHA-256."),
+    Setting("export_dir", str(REPO_ROOT / "var" / "exports"),
+            "Folder where exports made in the background wait to be downloaded, one "
+            "sub-folder per job."),
+    Setting("export_keep_hours", 24,
+            "How long a background export's file is kept for its download (hours); older "
+            "ones are removed when the next background export starts.", _whole(1)),
+    Setting("export_direct_max_features", 20000,
+            "Largest export the web app downloads at once; a larger one runs as a "
+            "background job with progress (0: every one).", _whole(0)),
     Setting("attachment_max_kib", 6144,
             "Largest attachment accepted (KiB); a larger one is answered 413. Keep it below "
             "GRIDMAP_MAX_REQUEST_KIB.", _whole(1)),

@@ -181,6 +181,13 @@ def sign_in(client, login: str) -> None:
         flask_session.permanent = True
 
 
+def signed_in(app, login: str):
+    """A test client of ``app`` signed in as ``login``."""
+    client = app.test_client()
+    sign_in(client, login)
+    return client
+
+
 @pytest.fixture()
 def anonymous(app):
     """A client that has not signed in."""

@@ -85,3 +85,23 @@ def partition_street_task(context: JobContext, *, street: str, requested_by: str
              "grids": len(p.plan.grids), "violations": [v.detail for v in p.plan.violations]}
             for p in proposals]}
     return run_job(context, requested_by, work)
+
+
+@blueprint.task(name="export_layer", pass_context=True)
+def export_layer_task(context: JobContext, *, request: dict[str, Any],
+                      requested_by: str) -> dict[str, Any]:
+    """Export a layer into ``export_dir`` for the person who asked (their scope now)."""
+    from gridmap.config import load_settings
+    from gridmap.export.background import (ExportRequest, job_folder, remove_expired,
+                                           run_export)
+    from layers import get_layer, load_layers  # the top of the stack, as the CLI is
+
+    settings = load_settings()
+    remove_expired(settings["export_dir"], settings["export_keep_hours"])
+    wanted = ExportRequest.from_arguments(request)
+
+    def work(session, progress):
+        layer = get_layer(load_layers(), wanted.layer)
+        return run_export(session, layer, wanted, actor=requested_by, progress=progress,
+                          folder=job_folder(settings["export_dir"], context.job.id))
+    return run_job(context, requested_by, work)

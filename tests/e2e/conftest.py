@@ -59,10 +59,22 @@ def demo_passwords(two_districts) -> dict[str, str]:
     return passwords
 
 
+#: Where the e2e server and a worker started by a test keep background exports; exports of
+#: more features than this run as a job (the grids of a community do not, the buildings of a
+#: district do).
+EXPORT_DIRECT_MAX = "100"
+
+
 @pytest.fixture(scope="session")
-def server(two_districts):
+def export_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("exports")
+
+
+@pytest.fixture(scope="session")
+def server(two_districts, export_dir):
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": two_districts}
+    env = {**os.environ, "DATABASE_URL": two_districts, "GRIDMAP_EXPORT_DIR": str(export_dir),
+           "GRIDMAP_EXPORT_DIRECT_MAX_FEATURES": EXPORT_DIRECT_MAX}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
                              "--workers", "3", "webapp:create_app()"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

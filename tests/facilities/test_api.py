@@ -6,7 +6,7 @@ import pytest
 from gridmap.auth.scope import Scope
 from gridmap.db import session_scope
 from gridmap.facilities.service import create_facility
-from tests.conftest import sign_in
+from tests.conftest import signed_in
 from tests.facilities.conftest import grid_point
 from tests.webapp.signin import csrf_token
 
@@ -26,20 +26,14 @@ def placed(database_url, people) -> dict[str, str]:
     return made
 
 
-def _client(app, login):
-    client = app.test_client()
-    sign_in(client, login)
-    return client
-
-
 def test_lists_are_cut_to_the_callers_grids_and_filtered(app, placed):
-    worker = _client(app, "t-worker-a")
+    worker = signed_in(app, "t-worker-a")
     answer = worker.get("/api/facilities?state=damaged")
     assert answer.status_code == 200
     ids = {f["id"] for f in answer.get_json()["facilities"]}
     assert placed["a"] in ids and placed["b"] not in ids
     assert {f["grid"] for f in answer.get_json()["facilities"]} == {placed["grid_a"]}
-    admin = _client(app, "t-admin")
+    admin = signed_in(app, "t-admin")
     found = admin.get(f"/api/facilities?grid={placed['grid_b']}&class=0111&state=damaged")
     assert [f["id"] for f in found.get_json()["facilities"]] == [placed["b"]]
     boxed = admin.get("/api/facilities?bbox=100,20,100.1,20.1").get_json()["facilities"]
@@ -48,17 +42,17 @@ def test_lists_are_cut_to_the_callers_grids_and_filtered(app, placed):
 
 
 def test_one_facility_and_who_sees_it(app, placed):
-    shown = _client(app, "t-worker-a").get(f"/api/facilities/{placed['a']}")
+    shown = signed_in(app, "t-worker-a").get(f"/api/facilities/{placed['a']}")
     assert shown.status_code == 200
     body = shown.get_json()
     assert (body["id"], body["class_code"], body["grid"], body["state"]) == \
         (placed["a"], "0114", placed["grid_a"], "damaged")
-    hidden = _client(app, "t-worker-b").get(f"/api/facilities/{placed['a']}")
+    hidden = signed_in(app, "t-worker-b").get(f"/api/facilities/{placed['a']}")
     assert hidden.status_code == 404 and set(hidden.get_json()) == {"error", "detail"}
 
 
 def test_a_state_change_needs_csrf_and_the_right_role(app, placed):
-    worker = _client(app, "t-worker-a")
+    worker = signed_in(app, "t-worker-a")
     url = f"/api/facilities/{placed['a']}/state"
     refused = worker.post(url, json={"state": "intact"})
     assert refused.status_code in (400, 403)  # no CSRF token
@@ -66,7 +60,7 @@ def test_a_state_change_needs_csrf_and_the_right_role(app, placed):
     done = worker.post(url, json={"state": "intact", "comment": "已修复"},
                        headers={"X-CSRFToken": token})
     assert done.status_code == 200 and done.get_json()["state"] == "intact"
-    other = _client(app, "t-worker-b")
+    other = signed_in(app, "t-worker-b")
     token_b = csrf_token(other, "/account/password")
     assert other.post(url, json={"state": "missing"},
                       headers={"X-CSRFToken": token_b}).status_code == 404
@@ -82,13 +76,13 @@ def test_a_state_change_needs_csrf_and_the_right_role(app, placed):
     ("/api/facilities/4201110114999999", 404),
 ])
 def test_bad_requests_answer_error_and_detail(app, people, url, status):
-    answer = _client(app, "t-admin").get(url)
+    answer = signed_in(app, "t-admin").get(url)
     assert answer.status_code == status
     assert set(answer.get_json()) == {"error", "detail"}
 
 
 def test_bad_state_bodies(app, placed):
-    admin = _client(app, "t-admin")
+    admin = signed_in(app, "t-admin")
     token = csrf_token(admin, "/account/password")
     url = f"/api/facilities/{placed['b']}/state"
     for body in ({"state": "broken"}, {"state": 3}, {}, {"state": "intact", "comment": 5}):
@@ -97,7 +91,7 @@ def test_bad_state_bodies(app, placed):
 
 
 def test_component_classes(app, people):
-    classes = _client(app, "t-worker-a").get("/api/component-classes").get_json()
+    classes = signed_in(app, "t-worker-a").get("/api/component-classes").get_json()
     hydrant = next(c for c in classes["component_classes"] if c["code"] == "0111")
     assert (hydrant["name_en"], hydrant["major"], hydrant["department"]) == \
         ("Fire hydrant", "01", "fire")
@@ -120,7 +114,7 @@ def test_a_photo_is_uploaded_read_back_and_bad_ones_change_nothing(app, placed):
     import hashlib
     import io
 
-    worker = _client(app, "t-worker-a")
+    worker = signed_in(app, "t-worker-a")
     token = csrf_token(worker, "/account/password")
     url = f"/api/facilities/{placed['a']}/photo"
 
@@ -148,5 +142,5 @@ def test_a_photo_is_uploaded_read_back_and_bad_ones_change_nothing(app, placed):
         assert answer.status_code == status, answer.get_json()
         assert set(answer.get_json()) == {"error", "detail"}
     assert worker.get(url).data == red
-    other = _client(app, "t-worker-b")
+    other = signed_in(app, "t-worker-b")
     assert other.get(url).status_code == 404

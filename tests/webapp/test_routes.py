@@ -102,6 +102,14 @@ def table(codes):
         _row("GET", "/api/export/nope?format=kml", "exports.download",
              {**_reader(), **{c: 404 for c in PEOPLE}, "key_with": 404,
               "key_without": 404}),
+        # the web app's export: a link when small, a background job when large; keys read
+        # (GET) only. A job's file: who asked, once it is written (queued here: 404 for all)
+        _row("POST", f"/api/export/grids?community={community}&format=gpkg", "exports.start",
+             api_person),
+        _row("POST", f"/api/export/grids?community={other_community}", "exports.start",
+             {**api_person, "worker_a": 403, "worker_b": 403, "community": 403}),
+        _row("GET", f"/api/export/jobs/{codes['export_job']}/file", "exports.job_file",
+             {**api_person, **{c: 404 for c in PEOPLE}}),
         _row("GET", "/api/hierarchy", "hierarchy.root", _reader()),
         _row("GET", f"/api/hierarchy/{community}", "hierarchy.unit", _reader()),
         _row("GET", f"/api/hierarchy/{other_community}", "hierarchy.unit",
@@ -261,7 +269,10 @@ def codes(database_url, people) -> dict[str, str]:
             "version": str(version),
             "lat_a": f"{lat:.7f}",
             "job": str(enqueue(database_url, "assign_district", requested_by="person:t-planner",
-                               district="420111"))}
+                               district="420111")),
+            "export_job": str(enqueue(database_url, "export_layer",
+                                      requested_by="person:t-planner",
+                                      request={"layer": "grids", "format": "gpkg"}))}
 
 
 @pytest.fixture(scope="module")
@@ -310,7 +321,7 @@ HOUSEHOLDS = re.compile(r'"households":\s*(\d+)')
 def _rows_for_collection():
     """The table with placeholder codes, only to parametrize by; filled in by ``codes``."""
     fake = {k: "0" for k in ("grid_a", "grid_b", "community", "other_community",
-                             "building_b", "plan", "lon_a", "lat_a", "job", "incident",
+                             "building_b", "plan", "lon_a", "lat_a", "job", "incident", "export_job",
                              "facility", "version", "device")}
     return table(fake)
 

@@ -14,6 +14,7 @@ import { LayerSet } from "./layers.js";
 import { Panel } from "./panel.js";
 import { IncidentView, incidentFilter } from "./incidents.js";
 import { ReportControl } from "./report.js";
+import { ExportForm } from "./exporter.js";
 import { escapeHtml } from "./util.js";
 import { t } from "./i18n.js";
 
@@ -125,6 +126,10 @@ if (editor) {
   });
 }
 
+const exporter = new ExportForm(document.getElementById("export-form"), {
+  csrf: config.csrf, layers: config.layers,
+});
+
 const chooser = new Chooser(map, {
   onUnit: (tree, path) => {
     layers.setDistrict(path[0].code);
@@ -135,6 +140,7 @@ const chooser = new Chooser(map, {
     panel.setSummary(path.map((u) => u.name || u.code).join(" › "));
     if (editor) { editor.setUnit(tree.level, tree.code); }
     if (partitioner) { partitioner.setUnit(tree.level, tree.code); }
+    exporter.setUnit(tree.level, tree.code, tree.name);
   },
   onShown: () => layers.refresh(),
   onError: (message) => panel.showMessage(`<p class="load-error">${escapeHtml(message)}</p>`),

@@ -52,12 +52,34 @@ def _augmented(snapped: Snapped) -> Adjacency:
 
 
 def _search(snapped: Snapped) -> tuple[np.ndarray, np.ndarray]:
-    """Distances and predecessors from every stop node (cached on ``snapped``)."""
-    if "search" not in snapped.cache:
-        adjacency = _augmented(snapped)
-        stops = snapped.graph.n_nodes + np.arange(len(snapped))
-        snapped.cache["search"] = dijkstra(adjacency.csr, directed=True, indices=stops,
-                                           return_predecessors=True)
+    """Distances and predecessors from every stop node (cached on ``snapped``).
+
+    A grid's stops lie in a small part of a district's network: searching all of it from
+    every stop is wasted work. One full search from a *pivot* (the stop nearest the stops'
+    centre) bounds every walk between stops it reaches: d(a, b) ≤ d(a, p) + d(p, b) ≤ 2·max
+    d(p, ·). The other searches stop at that bound (scipy's ``limit``), which leaves every
+    distance between those stops exact. Stops the pivot does not reach are on other pieces of
+    the network; their searches end with their piece.
+    """
+    if "search" in snapped.cache:
+        return snapped.cache["search"]
+    csr = _augmented(snapped).csr
+    n, k = snapped.graph.n_nodes, len(snapped)
+    stops = n + np.arange(k)
+    pivot = int(np.argmin(((snapped.xy - snapped.xy.mean(axis=0)) ** 2).sum(axis=1)))
+    distances = np.empty((k, n + k))
+    predecessors = np.empty((k, n + k), np.int32)
+    distances[pivot], predecessors[pivot] = dijkstra(csr, directed=True, indices=pivot + n,
+                                                     return_predecessors=True)
+    reached = np.isfinite(distances[pivot, stops])
+    bound = 2.0 * distances[pivot, stops[reached]].max()
+    for group, limit in ((reached, bound * (1 + 1e-9) + 1e-6), (~reached, np.inf)):
+        group = group.copy()
+        group[pivot] = False
+        if group.any():
+            distances[group], predecessors[group] = dijkstra(
+                csr, directed=True, indices=stops[group], return_predecessors=True, limit=limit)
+    snapped.cache["search"] = distances, predecessors
     return snapped.cache["search"]
 
 

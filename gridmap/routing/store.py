@@ -82,6 +82,16 @@ def _digest(ways: Ways) -> str:
     return data.hexdigest()
 
 
+def _reaching(session: Session, district: str, ways: Ways) -> tuple[Ways, int]:
+    """The ways that reach the district (a way crossing its boundary is kept whole, so
+    walks near the boundary can use it), and how many were left out."""
+    boundary = session.execute(text("select ST_AsBinary(geom) from district where code = :d"),
+                               {"d": district}).scalar_one()
+    keep = shapely.intersects(ways.geoms, shapely.from_wkb(bytes(boundary)))
+    return (Ways(ways.geoms[keep], np.asarray(ways.levels)[keep],
+                 np.asarray(ways.road_ids)[keep]), int((~keep).sum()))
+
+
 def pieces(graph: WalkGraph) -> list[Piece]:
     """The connected pieces of ``graph``, largest first (ties: longest), each with a point
     (the middle of its longest edge) in lon/lat."""
@@ -169,7 +179,12 @@ def import_network(session: Session, district: str, ways: Ways, *, built_from: s
     """
     lock_district(session, district)
     epsg = _district(session, district).projected_epsg
+    ways, outside = _reaching(session, district, ways)
     if len(ways) == 0:
+        if outside:
+            raise InvalidInput(msg("{source}: no walkable way reaches district {district} "
+                                   "({count} lie outside it)", source=built_from,
+                                   district=district, count=outside))
         raise InvalidInput(msg("{source}: no walkable way for district {district}",
                                source=built_from, district=district))
     digest = _digest(ways)
@@ -189,8 +204,10 @@ def import_network(session: Session, district: str, ways: Ways, *, built_from: s
             digest = excluded.digest, nodes = excluded.nodes, edges = excluded.edges,
             components = excluded.components, built_at = now()"""), {"d": district, **values})
     session.expire_all()
+    notes = [str(msg("{count} way(s) outside the district left out", count=outside))
+             ] if outside else []
     return NetworkReport(district, built_from, graph.n_nodes, graph.n_edges,
-                         float(graph.length.sum()), found)
+                         float(graph.length.sum()), found, notes=notes)
 
 
 def load_graph(session: Session, district: str) -> WalkGraph:

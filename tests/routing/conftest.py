@@ -9,7 +9,7 @@ from gridmap.geo import STORAGE_SRID, transformer
 from gridmap.routing import WalkGraph, Ways, level_of, node_ways
 
 GK = 4547  # the demo district's Gauss–Krüger zone (central meridian 114°E)
-ORIGIN = (500_000.0, 3_375_000.0)  # near the demo district, in GK metres
+ORIGIN = (537_400.0, 3_376_200.0)  # inside the demo district (2.2 × 1.6 km), GK metres
 
 
 def lines(*coords) -> np.ndarray:

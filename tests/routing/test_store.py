@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from gridmap.errors import NotFound
+from gridmap.errors import InvalidInput, NotFound
 from gridmap.geo import STORAGE_SRID, transformer
 from gridmap.routing import distance_matrix, snap, stop_problems
 from gridmap.routing.sources import ways_from_file
@@ -31,7 +31,7 @@ def test_import_load_and_replace_atomically(db):
     drawn = stored(ways(lines(STREET, BRIDGE, STAIRS), bridge=[0, 1, 0]))
     report = import_network(db, DEMO, drawn, built_from="hand-drawn")
     assert (report.nodes, report.edges, len(report.pieces)) == (4, 3, 1)
-    assert report.length_m == pytest.approx(300, abs=0.01)  # at the central meridian
+    assert report.length_m == pytest.approx(300, abs=0.01)  # drawn in GK metres
     graph = load_graph(db, DEMO)
     assert (graph.n_nodes, graph.n_edges, graph.epsg) == (4, 3, GK)
     assert sorted(graph.length) == pytest.approx([100, 100, 100], abs=0.005)
@@ -151,3 +151,13 @@ def test_cli_import_and_check(database_url, tmp_path):
                      [(1, [1, 2], {"railway": "rail"})])
     _one_line_error(_run("network", "import", DEMO, "--file", str(empty), env=env),
                     "no walkable way")
+
+
+def test_ways_outside_the_district_are_left_out(db):
+    inside = lines(STREET)
+    outside = lines([(200_000, 0), (200_100, 0)])  # 200 km east
+    report = import_network(db, DEMO, stored(ways(np.r_[inside, outside])), built_from="t")
+    assert report.edges == 1 and report.notes == ["1 way(s) outside the district left out"]
+    with pytest.raises(InvalidInput, match="no walkable way reaches district 420111 "
+                                           r"\(1 lie outside it\)"):
+        import_network(db, DEMO, stored(ways(outside)), built_from="t")

@@ -64,6 +64,14 @@ def helsinki(seed: int) -> tuple[WalkGraph, dict[int, np.ndarray]]:
     points = np.r_[shapely.get_coordinates(wanted.geometry.values),
                    shapely.get_coordinates(shapely.point_on_surface(buildings.geometry.values))]
     points = project(points)
+    # The file's graph has pieces apart from the main one (62 by its own u/v columns): draw
+    # the stops among the points whose nearest edge is on the largest, as a route's are.
+    largest = np.bincount(graph.components).argmax()
+    on_largest = snap(graph, points, max_snap_m=np.inf).component == largest
+    print(f"Helsinki: {graph.components.max() + 1} connected pieces; "
+          f"{on_largest.sum()} of {len(points)} lamps, hydrants and buildings on the largest "
+          f"({(graph.components == largest).sum()} nodes)")
+    points = points[on_largest]
     rng = np.random.default_rng(seed)
     return graph, {k: points[rng.choice(len(points), k, replace=False)] for k in TARGETS}
 

@@ -50,7 +50,8 @@ class Adjacency:
         weight = np.abs(end2 - start2)
         order = np.lexsort((weight, cols, rows))
         rows, cols = rows[order], cols[order]
-        first = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])]
+        first = np.ones(len(rows), bool)  # the shortest of each (row, col)
+        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
         pick = order[first]
         rows, cols = rows[first], cols[first]
         indptr = np.searchsorted(rows, np.arange(n_nodes + 1))

@@ -51,35 +51,55 @@ def _augmented(snapped: Snapped) -> Adjacency:
     return adjacency
 
 
-def _search(snapped: Snapped) -> tuple[np.ndarray, np.ndarray]:
-    """Distances and predecessors from every stop node (cached on ``snapped``).
+def _search(snapped: Snapped) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distances among the stops, and the shortest-path trees to walk them (cached).
 
-    A grid's stops lie in a small part of a district's network: searching all of it from
-    every stop is wasted work. One full search from a *pivot* (the stop nearest the stops'
-    centre) bounds every walk between stops it reaches: d(a, b) ≤ d(a, p) + d(p, b) ≤ 2·max
-    d(p, ·). The other searches stop at that bound (scipy's ``limit``), which leaves every
-    distance between those stops exact. Stops the pivot does not reach are on other pieces of
-    the network; their searches end with their piece.
+    A grid's stops lie in a small part of a district's network, and a search from each stop
+    over all of it is wasted work. Walking is symmetric, so a pair needs a search from one of
+    its stops only; and the searches done so far bound the rest: for stops a, b and a searched
+    stop s, d(a, b) ≤ d(s, a) + d(s, b). The first search, from the stop nearest the stops'
+    centre, is complete; then each stop, farthest from it first, searches only as far as the
+    bound of the farthest stop not yet searched on its piece (scipy's ``limit``, which leaves
+    every distance within it exact).
+
+    Returns
+    -------
+    matrix
+        ``(k, k)`` exact distances (``inf`` between pieces).
+    predecessors
+        ``(k, n + k)`` the shortest-path tree of each stop's search.
+    tree
+        ``(k, k)`` whether stop a's tree reaches stop b (else b's reaches a).
     """
     if "search" in snapped.cache:
         return snapped.cache["search"]
     csr = _augmented(snapped).csr
     n, k = snapped.graph.n_nodes, len(snapped)
-    stops = n + np.arange(k)
-    pivot = int(np.argmin(((snapped.xy - snapped.xy.mean(axis=0)) ** 2).sum(axis=1)))
-    distances = np.empty((k, n + k))
+    component = snapped.component
+    found = np.full((k, k), np.inf)  # row a: what a's (limited) search found
     predecessors = np.empty((k, n + k), np.int32)
-    distances[pivot], predecessors[pivot] = dijkstra(csr, directed=True, indices=pivot + n,
-                                                     return_predecessors=True)
-    reached = np.isfinite(distances[pivot, stops])
-    bound = 2.0 * distances[pivot, stops[reached]].max()
-    for group, limit in ((reached, bound * (1 + 1e-9) + 1e-6), (~reached, np.inf)):
-        group = group.copy()
-        group[pivot] = False
-        if group.any():
-            distances[group], predecessors[group] = dijkstra(
-                csr, directed=True, indices=stops[group], return_predecessors=True, limit=limit)
-    snapped.cache["search"] = distances, predecessors
+    pivot = int(np.argmin(((snapped.xy - snapped.xy.mean(axis=0)) ** 2).sum(axis=1)))
+    row, predecessors[pivot] = dijkstra(csr, directed=True, indices=pivot + n,
+                                        return_predecessors=True)
+    found[pivot] = row[n:]
+    searched = np.zeros(k, bool)
+    searched[pivot] = True
+    for a in np.argsort(-np.where(np.isfinite(found[pivot]), found[pivot], np.inf),
+                        kind="stable"):
+        if searched[a]:
+            continue
+        searched[a] = True
+        left = ~searched & (component == component[a])
+        limit = 0.0
+        if left.any():
+            rows = found[searched]
+            bounds = (rows[:, a, None] + rows[:, left]).min(axis=0)
+            limit = bounds.max() * (1 + 1e-9) + 1e-6  # inf when no search reached a yet
+        row, predecessors[a] = dijkstra(csr, directed=True, indices=a + n,
+                                        return_predecessors=True, limit=limit)
+        found[a] = row[n:]
+    matrix = np.minimum(found, found.T)
+    snapped.cache["search"] = matrix, predecessors, np.isfinite(found)
     return snapped.cache["search"]
 
 
@@ -93,8 +113,7 @@ def distance_matrix(snapped: Snapped) -> np.ndarray:
         pieces of the network and in every row and column of a stop that is far from the
         streets (see :func:`gridmap.routing.snap.stop_problems`).
     """
-    distances, _ = _search(snapped)
-    matrix = distances[:, snapped.graph.n_nodes:].copy()
+    matrix = _search(snapped)[0].copy()
     matrix[snapped.far, :] = np.inf
     matrix[:, snapped.far] = np.inf
     np.fill_diagonal(matrix, 0.0)
@@ -102,17 +121,19 @@ def distance_matrix(snapped: Snapped) -> np.ndarray:
 
 
 def _node_path(snapped: Snapped, a: int, b: int) -> np.ndarray:
-    _, predecessors = _search(snapped)
+    """The nodes of a shortest walk from stop a to stop b, from whichever of the two search
+    trees holds it (b's tree leads from a to b as it is; a's, read from b, backwards)."""
+    matrix, predecessors, tree = _search(snapped)
+    if not np.isfinite(matrix[a, b]):
+        raise InvalidInput(msg("no walk from stop {a} to stop {b}: they are on pieces of "
+                               "the street network that are not connected", a=a + 1, b=b + 1))
     n = snapped.graph.n_nodes
-    row, node, nodes = predecessors[a], n + b, [n + b]
-    while node != n + a:
+    root, start = (a, b) if tree[a, b] else (b, a)
+    row, node, nodes = predecessors[root], n + start, [n + start]
+    while node != n + root:
         node = row[node]
-        if node < 0:
-            raise InvalidInput(msg("no walk from stop {a} to stop {b}: they are on pieces of "
-                                   "the street network that are not connected", a=a + 1,
-                                   b=b + 1))
         nodes.append(node)
-    return np.asarray(nodes[::-1])
+    return np.asarray(nodes[::-1] if root == a else nodes)
 
 
 def _stretch(line: LineString, length: float, start: float, end: float) -> np.ndarray:

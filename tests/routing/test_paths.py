@@ -7,7 +7,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import shapely
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 from shapely.geometry import LineString
 
 from gridmap.routing import WalkGraph, distance_matrix, path, snap, tour_paths
@@ -62,9 +62,10 @@ def oracle(graph: WalkGraph, stops) -> np.ndarray:
 
 
 stop_points = st.lists(st.tuples(st.floats(-10, 100), st.floats(-10, 100)), min_size=1,
-                       max_size=7)
+                       max_size=12)
 
 
+@settings(max_examples=300)
 @given(graphs(), stop_points)
 def test_matrix_equals_the_oracle(graph, points):
     stops = snap(graph, np.array(points), max_snap_m=1e6)
@@ -76,11 +77,12 @@ def test_matrix_equals_the_oracle(graph, points):
     assert np.array_equal(matrix, matrix.T) or np.allclose(matrix[finite], matrix.T[finite])
 
 
-@given(graphs(), stop_points)
+@given(graphs(), stop_points.map(lambda points: points[:7]))
 def test_paths_are_continuous_along_edges_and_as_long_as_the_matrix_says(graph, points):
     stops = snap(graph, np.array(points), max_snap_m=1e6)
     matrix = distance_matrix(stops)
     network = shapely.union_all(graph.geoms)
+    near = network.buffer(1e-6)
     for a, b in itertools.product(range(len(stops)), repeat=2):
         if not np.isfinite(matrix[a, b]):
             continue
@@ -91,7 +93,7 @@ def test_paths_are_continuous_along_edges_and_as_long_as_the_matrix_says(graph, 
         # Every piece of the walk lies on the network (no jump between edges).
         assert shapely.distance(shapely.points(coords), network).max() < 1e-6
         if a != b:
-            assert shapely.difference(walk, network.buffer(1e-6)).length < 1e-6
+            assert shapely.difference(walk, near).length < 1e-6
 
 
 def test_tour_paths_one_per_leg():
@@ -105,3 +107,25 @@ def test_tour_paths_one_per_leg():
     assert [round(leg.length) for leg in legs] == [150, 100, 50]
     for first, second in zip(legs, legs[1:]):
         assert first.coords[-1] == second.coords[0]
+
+
+def test_bounded_searches_on_a_lattice_agree_with_the_oracle():
+    # A 15 × 15 lattice with stops bunched in one corner and a few far away: most searches
+    # stop at their bound, and half the paths come from the other stop's tree.
+    rng = np.random.default_rng(7)
+    side = 15
+    index = np.arange(side * side).reshape(side, side)
+    pairs = np.r_[np.column_stack([index[:, :-1].ravel(), index[:, 1:].ravel()]),
+                  np.column_stack([index[:-1, :].ravel(), index[1:, :].ravel()])]
+    xy = np.stack(np.meshgrid(np.arange(side), np.arange(side)), -1).reshape(-1, 2) * 50.0
+    geoms = shapely.linestrings(np.stack([xy[pairs[:, 0]], xy[pairs[:, 1]]], 1).reshape(-1, 2),
+                                indices=np.repeat(np.arange(len(pairs)), 2))
+    graph = WalkGraph(epsg=GK, node_xy=xy, source=pairs[:, 0], target=pairs[:, 1],
+                      length=shapely.length(geoms), geoms=geoms)
+    points = np.r_[rng.uniform(0, 150, (20, 2)), rng.uniform(0, 700, (4, 2))]
+    stops = snap(graph, points, max_snap_m=100)
+    matrix = distance_matrix(stops)
+    assert matrix == pytest.approx(oracle(graph, stops), abs=1e-6)
+    for a, b in itertools.combinations(range(len(stops)), 2):
+        assert path(stops, a, b).length == pytest.approx(matrix[a, b], abs=1e-6)
+        assert path(stops, b, a).length == pytest.approx(matrix[a, b], abs=1e-6)

@@ -32,7 +32,8 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 from common import Figure, spread, write_figures  # noqa: E402
 
-from gridmap.routing import WalkGraph, Ways, distance_matrix, node_ways, snap  # noqa: E402
+from gridmap.routing import (WalkGraph, Ways, distance_matrix, node_ways, snap,  # noqa: E402
+                             tour_paths)
 
 HELSINKI = HERE.parent.parent / "shared" / "data" / "helsinki" / "helsinki_center_derived.gpkg"
 TARGETS = {50: 0.1, 200: 0.5}  # seconds: the matrix's share of the whole route's budget
@@ -203,6 +204,11 @@ def bench_network(label: str, graph: WalkGraph, stop_sets: dict[int, np.ndarray]
     figures = []
     for k, points in stop_sets.items():
         _, stops = ours(graph, points)
+        start = time.perf_counter()
+        legs = tour_paths(stops, [*range(k), 0])
+        print(f"{label}, {k} stops: path geometry of a {k}-leg tour (stops in drawn order) "
+              f"{time.perf_counter() - start:.3f} s, {sum(leg.length for leg in legs) / 1000:.1f} km",
+              flush=True)
         for peer in peers:
             times, peer_times, (matrix, _), theirs = interleaved(
                 lambda: ours(graph, points), lambda: peer.matrix(stops), repeat)

@@ -12,7 +12,11 @@ from gridmap.routing.graph import WalkGraph
 from gridmap.routing.network import Noded, Ways, level_of, node_ways
 from gridmap.routing.paths import distance_matrix, path, tour_paths
 from gridmap.routing.snap import FAR, UNREACHABLE, Snapped, StopProblem, snap, stop_problems
+from gridmap.routing.sources import ways_from_file, ways_from_roads
+from gridmap.routing.store import (NetworkReport, Piece, check_network, import_network,
+                                   load_graph)
 
 __all__ = ["WalkGraph", "Ways", "Noded", "level_of", "node_ways", "snap", "Snapped",
            "StopProblem", "stop_problems", "FAR", "UNREACHABLE", "distance_matrix", "path",
-           "tour_paths"]
+           "tour_paths", "ways_from_file", "ways_from_roads", "NetworkReport", "Piece",
+           "check_network", "import_network", "load_graph"]

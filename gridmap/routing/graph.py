@@ -15,6 +15,7 @@ import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from gridmap.geo import STORAGE_SRID, transformer
 from gridmap.routing.network import Noded
 
 
@@ -118,6 +119,13 @@ class WalkGraph:
     @property
     def n_edges(self) -> int:
         return len(self.source)
+
+    def to_storage(self, geoms):
+        """Geometries of this graph's CRS (paths, snapped points) in EPSG:4490, lon/lat order,
+        for storing and exporting."""
+        trans = transformer(self.epsg, STORAGE_SRID)
+        return shapely.transform(geoms, lambda xy: np.column_stack(
+            trans.transform(xy[:, 0], xy[:, 1])))
 
     @cached_property
     def adjacency(self) -> Adjacency:

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.geo import STORAGE_SRID, transformer
-from gridmap.routing import distance_matrix, snap, stop_problems
+from gridmap.routing import distance_matrix, path, snap, stop_problems
 from gridmap.routing.sources import ways_from_file
 from gridmap.routing.store import check_network, import_network, load_graph
 from tests.routing.conftest import GK, ORIGIN, lines, stored, ways
@@ -161,3 +161,14 @@ def test_ways_outside_the_district_are_left_out(db):
     with pytest.raises(InvalidInput, match="no walkable way reaches district 420111 "
                                            r"\(1 lie outside it\)"):
         import_network(db, DEMO, stored(ways(outside)), built_from="t")
+
+
+def test_paths_back_in_storage_coordinates(db):
+    import_network(db, DEMO, stored(ways(lines(STREET, BRIDGE, STAIRS), bridge=[0, 1, 0])),
+                   built_from="test")
+    graph = load_graph(db, DEMO)
+    given = _lonlat([[10, 0], [50, -40]])
+    stops = snap(graph, given, max_snap_m=1, crs=STORAGE_SRID)
+    walk = graph.to_storage(path(stops, 0, 1))
+    ends = np.array([walk.coords[0], walk.coords[-1]])
+    assert ends == pytest.approx(given, abs=1e-8)  # lon/lat, about a millimetre

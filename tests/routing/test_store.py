@@ -172,3 +172,14 @@ def test_paths_back_in_storage_coordinates(db):
     walk = graph.to_storage(path(stops, 0, 1))
     ends = np.array([walk.coords[0], walk.coords[-1]])
     assert ends == pytest.approx(given, abs=1e-8)  # lon/lat, about a millimetre
+
+
+def test_real_osm_pbf_is_read_with_its_levels_and_refused_elsewhere(db):
+    # Kotka (Finland), a real OSM extract: GDAL's OSM driver, bridges and tunnels from its tags.
+    from tests.conftest import TEST_DATA
+
+    read = ways_from_file(TEST_DATA / "kotka" / "kotka_karhula_test.osm.pbf")
+    assert len(read) > 300 and {-1, 0, 1} <= set(read.levels.tolist())
+    with pytest.raises(InvalidInput, match=r"no walkable way reaches district 420111 "
+                                           rf"\({len(read)} lie outside it\)"):
+        import_network(db, DEMO, read, built_from="kotka")

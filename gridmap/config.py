@@ -256,6 +256,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("device_offline_minutes", 60,
             "An active device with no message for longer than this raises an offline alarm; "
             "`gridmap ingest-mqtt` checks every minute.", _whole(1)),
+    Setting("max_snap_m", 80.0,
+            "A route stop farther than this (metres) from every walkable street is reported, "
+            "not routed.", _number(0)),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -2,7 +2,8 @@
 
 Idempotent: the hierarchy and buildings are upserted, grids of a community are drawn and
 coded only when the community has none, and the assignment writes only what changed;
-roads and water are upserted (an unchanged re-run writes nothing).
+roads and water are upserted (an unchanged re-run writes nothing); the walking network is
+built from the roads (rebuilt only when they changed).
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from gridmap.ingest import import_recipe, load_recipe
 from gridmap.locks import lock_district
 from gridmap.models import Grid
 from gridmap.progress import NoProgress, Progress
+from gridmap.routing.sources import ways_from_roads
+from gridmap.routing.store import import_network
 
 DEMO_DISTRICT = "420111"
 RECIPES = REPO_ROOT / "import"
@@ -88,6 +91,10 @@ def load_demo(session: Session, *, progress: Progress | None = None) -> list[str
     for context in CONTEXT_RECIPES:  # roads and water, drawn under the grids
         lines.append(import_recipe(session, load_recipe(RECIPES / context),
                                    progress=progress).summary())
+    progress.stage(msg("walking network"))
+    report = import_network(session, DEMO_DISTRICT, ways_from_roads(session, DEMO_DISTRICT),
+                            built_from=f"road:{DEMO_DISTRICT}")
+    lines.append(report.lines(limit=0)[0])
     progress.stage(msg("event classes and departments"))
     counts = load_taxonomy(session, TAXONOMY)
     lines.append(f"taxonomy: {counts['event_classes']} event classes, "

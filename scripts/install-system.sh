@@ -8,7 +8,8 @@
 #   test   what only the test suite adds: Chromium for the end-to-end tests (Playwright drives
 #          /usr/bin/chromium itself, so no chromedriver)
 #   bench  what only the benchmarks add: GDAL's command-line tools (ogr2ogr), Mosquitto and
-#          mosquitto_sub (the MQTT benchmark starts a broker of its own)
+#          mosquitto_sub (the MQTT benchmark starts a broker of its own), pgRouting (the peer of
+#          the walking-network benchmark)
 #   mqtt   the MQTT broker devices publish to (Mosquitto) and its command-line clients;
 #          `make run` and `make test` install it only when no broker answers at
 #          GRIDMAP_MQTT_URL (scripts/ensure-broker.sh then starts it)
@@ -27,11 +28,19 @@ postgis_package() {
   if [ -n "$version" ]; then echo "postgresql-$version-postgis-3"; else echo postgresql-postgis; fi
 }
 
+# pgRouting likewise (Debian's metapackage is postgresql-pgrouting).
+pgrouting_package() {
+  local package
+  package=$(postgis_package)
+  if [ "$package" = postgresql-postgis ]; then echo postgresql-pgrouting
+  else echo "${package%-postgis-3}-pgrouting"; fi
+}
+
 groups=(run test bench mqtt)
 declare -A group_packages=(
   [run]="postgresql $(postgis_package) python3 python3-venv fonts-wqy-microhei"
   [test]="chromium"
-  [bench]="gdal-bin mosquitto mosquitto-clients"
+  [bench]="gdal-bin mosquitto mosquitto-clients $(pgrouting_package)"
   [mqtt]="mosquitto mosquitto-clients"
 )
 

@@ -88,7 +88,9 @@ def test_demo_is_idempotent(runner, engine):
                 "(select max(xmin::text::bigint) from grid), "
                 "(select max(xmin::text::bigint) from division), "
                 "(select count(*) from road), (select max(xmin::text::bigint) from road), "
-                "(select count(*) from water), (select max(xmin::text::bigint) from water)"
+                "(select count(*) from water), (select max(xmin::text::bigint) from water), "
+                "(select count(*) from walk_edge), (select max(xmin::text::bigint) from walk_edge), "
+                "(select max(xmin::text::bigint) from walk_network)"
                 )).one()
     before = state()
     result = runner("demo")
@@ -97,6 +99,7 @@ def test_demo_is_idempotent(runner, engine):
     # official divisions (province … community), district, street, communities, buildings,
     # roads, water
     assert len(counted) == 11 and all("0 new, 0 updated" in line for line in counted)
+    assert "walking network of 420111" in result.output and "(unchanged)" in result.output
     assert state() == before
 
 

@@ -13,10 +13,12 @@ from gridmap.models.incident import (Department, DispatchRule, EventClass, Incid
                                      IncidentAttachment, IncidentStep)
 from gridmap.models.facility import ComponentClass, Facility, FacilitySerial
 from gridmap.models.device import Device, DeviceAlarm, DeviceRejected, DeviceTelemetry
+from gridmap.models.walk import WalkEdge, WalkNetwork, WalkNode
 
 __all__ = ["AuditEvent", "Base", "District", "Street", "Community", "Grid", "Building",
            "CodeRegistryEntry", "GridLineage", "Road", "Water", "Division", "Person", "PersonScope",
            "ApiKey", "ServerSecret", "WebSession", "Plan", "PlanGrid", "CommunityPlanVersion",
            "Department", "DispatchRule", "EventClass", "Incident", "IncidentAttachment",
            "IncidentStep", "ComponentClass", "Facility", "FacilitySerial", "Device",
-           "DeviceAlarm", "DeviceRejected", "DeviceTelemetry"]
+           "DeviceAlarm", "DeviceRejected", "DeviceTelemetry", "WalkNetwork", "WalkNode",
+           "WalkEdge"]

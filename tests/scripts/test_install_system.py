@@ -25,7 +25,10 @@ def test_run_group_has_the_database_and_no_browser_or_gdal():
     assert {"postgresql", "python3-venv"} <= set(run)
     assert not {"chromium", "chromium-driver", "gdal-bin"} & set(run)
     assert _packages("run", "test") == run + ["chromium"]
-    assert _packages("run", "bench") == run + ["gdal-bin", "mosquitto", "mosquitto-clients"]
+    pgrouting = [p.replace("-postgis-3", "-pgrouting").replace("-postgis", "-pgrouting")
+                 for p in run if "postgis" in p]
+    assert _packages("run", "bench") == run + ["gdal-bin", "mosquitto", "mosquitto-clients",
+                                               *pgrouting]
 
 
 def test_postgis_follows_the_installed_postgresql():
@@ -34,6 +37,9 @@ def test_postgis_follows_the_installed_postgresql():
     postgis = [p for p in _packages("run") if "postgis" in p]
     assert postgis == ([f"postgresql-{installed[-1]}-postgis-3"] if installed
                        else ["postgresql-postgis"])
+    pgrouting = [p for p in _packages("bench") if "pgrouting" in p]
+    assert pgrouting == ([f"postgresql-{installed[-1]}-pgrouting"] if installed
+                         else ["postgresql-pgrouting"])
 
 
 @pytest.mark.parametrize(("args", "says"), [

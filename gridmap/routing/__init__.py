@@ -1,0 +1,1 @@
+"""Walking routes over the street network for the daily inspection (issue 10)."""

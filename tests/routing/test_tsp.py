@@ -114,3 +114,4 @@ def test_bad_input_is_refused(matrix, kwargs, message):
 def test_all_places_at_one_point():
     tour = order_stops(np.zeros((20, 20)))
     assert tour.length == 0 and sorted(tour.order[:-1].tolist()) == list(range(20))
+

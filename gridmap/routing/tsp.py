@@ -5,10 +5,10 @@ stops and returns the shortest tour it finds. Up to :data:`EXACT_UP_TO` places i
 every tour; above, it runs LKH-3 (Helsgaun's Lin–Kernighan heuristic, the ``elkai`` package)
 with parameters chosen on ``bench/route_order.py``: one run of at most ``max(n, 50)`` trials of
 3-opt sequential moves over POPMUSIC candidate sets (for an asymmetric matrix, LKH-3's own
-5-opt moves over alpha-nearness candidates). On the Helsinki walking network this
-found the best tour of every method in the bench (OR-Tools at 30 s, LKH-3 with its default 10
-runs, pyvroom, pgr_TSP) in about 0.25 s of CPU for 200 stops, where LKH-3's default of 10 runs
-of 5-opt moves takes about 10 s for the same tours.
+5-opt moves over alpha-nearness candidates). On the bench's instances (Helsinki's walking
+network and a generated street grid, 50 and 200 stops) this found the best tour of every method
+(OR-Tools at 30 s, LKH-3 with its default 10 runs, pyvroom, pgr_TSP) in 0.01–0.3 s of CPU,
+where LKH-3's defaults took 2–7 s for one run and 16–20 s for ten.
 
 The matrix may be asymmetric (LKH-3 then solves it as an ATSP); walking matrices are symmetric.
 The result is deterministic for a given ``seed`` unless ``time_budget`` cuts the search short.

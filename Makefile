@@ -30,10 +30,14 @@ bench: system-bench venv benchdb
 	@# The partition benchmark's peers, only for the bench (never a dependency of gridmap).
 	$(BIN)/python -m pip install --quiet spopt gerrychain || \
 	    echo "bench: spopt/gerrychain did not install; bench/partition.py says which peer is missing"
+	@# The stop-ordering benchmark's peers (elkai is gridmap's own engine, already installed).
+	$(BIN)/python -m pip install --quiet ortools pyvroom || \
+	    echo "bench: ortools/pyvroom did not install; bench/route_order.py says which peer is missing"
 	$(BIN)/python bench/run.py
 
 # Debian packages by group (scripts/install-system.sh): `make run` installs the run group,
-# `make test` adds Chromium, `make bench` GDAL's tools; `make system` installs every group.
+# `make test` adds Chromium, `make bench` GDAL's tools and pgRouting; `make system` installs
+# every group.
 system-run:
 	bash scripts/install-system.sh run
 

@@ -8,8 +8,8 @@
 #   test   what only the test suite adds: Chromium for the end-to-end tests (Playwright drives
 #          /usr/bin/chromium itself, so no chromedriver)
 #   bench  what only the benchmarks add: GDAL's command-line tools (ogr2ogr), Mosquitto and
-#          mosquitto_sub (the MQTT benchmark starts a broker of its own), pgRouting (the peer of
-#          the walking-network benchmark)
+#          mosquitto_sub (the MQTT benchmark starts a broker of its own), pgRouting (peer of the
+#          walking-matrix and stop-ordering benchmarks: pgr_withPointsCostMatrix, pgr_TSP)
 #   mqtt   the MQTT broker devices publish to (Mosquitto) and its command-line clients;
 #          `make run` and `make test` install it only when no broker answers at
 #          GRIDMAP_MQTT_URL (scripts/ensure-broker.sh then starts it)
@@ -19,28 +19,21 @@
 # Packages already installed are left alone; nothing is ever removed.
 set -euo pipefail
 
-# PostGIS is packaged per PostgreSQL major version: follow the installed PostgreSQL, or let
-# Debian's metapackage follow its default version when none is installed yet.
-postgis_package() {
+# PostGIS and pgRouting are packaged per PostgreSQL major version: follow the installed
+# PostgreSQL, or let Debian's metapackage follow its default version when none is installed yet.
+# pgRouting is in the bench group only (pgr_TSP is a peer of gridmap/routing/tsp.py).
+per_postgresql_package() {  # $1 the package's name after postgresql-VERSION-, $2 the metapackage
   local version
   version=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null \
     | sort -V | tail -n 1)
-  if [ -n "$version" ]; then echo "postgresql-$version-postgis-3"; else echo postgresql-postgis; fi
-}
-
-# pgRouting likewise (Debian's metapackage is postgresql-pgrouting).
-pgrouting_package() {
-  local package
-  package=$(postgis_package)
-  if [ "$package" = postgresql-postgis ]; then echo postgresql-pgrouting
-  else echo "${package%-postgis-3}-pgrouting"; fi
+  if [ -n "$version" ]; then echo "postgresql-$version-$1"; else echo "$2"; fi
 }
 
 groups=(run test bench mqtt)
 declare -A group_packages=(
-  [run]="postgresql $(postgis_package) python3 python3-venv fonts-wqy-microhei"
+  [run]="postgresql $(per_postgresql_package postgis-3 postgresql-postgis) python3 python3-venv fonts-wqy-microhei"
   [test]="chromium"
-  [bench]="gdal-bin mosquitto mosquitto-clients $(pgrouting_package)"
+  [bench]="gdal-bin mosquitto mosquitto-clients $(per_postgresql_package pgrouting postgresql-pgrouting)"
   [mqtt]="mosquitto mosquitto-clients"
 )
 

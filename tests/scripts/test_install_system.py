@@ -25,21 +25,20 @@ def test_run_group_has_the_database_and_no_browser_or_gdal():
     assert {"postgresql", "python3-venv"} <= set(run)
     assert not {"chromium", "chromium-driver", "gdal-bin"} & set(run)
     assert _packages("run", "test") == run + ["chromium"]
-    pgrouting = [p.replace("-postgis-3", "-pgrouting").replace("-postgis", "-pgrouting")
-                 for p in run if "postgis" in p]
-    assert _packages("run", "bench") == run + ["gdal-bin", "mosquitto", "mosquitto-clients",
-                                               *pgrouting]
+    bench = _packages("run", "bench")
+    assert bench[:-1] == run + ["gdal-bin", "mosquitto", "mosquitto-clients"]
+    assert "pgrouting" in bench[-1]
 
 
-def test_postgis_follows_the_installed_postgresql():
+@pytest.mark.parametrize(("group", "suffix", "metapackage"), [
+    ("run", "postgis-3", "postgresql-postgis"),
+    ("bench", "pgrouting", "postgresql-pgrouting"),  # pgr_TSP, bench/route_order.py's peer
+])
+def test_postgis_and_pgrouting_follow_the_installed_postgresql(group, suffix, metapackage):
     installed = sorted(os.listdir("/usr/lib/postgresql"), key=int) if Path(
         "/usr/lib/postgresql").is_dir() else []
-    postgis = [p for p in _packages("run") if "postgis" in p]
-    assert postgis == ([f"postgresql-{installed[-1]}-postgis-3"] if installed
-                       else ["postgresql-postgis"])
-    pgrouting = [p for p in _packages("bench") if "pgrouting" in p]
-    assert pgrouting == ([f"postgresql-{installed[-1]}-pgrouting"] if installed
-                         else ["postgresql-pgrouting"])
+    found = [p for p in _packages(group) if p.endswith(suffix) or p == metapackage]
+    assert found == ([f"postgresql-{installed[-1]}-{suffix}"] if installed else [metapackage])
 
 
 @pytest.mark.parametrize(("args", "says"), [

@@ -6,7 +6,8 @@
 #
 #   run    what `make run` needs: PostgreSQL with PostGIS, Python's venv, a CJK font
 #   test   what only the test suite adds: Chromium for the end-to-end tests (Playwright drives
-#          /usr/bin/chromium itself, so no chromedriver)
+#          /usr/bin/chromium itself, so no chromedriver), GDAL's command-line tools (ogrinfo,
+#          ogr2ogr) that read the OGC API – Features service as a client
 #   bench  what only the benchmarks add: GDAL's command-line tools (ogr2ogr), Mosquitto and
 #          mosquitto_sub (the MQTT benchmark starts a broker of its own)
 #   mqtt   the MQTT broker devices publish to (Mosquitto) and its command-line clients;
@@ -30,7 +31,7 @@ postgis_package() {
 groups=(run test bench mqtt)
 declare -A group_packages=(
   [run]="postgresql $(postgis_package) python3 python3-venv fonts-wqy-microhei"
-  [test]="chromium"
+  [test]="chromium gdal-bin"
   [bench]="gdal-bin mosquitto mosquitto-clients"
   [mqtt]="mosquitto mosquitto-clients"
 )

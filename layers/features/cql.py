@@ -56,7 +56,7 @@ def parse_filter(raw: str, language: str | None):
         if language == "cql2-json":
             from pygeofilter.parsers.cql2_json import parse
 
-            return parse(_bbox_as_polygon(json.loads(raw)))
+            return parse(_as_pygeofilter_reads(json.loads(raw)))
         from pygeofilter.parsers.cql2_text import parse
 
         return parse(raw)
@@ -68,9 +68,10 @@ def parse_filter(raw: str, language: str | None):
                                problem=first[:200])) from None
 
 
-def _bbox_as_polygon(node: Any) -> Any:
-    """``{"bbox": [minx, miny, maxx, maxy]}`` as a GeoJSON polygon: pygeofilter 0.4 reads a
-    JSON bbox's numbers in the wrong order."""
+def _as_pygeofilter_reads(node: Any) -> Any:
+    """CQL2 JSON as pygeofilter 0.4 reads it: a ``{"bbox": [minx, miny, maxx, maxy]}`` as a
+    GeoJSON polygon (it takes a bbox's numbers in the wrong order), and BETWEEN's
+    ``[property, low, high]`` as the draft's ``[property, [low, high]]``."""
     if isinstance(node, dict):
         box = node.get("bbox")
         if list(node) == ["bbox"] and isinstance(box, list) and len(box) == 4 \
@@ -78,9 +79,13 @@ def _bbox_as_polygon(node: Any) -> Any:
             x0, y0, x1, y1 = box
             return {"type": "Polygon",
                     "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
-        return {k: _bbox_as_polygon(v) for k, v in node.items()}
+        out = {k: _as_pygeofilter_reads(v) for k, v in node.items()}
+        args = out.get("args")
+        if out.get("op") == "between" and isinstance(args, list) and len(args) == 3:
+            out["args"] = [args[0], [args[1], args[2]]]
+        return out
     if isinstance(node, list):
-        return [_bbox_as_polygon(v) for v in node]
+        return [_as_pygeofilter_reads(v) for v in node]
     return node
 
 
@@ -135,12 +140,11 @@ class CqlToSql:
 
     def _comparison(self, node: Any) -> str:
         op = _COMPARISONS[type(node)]
-        if isinstance(node.rhs, (ast.Attribute, ast.Function)) and \
-                not isinstance(node.lhs, (ast.Attribute, ast.Function)):
+        if _is_property(node.rhs) and not _is_property(node.lhs):
             node = type(node)(node.rhs, node.lhs)  # literal first: mirror it
             op = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(op, op)
         prop, sql = self._property(node.lhs)
-        if isinstance(node.rhs, (ast.Attribute, ast.Function)):
+        if _is_property(node.rhs):
             other, other_sql = self._property(node.rhs)
             if other.type != prop.type:
                 raise InvalidInput(msg("filter: {name} ({kind}) compared with {other} "
@@ -184,6 +188,9 @@ class CqlToSql:
                                    where=where))
 
     def _literal(self, prop: Queryable, value: Any, where: str) -> str:
+        if isinstance(value, ast.Function) and value.name == "lower" \
+                and len(value.arguments) == 1 and isinstance(value.arguments[0], str):
+            value = value.arguments[0].lower()  # CASEI('TEXT')
         if isinstance(value, (ast.Node, values.Geometry, values.Envelope, values.Interval)):
             raise InvalidInput(msg("filter: expected a literal value for {name} in {where}, "
                                    "not {what}", name=prop.name, where=where,
@@ -246,6 +253,13 @@ def _checked_geometry(geojson: dict, crs: FeatureCrs) -> bytes:
                                    "longitudes −180…180, latitudes −90…90 ({crs})",
                                    crs=crs.uri))
     return shapely.to_wkb(geometry)
+
+
+def _is_property(node: Any) -> bool:
+    """A property, or CASEI of one (a literal inside CASEI is a literal)."""
+    if isinstance(node, ast.Function) and node.name == "lower" and len(node.arguments) == 1:
+        return _is_property(node.arguments[0])
+    return isinstance(node, ast.Attribute)
 
 
 def _name_of(node: Any) -> str:

@@ -82,12 +82,14 @@ def _instant(raw: str, end: bool) -> dt.datetime | None:
         raise InvalidInput(msg("datetime {raw!r}: expected an RFC 3339 date or date-time, or "
                                "an interval START/END with '..' for an open end", raw=raw)
                            ) from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    value = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    # an interval's end is inclusive: the SQL compares with < end + 1 µs
+    return value + dt.timedelta(microseconds=1) if end else value
 
 
 def parse_datetime(raw: str | None) -> tuple[dt.datetime | None, dt.datetime | None] | None:
     """``datetime``: an instant, a day, or an interval ``START/END`` (``..`` open), as a
-    half-open ``[start, end)`` interval (an instant: ``end`` None and ``start`` exact)."""
+    half-open ``[start, end)`` interval (an instant: ``start == end``, compared exactly)."""
     if raw is None:
         return None
     if "/" not in raw:
@@ -99,7 +101,7 @@ def parse_datetime(raw: str | None) -> tuple[dt.datetime | None, dt.datetime | N
     low, high = _instant(start, False), _instant(end, True)
     if low is None and high is None:
         raise InvalidInput(msg("datetime {raw!r}: expected at least one end", raw=raw))
-    if low is not None and high is not None and low > high:
+    if low is not None and high is not None and low >= high:
         raise InvalidInput(msg("datetime {raw!r}: expected START ≤ END", raw=raw))
     return low, high
 

@@ -10,7 +10,6 @@ import shapely
 from hypothesis import given, settings, strategies as st
 from sqlalchemy import text
 
-from gridmap.auth.scope import Scope
 from gridmap.errors import InvalidInput
 from layers import load_layers
 from layers.features.cql import filter_sql
@@ -20,7 +19,6 @@ from tests.conftest import rolled_back
 
 LAYERS = load_layers()
 BUILDINGS = LAYERS["buildings"]
-EVERYTHING = Scope.for_api_key("test", None)
 OPS = {"=": operator.eq, "<>": operator.ne, "<": operator.lt, "<=": operator.le,
        ">": operator.gt, ">=": operator.ge}
 

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 
 import pyogrio
-import pytest
 import shapely
 from sqlalchemy import text
 

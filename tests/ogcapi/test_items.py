@@ -150,9 +150,10 @@ def test_property_datetime_and_cql2_filters(ogc, database_url):
     by_property = _all_pages(ogc, items_url("buildings", use="residential",
                                             filter="households > 100", limit="1000"))
     assert {f["id"] for f in by_property} == residential and residential
-    by_json = _all_pages(ogc, items_url("buildings", **{"filter-lang": "cql2-json"}, filter=json.dumps(
-        {"op": "and", "args": [{"op": "=", "args": [{"property": "use"}, "residential"]},
-                               {"op": ">", "args": [{"property": "households"}, 100]}]})))
+    both = {"op": "and", "args": [{"op": "=", "args": [{"property": "use"}, "residential"]},
+                                  {"op": ">", "args": [{"property": "households"}, 100]}]}
+    by_json = _all_pages(ogc, items_url("buildings", **{"filter-lang": "cql2-json"},
+                                        filter=json.dumps(both)))
     assert {f["id"] for f in by_json} == residential
     dated = _all_pages(ogc, items_url("incidents", datetime=f"{reported.isoformat()}/..",
                                       limit="1000"))

@@ -36,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import export_buildings as exports  # noqa: E402 — the district and its 200,000 buildings
-from common import Figure, building_arguments, spread, write_figures  # noqa: E402
+from common import Figure, building_arguments, finish, spread  # noqa: E402
 
 REPO = HERE.parent
 PYGEOAPI_VENV = REPO / "var" / "bench-pygeoapi"
@@ -300,11 +300,7 @@ def _bench(args, url: str, seconds: float) -> int:
                f">= {THROUGHPUT_TARGET:g}", rate["gridmap"][0] >= THROUGHPUT_TARGET
                * rate["pygeoapi"][0]),
     ]
-    print(f"  load average {load:.2f} before, {os.getloadavg()[0]:.2f} after on "
-          f"{os.cpu_count()} CPUs; {WORKERS} gunicorn workers each")
-    if args.json:
-        write_figures(args.json, figures)
-    return 0
+    return finish(args.json, figures, load, f"; {WORKERS} gunicorn workers each")
 
 
 if __name__ == "__main__":

@@ -229,6 +229,9 @@ def items(session: Session, layer: SqlLayer, query: ItemsQuery, *, scope: Scope)
     """The page of ``layer``'s features that ``query`` selects within ``scope``."""
     where = _conditions(session, layer, query, scope)
     sql, params = _select(layer, query.crs, scope, " and ".join(where.parts))
+    # A page is small work for one process; parallel workers for each of many concurrent
+    # pages cost more to start than they save (measured by bench/ogcapi_items.py).
+    session.execute(text("set local max_parallel_workers_per_gather = 0"))
     rows = session.execute(text(sql + " limit :page_limit"),
                            {**where.params, **params, "page_limit": query.limit + 1}).all()
     more = len(rows) > query.limit

@@ -22,7 +22,7 @@ from pygeofilter import ast, values
 
 from gridmap.errors import InvalidInput
 from gridmap.i18n import msg
-from layers.features.crs import FeatureCrs
+from layers.features.crs import FeatureCrs, check_area
 from layers.features.queryables import GEOMETRY, Queryable, check_property
 
 LANGUAGES = ("cql2-text", "cql2-json")
@@ -195,6 +195,8 @@ class CqlToSql:
             raise InvalidInput(msg("filter: expected a literal value for {name} in {where}, "
                                    "not {what}", name=prop.name, where=where,
                                    what=_name_of(value)))
+        if isinstance(value, str) and prop.format in ("date", "date-time"):
+            value = _as_time(value, prop.format)  # GDAL writes times as quoted text
         self._check_type(prop, value, where)
         if isinstance(value, dt.datetime) and value.tzinfo is not None:
             value = value.astimezone(dt.timezone.utc)
@@ -246,13 +248,22 @@ def _checked_geometry(geojson: dict, crs: FeatureCrs) -> bytes:
         raise InvalidInput(msg("filter: the geometry literal is not a valid geometry")) from None
     if geometry.is_empty or not np.isfinite(coords).all():
         raise InvalidInput(msg("filter: the geometry literal is empty or not finite"))
-    if crs.geographic:
-        xs, ys = (coords[:, 1], coords[:, 0]) if crs.flip else (coords[:, 0], coords[:, 1])
-        if (abs(xs) > 180).any() or (abs(ys) > 90).any():
-            raise InvalidInput(msg("filter: the geometry literal has coordinates outside "
-                                   "longitudes −180…180, latitudes −90…90 ({crs})",
-                                   crs=crs.uri))
+    xs, ys = (coords[:, 1], coords[:, 0]) if crs.flip else (coords[:, 0], coords[:, 1])
+    check_area(msg("filter: the geometry literal"), crs,
+               (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())))
     return shapely.to_wkb(geometry)
+
+
+def _as_time(value: str, kind: str) -> Any:
+    """A quoted date or date-time as the value it names; the text itself when it names none
+    (refused then as of the wrong type)."""
+    try:
+        if kind == "date":
+            return dt.date.fromisoformat(value)
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        return value
 
 
 def _is_property(node: Any) -> bool:
@@ -280,4 +291,8 @@ def filter_sql(raw: str, language: str | None, found: dict[str, Queryable], *,
                geometry_sql: str, filter_crs: FeatureCrs) -> tuple[str, dict[str, Any]]:
     """``raw`` in ``language`` as an SQL condition over alias ``t`` and its parameters."""
     translator = CqlToSql(found, geometry_sql, filter_crs)
-    return translator.condition(parse_filter(raw, language)), translator.params
+    tree = parse_filter(raw, language)
+    try:
+        return translator.condition(tree), translator.params
+    except RecursionError:
+        raise InvalidInput(msg("filter nests too deeply")) from None

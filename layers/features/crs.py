@@ -131,12 +131,14 @@ def parse_bbox(raw: str | None, crs: FeatureCrs) -> tuple[float, float, float, f
     if x0 > x1 or y0 > y1:
         raise InvalidInput(msg("bbox {raw!r}: expected {order} with min ≤ max", raw=raw,
                                order=order))
-    _check_area(raw, crs, (x0, y0, x1, y1))
+    check_area(msg("bbox {raw!r}", raw=raw), crs, (x0, y0, x1, y1))
     return x0, y0, x1, y1
 
 
-def _check_area(raw: str, crs: FeatureCrs, box: tuple[float, float, float, float]) -> None:
-    """Refuse a bbox lying (in part) outside where ``crs`` is defined."""
+def check_area(what: object, crs: FeatureCrs,
+               box: tuple[float, float, float, float]) -> None:
+    """Refuse a box (x = east order, in ``crs``) lying in part outside where ``crs`` is
+    defined; ``what`` names it in the message."""
     from pyproj import Transformer
 
     west, south, east, north = (-180.0, -90.0, 180.0, 90.0) if crs.geographic \
@@ -152,6 +154,6 @@ def _check_area(raw: str, crs: FeatureCrs, box: tuple[float, float, float, float
         all(west - margin <= v <= east + margin for v in lons) and \
         all(south - margin <= v <= north + margin for v in lats)
     if not inside:
-        raise InvalidInput(msg("bbox {raw!r} lies outside the area of {crs} (longitudes "
-                               "{west:g}…{east:g}, latitudes {south:g}…{north:g})", raw=raw,
+        raise InvalidInput(msg("{what} lies outside the area of {crs} (longitudes "
+                               "{west:g}…{east:g}, latitudes {south:g}…{north:g})", what=what,
                                crs=crs.uri, west=west, east=east, south=south, north=north))

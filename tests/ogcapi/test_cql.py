@@ -119,6 +119,8 @@ def test_s_intersects_equals_shapely(engine, rows, x, y, w, h):
     ("S_INTERSECTS(households, POINT(1 2))", None, "spatial predicate"),
     ("S_INTERSECTS(geometry, POINT(1 200))", None, "outside"),
     ("geometry = 1", None, "spatial predicate"),
+    ("S_INTERSECTS(geometry, POINT(1e15 1e15))", None, "outside"),
+    ("NOT (" * 2000 + "households > 1" + ")" * 2000, None, "filter"),
     ("name = 'x'", "sql", "filter-lang"),
     ("{\"op\": \"=\", \"args\": [{\"property\": \"pg_sleep\"}, 1]}", "cql2-json",
      "unknown property"),
@@ -131,3 +133,18 @@ def test_bad_filters_are_400_naming_the_parameter(db, raw, language, words):
         _ids(db, raw, language)
     message = str(caught.value)
     assert "filter" in message and words in message, message
+
+
+def test_times_compare_with_a_timestamp_or_quoted_text(db):
+    """GDAL's OAPIF driver writes a time as quoted text: read as the time it names."""
+    found = queryables(db, LAYERS["incidents"])
+    every = db.execute(text("select count(*) from incident")).scalar()
+    for raw in ("reported_at >= TIMESTAMP('2000-01-01T00:00:00Z')",
+                "reported_at >= '2000-01-01T00:00:00Z'", "reported_at > '2000-01-01'"):
+        condition, params = filter_sql(raw, None, found, geometry_sql="t.location",
+                                       filter_crs=CRS84)
+        assert db.execute(text(f"select count(*) from incident t where {condition}"),
+                          params).scalar() == every > 0, raw
+    with pytest.raises(InvalidInput, match="reported_at is date-time"):
+        filter_sql("reported_at >= 'yesterday'", None, found, geometry_sql="t.location",
+                   filter_crs=CRS84)

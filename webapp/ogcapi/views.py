@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
@@ -20,8 +21,8 @@ from gridmap.auth.scope import Scope
 from gridmap.errors import AuthenticationFailed, InvalidInput
 from gridmap.i18n import msg
 from layers import get_layer
-from layers.features import (district_zones, extent, feature, items, offered,
-                             parse_crs, parse_items_query, queryables)
+from layers.features import (district_zones, extent, feature, items, offered, parse_crs,
+                             parse_items_query, queryables)
 from layers.sql import SqlLayer
 from webapp import params
 from webapp.auth import access
@@ -61,8 +62,6 @@ def _scope() -> Scope:
         return Scope.for_public(_public())
     if scope.collections is None:
         return scope
-    from dataclasses import replace
-
     return replace(scope, collections=scope.collections | _public())
 
 

@@ -276,13 +276,14 @@ def _bench(args, url: str, seconds: float) -> int:
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         port = _free_port()
-        servers = {
-            "gridmap": Server("gridmap", [sys.executable, "-m", "gridmap.cli", "serve",
-                                          "--port", str(port), "--workers", str(WORKERS)],
-                              env, port, "/ogcapi/collections/buildings"),
-            "pygeoapi": _pygeoapi(url, Path(tmp), _free_port()),
-        }
+        servers: dict[str, Server] = {}
         try:
+            # one by one inside the try: a peer that fails to start stops the other too
+            servers["gridmap"] = Server("gridmap", [sys.executable, "-m", "gridmap.cli",
+                                                    "serve", "--port", str(port), "--workers",
+                                                    str(WORKERS)],
+                                        env, port, "/ogcapi/collections/buildings")
+            servers["pygeoapi"] = _pygeoapi(url, Path(tmp), _free_port())
             paths = {"gridmap": _paths("/ogcapi/collections/buildings/items", boxes, {}),
                      "pygeoapi": _paths("/collections/buildings/items", boxes,
                                         {"f": "json", "bbox-crs": PEER_BBOX_CRS})}

@@ -33,6 +33,11 @@ bench: system-bench venv benchdb
 	@# The stop-ordering benchmark's peers (elkai is gridmap's own engine, already installed).
 	$(BIN)/python -m pip install --quiet ortools pyvroom || \
 	    echo "bench: ortools/pyvroom did not install; bench/route_order.py says which peer is missing"
+	@# pygeoapi, the OGC API peer, in a venv of its own: it pins its own Flask and SQLAlchemy.
+	test -x var/bench-pygeoapi/bin/python || python3 -m venv var/bench-pygeoapi
+	var/bench-pygeoapi/bin/python -m pip install --quiet pygeoapi psycopg2-binary \
+	    'pygeofilter[backend-sqlalchemy]' gunicorn || \
+	    echo "bench: pygeoapi did not install; bench/ogcapi_items.py will say so"
 	$(BIN)/python bench/run.py
 
 # Debian packages by group (scripts/install-system.sh): `make run` installs the run group,

@@ -39,6 +39,16 @@ def write_figures(path: Path, figures: list[Figure]) -> None:
     path.write_text(json.dumps([asdict(f) for f in figures]), encoding="utf-8")
 
 
+def finish(path: Path | None, figures: list[Figure], load: float, note: str = "") -> int:
+    """Print the load average the benchmark ran under (before and now) and write the figures
+    for bench/run.py when ``path`` is given; the exit status (0)."""
+    print(f"  load average {load:.2f} before, {os.getloadavg()[0]:.2f} after on "
+          f"{os.cpu_count()} CPUs{note}")
+    if path:
+        write_figures(path, figures)
+    return 0
+
+
 def read_figures(path: Path) -> list[Figure]:
     return [Figure(**{**f, "ours": tuple(f["ours"]), "peer": tuple(f["peer"])})
             for f in json.loads(path.read_text(encoding="utf-8"))]

@@ -55,7 +55,7 @@ import psycopg  # noqa: E402
 
 import buildings_data  # noqa: E402
 import import_buildings as imports  # noqa: E402 — its district set-up and import fields
-from common import Figure, building_arguments, spread, write_figures  # noqa: E402
+from common import Figure, building_arguments, finish, spread  # noqa: E402
 
 GRIDMAP = [sys.executable, "-m", "gridmap.cli"]
 TIME_TARGET = 0.5  # gridmap's time at most half the peer's (≥ 2× faster)
@@ -146,11 +146,7 @@ def _bench(args, url: str) -> int:
             print(f"  {label}: gridmap {times['gridmap'][0]:.2f} s, peer {times['peer'][0]:.2f} "
                   f"s (ratio {ratio:.2f}); peak RSS gridmap {peaks['gridmap'][2]:.0f} MiB, "
                   f"peer {peaks['peer'][1]:.0f} MiB", flush=True)
-    print(f"  load average {load:.2f} before, {os.getloadavg()[0]:.2f} after on "
-          f"{os.cpu_count()} CPUs")
-    if args.json:
-        write_figures(args.json, figures)
-    return 0
+    return finish(args.json, figures, load)
 
 
 if __name__ == "__main__":

@@ -91,6 +91,17 @@ def _data_dir(value: Any) -> str | None:
 
 
 _ANY_TEXT = Check("any text", lambda v: None if isinstance(v, str) else "expected text")
+
+
+def _collection_list(value: Any) -> str | None:
+    names = [n.strip() for n in value.split(",")] if isinstance(value, str) else None
+    if names is None or (value.strip() and not all(re.fullmatch(r"[a-z][a-z0-9_]{0,63}", n)
+                                                   for n in names)):
+        return "expected layer names separated by commas, e.g. districts,streets"
+    return None
+
+
+_COLLECTION_LIST = Check("layer names, comma-separated", _collection_list)
 _DATABASE_URL = Check("postgresql://USER@HOST:PORT/DATABASE", _database_url)
 _DATA_DIR = Check(f"folder with {DISTRICT_TABLE.as_posix()}", _data_dir)
 _CODE_PROFILE = Check("gbt30428, cjt213 or cjt349", _code_profile)
@@ -181,6 +192,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Smallest gap or overlap area (m²) reported by the validator.", _number(0)),
     Setting("api_max_features", 5000, "Upper limit of features in one API response.",
             _whole(1)),
+    Setting("ogcapi_public_collections", "",
+            "Collections of the OGC API – Features service (/ogcapi) anyone may read without "
+            "an API key, comma-separated layer names (e.g. districts,streets,roads); every "
+            "other collection needs an agency key naming it.", _COLLECTION_LIST),
     Setting("max_request_kib", 8192,
             "Largest request body the web app reads (KiB); a larger one is answered 413.",
             _whole(16)),

@@ -32,18 +32,24 @@ DECIMALS = 7
 DIVISION_FILTERS = ("community", "street", "district")
 
 
-def geojson_geometry(column: str) -> str:
+def geojson_geometry(column: str, *, srid: int | None = None, flip: bool = False,
+                     decimals: int = DECIMALS) -> str:
     """SQL for the RFC 7946 GeoJSON geometry of ``column`` (see the module docstring).
 
     Snap-rounding returns a one-part multi-geometry as a single part; ``ST_Multi`` keeps the
-    column's type (a MultiPolygon stays one).
+    column's type (a MultiPolygon stays one). OGC API – Features Part 2 asks for other CRSs:
+    ``srid`` transforms first, ``flip`` swaps the axes last (latitude or northing first),
+    ``decimals`` is the precision in the CRS's unit.
     """
+    source = column if srid is None else f"ST_Transform({column}, {srid})"
     cleaned = (f"ST_ForcePolygonCCW(ST_RemoveRepeatedPoints("
-               f"ST_ReducePrecision({column}, 1e-{DECIMALS})))")
+               f"ST_ReducePrecision({source}, 1e-{decimals})))")
     keep_type = (f"case when starts_with(ST_GeometryType({column}), 'ST_Multi') "
                  f"then ST_Multi({cleaned}) else {cleaned} end")
+    if flip:
+        keep_type = f"ST_FlipCoordinates({keep_type})"
     # The last argument (options) 0: no crs member, no bbox.
-    return f"ST_AsGeoJSON({keep_type}, {DECIMALS}, 0)::json"
+    return f"ST_AsGeoJSON({keep_type}, {decimals}, 0)::json"
 
 
 def _ident(value: str, what: str, layer: str) -> str:
@@ -102,6 +108,18 @@ class SqlLayer(Layer):
     def _scoped(self, scope: Scope) -> tuple[str, dict[str, Any]]:
         self.check_collection(scope)
         return scope_condition(self.scope_kind, self.scope_column, self.id_column, scope)
+
+    def scoped_condition(self, scope: Scope) -> tuple[str, dict[str, Any]]:
+        """SQL over alias ``t`` keeping the rows ``scope`` reaches, with the layer's own
+        ``where``; Forbidden when the collection is not the caller's."""
+        condition, params = self._scoped(scope)
+        return f"({self.where}) and {condition}", params
+
+    def properties_sql(self, scope: Scope) -> tuple[str, dict[str, Any]]:
+        """The ``json_build_object`` of the fields over alias ``t``, totals over grids cut to
+        ``scope`` (``{grid_scope}``), and its parameters."""
+        fields_scope, params = grid_scope("g", scope)
+        return self._properties.replace("{grid_scope}", f"({fields_scope})"), params
 
     def query(self, session: Session, query: LayerQuery, *, scope: Scope) -> dict[str, Any]:
         condition, params = self._scoped(scope)

@@ -39,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from layers import load_layers
     from webapp import auth, database, errors, headers, i18n, params
+    from webapp import ogcapi
     from webapp.views import (account, admin, api, devices, editing, exports, facilities,
                               hierarchy, incidents, jobs, open311, pages, plans)
 
@@ -68,4 +69,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(facilities.bp)
     app.register_blueprint(devices.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(ogcapi.bp)
     return app

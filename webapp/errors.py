@@ -38,7 +38,7 @@ def _respond(status: int, title: str, detail: str | Message,
         from webapp.views.open311 import error_response  # its clients read the spec's form
 
         response = error_response(status, detail)
-    elif request.path == "/api" or request.path.startswith("/api/"):
+    elif request.path in ("/api", "/ogcapi") or request.path.startswith(("/api/", "/ogcapi/")):
         response = jsonify({"error": title, "detail": detail})
         response.headers["Cache-Control"] = "no-store"
     else:
@@ -63,6 +63,9 @@ def _http_error(exc: HTTPException):
         detail = msg("{method} is not allowed on {path}; expected one of {allowed}",
                      method=request.method, path=request.path,
                      allowed=", ".join(sorted(exc.valid_methods)))
+    elif isinstance(exc, NotFound) and request.path.startswith("/ogcapi"):
+        detail = msg("no OGC API resource at {path}; the collections are listed at "
+                     "/ogcapi/collections", path=request.path)
     elif isinstance(exc, NotFound) and request.path.startswith("/api"):
         detail = msg("no API endpoint at {path}; the layers are listed at /api/layers",
                      path=request.path)

@@ -154,6 +154,12 @@ class Scope:
         return cls(f"api_key:{prefix}", "agency", None, None, names, False)
 
     @classmethod
+    def for_public(cls, collections: Iterable[str]) -> "Scope":
+        """The scope of an anonymous caller of a public service (OGC API – Features): the
+        ``collections`` configured as public, read-only, every place."""
+        return cls("anonymous", "agency", None, None, frozenset(collections), False)
+
+    @classmethod
     def for_service_client(cls, prefix: str) -> "Scope":
         """The scope of a key submitting Open311 service requests: it may report anywhere
         (as a citizen may), nothing else (role ``open311_client``)."""

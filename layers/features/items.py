@@ -1,0 +1,287 @@
+"""An items request of OGC API – Features, parsed into a typed query and answered by one SQL
+statement.
+
+Features are built as GeoJSON text by PostGIS and handed on as text: the page is never parsed
+into Python objects and serialised again. Pages are cut by the feature id (keyset paging:
+``after`` = the last id of the previous page), so the next page costs an index seek whatever
+its depth, and paging through a collection yields each feature once even when an offset would
+skip or repeat rows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gridmap.auth.scope import Scope
+from gridmap.errors import Forbidden, InvalidInput, NotFound
+from gridmap.i18n import msg
+from layers.features.cql import filter_sql
+from layers.features.crs import CRS84, FeatureCrs, parse_bbox, parse_crs
+from layers.features.queryables import parameter_filters, queryables
+from layers.sql import DIVISION_FILTERS, SqlLayer, geojson_geometry
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 10_000
+#: Parameters of the standard; every other one must name a property filter.
+RESERVED = ("f", "limit", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang",
+            "filter-crs", "after")
+_WHOLE = re.compile(r"[0-9]{1,12}")
+
+
+@dataclass(frozen=True)
+class ItemsQuery:
+    """An items request, checked: bbox in ``bbox_crs`` (x = east order), output ``crs``,
+    the id to start after, property values, the datetime interval and the CQL2 filter."""
+
+    limit: int = DEFAULT_LIMIT
+    bbox: tuple[float, float, float, float] | None = None
+    bbox_crs: FeatureCrs = CRS84
+    crs: FeatureCrs = CRS84
+    after: str | int | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+    interval: tuple[dt.datetime | None, dt.datetime | None] | None = None
+    filter: str | None = None
+    filter_lang: str | None = None
+    filter_crs: FeatureCrs = CRS84
+
+
+def _one(args: Mapping[str, Sequence[str]], name: str) -> str | None:
+    found = list(args.get(name, ()))
+    if len(found) > 1:
+        raise InvalidInput(msg("parameter {name} given {count} times; expected it once",
+                               name=name, count=len(found)))
+    return found[0] if found else None
+
+
+def parse_limit(raw: str | None) -> int:
+    """``limit``: 1…10,000, default 100."""
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not _WHOLE.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
+        raise InvalidInput(msg("limit {raw!r}: expected a whole number from 1 to {ceiling} in "
+                               "ASCII digits", raw=raw, ceiling=MAX_LIMIT))
+    return int(raw)
+
+
+def _instant(raw: str, end: bool) -> dt.datetime | None:
+    """One end of a datetime interval ('..' or empty: open); a date alone is its whole day."""
+    if raw in ("..", ""):
+        return None
+    try:
+        if len(raw) == 10:
+            day = dt.date.fromisoformat(raw)
+            start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+            return start + dt.timedelta(days=1) if end else start
+        value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(msg("datetime {raw!r}: expected an RFC 3339 date or date-time, or "
+                               "an interval START/END with '..' for an open end", raw=raw)
+                           ) from None
+    value = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    # an interval's end is inclusive: the SQL compares with < end + 1 µs
+    return value + dt.timedelta(microseconds=1) if end else value
+
+
+def parse_datetime(raw: str | None) -> tuple[dt.datetime | None, dt.datetime | None] | None:
+    """``datetime``: an instant, a day, or an interval ``START/END`` (``..`` open), as a
+    half-open ``[start, end)`` interval (an instant: ``start == end``, compared exactly)."""
+    if raw is None:
+        return None
+    if "/" not in raw:
+        if len(raw) == 10:
+            return _instant(raw, False), _instant(raw, True)
+        instant = _instant(raw, False)
+        return instant, instant
+    start, _, end = raw.partition("/")
+    low, high = _instant(start, False), _instant(end, True)
+    if low is None and high is None:
+        raise InvalidInput(msg("datetime {raw!r}: expected at least one end", raw=raw))
+    if low is not None and high is not None and low >= high:
+        raise InvalidInput(msg("datetime {raw!r}: expected START ≤ END", raw=raw))
+    return low, high
+
+
+def parse_items_query(session: Session, layer: SqlLayer,
+                      args: Mapping[str, Sequence[str]]) -> ItemsQuery:
+    """The items query of request parameters ``args`` (name → values).
+
+    Raises
+    ------
+    InvalidInput
+        A malformed or unknown parameter, naming it and what is allowed.
+    """
+    found = queryables(session, layer)
+    allowed = parameter_filters(layer, found)
+    properties: dict[str, Any] = {}
+    for name in args:
+        if name in RESERVED:
+            continue
+        if name not in allowed:
+            raise InvalidInput(msg("parameter {name!r} is not known for collection {layer}; "
+                                   "expected one of {items}", name=name, layer=layer.name,
+                                   items=", ".join([*RESERVED, *sorted(allowed)])))
+        properties[name] = allowed[name].value(_one(args, name) or "", name)
+    bbox_crs = parse_crs(_one(args, "bbox-crs"), "bbox-crs")
+    interval = parse_datetime(_one(args, "datetime"))
+    if interval is not None and not layer.definition.get("datetime"):
+        raise InvalidInput(msg("datetime: collection {layer} has no time; dated collections "
+                               "are those whose description lists a temporal extent",
+                               layer=layer.name))
+    after = _one(args, "after")
+    if after is not None and layer.id_type == "integer":
+        if not _WHOLE.fullmatch(after):
+            raise InvalidInput(msg("after {raw!r}: expected the id of the last feature of the "
+                                   "previous page (a whole number)", raw=after))
+        after = int(after)
+    return ItemsQuery(limit=parse_limit(_one(args, "limit")),
+                      bbox=parse_bbox(_one(args, "bbox"), bbox_crs), bbox_crs=bbox_crs,
+                      crs=parse_crs(_one(args, "crs"), "crs"), after=after,
+                      properties=properties, interval=interval,
+                      filter=_one(args, "filter"), filter_lang=_one(args, "filter-lang"),
+                      filter_crs=parse_crs(_one(args, "filter-crs"), "filter-crs"))
+
+
+def geometry_sql(column: str, crs: FeatureCrs) -> str:
+    """The GeoJSON geometry of ``column`` (stored in EPSG:4490) in ``crs``'s axis order."""
+    return geojson_geometry(column, srid=None if crs.geographic else crs.srid, flip=crs.flip,
+                            decimals=crs.decimals)
+
+
+def _envelope(query: ItemsQuery) -> str:
+    box = "ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, {srid})"
+    if query.bbox_crs.geographic:
+        return box.format(srid=4490)
+    # a projected rectangle is curved in lon/lat: its edges densified before transforming
+    return (f"ST_Transform(ST_Segmentize({box.format(srid=query.bbox_crs.srid)}, "
+            f"greatest(:bx1 - :bx0, :by1 - :by0) / 64 + 1e-6), 4490)")
+
+
+class _Conditions:
+    """The WHERE clause being built and its parameters."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.params: dict[str, Any] = {}
+
+    def add(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        self.parts.append(sql)
+        self.params.update(params or {})
+
+
+def _conditions(session: Session, layer: SqlLayer, query: ItemsQuery,
+                scope: Scope) -> _Conditions:
+    where = _Conditions()
+    where.add(*layer.scoped_condition(scope))
+    found = queryables(session, layer)
+    allowed = parameter_filters(layer, found)
+    for i, (name, value) in enumerate(sorted(query.properties.items())):
+        if name in DIVISION_FILTERS and name in layer.filters \
+                and not scope.sees_division(str(value)):
+            raise Forbidden(msg("{key} {value} lies outside what {actor} may see", key=name,
+                                value=value, actor=scope.actor))
+        where.add(f"({allowed[name].sql}) = :prop{i}", {f"prop{i}": value})
+    column = f"t.{layer.geometry}"
+    if query.bbox is not None:
+        where.add(f"ST_Intersects({column}, {_envelope(query)})",
+                  dict(zip(("bx0", "by0", "bx1", "by1"), query.bbox)))
+    if query.interval is not None:
+        when = found[layer.definition["datetime"]].sql
+        low, high = query.interval
+        if low is not None and low == high:
+            where.add(f"({when}) = :dt_at", {"dt_at": low})
+        else:
+            if low is not None:
+                where.add(f"({when}) >= :dt_low", {"dt_low": low})
+            if high is not None:
+                where.add(f"({when}) < :dt_high", {"dt_high": high})
+    if query.filter is not None:
+        where.add(*filter_sql(query.filter, query.filter_lang, found, geometry_sql=column,
+                              filter_crs=query.filter_crs))
+    if query.after is not None:
+        where.add(f"t.{layer.id_column} > :after", {"after": query.after})
+    return where
+
+
+def _select(layer: SqlLayer, crs: FeatureCrs, scope: Scope, condition: str) -> tuple[str, dict]:
+    properties, params = layer.properties_sql(scope)
+    return (f"select t.{layer.id_column} as id, json_build_object("
+            f"'type', 'Feature', 'id', t.{layer.id_column}, "
+            f"'geometry', {geometry_sql(f't.{layer.geometry}', crs)}, "
+            f"'properties', {properties})::text as feature "
+            f"from {layer.table} t where {condition} order by t.{layer.id_column}"), params
+
+
+@dataclass(frozen=True)
+class ItemsPage:
+    """One page: each feature as GeoJSON text, and the ``after`` of the next page (None on
+    the last)."""
+
+    features: list[str]
+    next_after: str | None
+
+
+def items(session: Session, layer: SqlLayer, query: ItemsQuery, *, scope: Scope) -> ItemsPage:
+    """The page of ``layer``'s features that ``query`` selects within ``scope``."""
+    where = _conditions(session, layer, query, scope)
+    sql, params = _select(layer, query.crs, scope, " and ".join(where.parts))
+    # A page is small work for one process; parallel workers for each of many concurrent
+    # pages cost more to start than they save (measured by bench/ogcapi_items.py).
+    session.execute(text("set local max_parallel_workers_per_gather = 0"))
+    rows = session.execute(text(sql + " limit :page_limit"),
+                           {**where.params, **params, "page_limit": query.limit + 1}).all()
+    more = len(rows) > query.limit
+    rows = rows[:query.limit]
+    return ItemsPage([r.feature for r in rows], str(rows[-1].id) if more else None)
+
+
+def feature(session: Session, layer: SqlLayer, feature_id: str, crs: FeatureCrs, *,
+            scope: Scope) -> str:
+    """One feature as GeoJSON text; NotFound or Forbidden as :meth:`SqlLayer.get` says."""
+    condition, params = layer.scoped_condition(scope)
+    value: Any = feature_id
+    if layer.id_type == "integer":
+        value = int(feature_id) if _WHOLE.fullmatch(feature_id) else None
+    if value is not None:
+        sql, field_params = _select(layer, crs, scope,
+                                    f"{condition} and t.{layer.id_column} = :feature_id")
+        row = session.execute(text(sql), {**params, **field_params,
+                                          "feature_id": value}).first()
+        if row is not None:
+            return row.feature
+    layer.get(session, feature_id, scope=scope)  # raises NotFound or Forbidden
+    raise NotFound(msg("layer {name} has no feature {feature_id!r}", name=layer.name,
+                       feature_id=feature_id))
+
+
+def extent(session: Session, layer: SqlLayer) -> dict[str, Any]:
+    """The collection's spatial extent (CRS84 bbox) and, for a dated one, temporal extent."""
+    when = layer.definition.get("datetime")
+    found = queryables(session, layer)
+    temporal = (f", min({found[when].sql}), max({found[when].sql})" if when
+                else ", null, null")
+    g = f"ST_Extent(t.{layer.geometry})"
+    row = session.execute(text(
+        f"select ST_XMin({g}), ST_YMin({g}), ST_XMax({g}), ST_YMax({g}){temporal} "
+        f"from {layer.table} t where {layer.where}")).one()
+    out: dict[str, Any] = {"spatial": {"bbox": [list(row[:4]) if row[0] is not None
+                                                else [-180, -90, 180, 90]],
+                                       "crs": CRS84.uri}}
+    if when:
+        out["temporal"] = {"interval": [[_iso(row[4]), _iso(row[5])]],
+                           "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+    return out
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def district_zones(session: Session) -> list[int]:
+    """The Gauss–Krüger zones (EPSG codes) of the districts loaded."""
+    return list(session.execute(text("select distinct projected_epsg from district "
+                                      "order by 1")).scalars())

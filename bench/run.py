@@ -12,7 +12,8 @@ sys.path.insert(0, str(HERE))
 from common import fmt, read_figures  # noqa: E402
 
 BENCHMARKS = ["assign_points.py", "import_buildings.py", "export_buildings.py", "login.py",
-              "mqtt_ingest.py", "ogcapi_items.py", "partition.py", "route_order.py",
+              "mqtt_ingest.py", "ogcapi_items.py", "partition.py", "periodic_plan.py",
+              "route_order.py",
               "walk_matrix.py"]
 
 

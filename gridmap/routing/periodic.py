@@ -215,7 +215,10 @@ def plan_days(matrix: np.ndarray, due: Sequence[Due], *, days: int, day_length_s
         if stop is not None and 0 <= day <= max(stop.due_day, 0) and day < days \
                 and key not in kept and plan[day].append(stop, max(stop.due_day, 0)):
             kept.add(key)
-    queue = [(max(s.due_day, 0), n, 0, s) for n, s in enumerate(wanted.values())
+    # stops due the same day are taken along one walk through them all, so that consecutive
+    # ones (which tend to share a day) lie close together
+    rank = _walk_order(matrix, [s.node for s in wanted.values()])
+    queue = [(max(s.due_day, 0), rank[n], 0, s) for n, s in enumerate(wanted.values())
              if s.key not in kept]
     heapq.heapify(queue)
     arrival = len(queue)
@@ -240,6 +243,21 @@ def plan_days(matrix: np.ndarray, due: Sequence[Due], *, days: int, day_length_s
     visits = [Visit(entry[0].key, day.index, entry[1] if entry[0].every_days else
                     entry[0].due_day) for day in plan for entry in day.stops[1:-1]]
     return PeriodicPlan([_finish(d, order) for d in plan], visits, unplanned)
+
+
+def _walk_order(matrix: np.ndarray, nodes: list[int]) -> list[int]:
+    """The rank of each of ``nodes`` along a nearest-neighbour walk from the station."""
+    rank = [0] * len(nodes)
+    if not nodes:
+        return rank
+    sub = matrix[np.ix_(nodes, nodes)].copy()
+    np.fill_diagonal(sub, np.inf)
+    here = int(np.argmin(matrix[0, nodes]))
+    for step in range(len(nodes)):
+        rank[here] = step
+        sub[:, here] = np.inf
+        here = int(np.argmin(sub[here]))
+    return rank
 
 
 def _place(plan: list[_Day], stop: Due, earliest: int,

@@ -107,7 +107,8 @@ def test_a_stop_added_today_moves_little_else():
                       day_length_s=4 * 3600, previous=previous)
     moved = [v.key for v in again.visits if v.key in previous and previous[v.key] != v.day]
     assert {v.key: v.day for v in again.visits}["incident:1"] == 0
-    assert len(moved) <= 3, moved  # at most what today's extra stop pushes out
+    # only what today's extra stop (10 min) pushes out of today moves: a few 2-min visits
+    assert all(previous[k] == 0 for k in moved) and len(moved) <= 10, moved
 
 
 def test_overdue_stops_come_first_and_the_rest_waits():

@@ -86,6 +86,11 @@ class Layer:
         """One feature; NotFound if it does not exist, Forbidden if outside ``scope``."""
         raise NotImplementedError
 
+    def tile_query(self, address: Any, scope: Scope) -> tuple[str, dict[str, Any]]:
+        """The SQL of this layer's vector tile at ``address`` as ``scope`` sees it
+        (:mod:`layers.tiles`); :class:`layers.sql.SqlLayer` implements it."""
+        raise NotImplementedError(f"layer kind {self.kind} has no vector tiles")
+
     def export_source(self, scope: Scope, selection: Any) -> Any:
         """The rows ``scope`` reaches inside ``selection`` (a :class:`gridmap.export.Selection`)
         as a :class:`gridmap.export.ExportSource`; every layer kind that can be exported

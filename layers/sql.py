@@ -103,6 +103,17 @@ class SqlLayer(Layer):
         self.check_collection(scope)
         return scope_condition(self.scope_kind, self.scope_column, self.id_column, scope)
 
+    def scoped_condition(self, scope: Scope) -> tuple[str, dict[str, Any]]:
+        """SQL over the alias ``t`` keeping the rows ``scope`` reaches, with its parameters;
+        Forbidden when the scope does not include this collection at all."""
+        return self._scoped(scope)
+
+    def tile_query(self, address: Any, scope: Scope) -> tuple[str, dict[str, Any]]:
+        """The statement of this layer's vector tile at ``address`` (:mod:`layers.tiles`)."""
+        from layers.tiles import tile_query
+
+        return tile_query(self, address, scope)
+
     def query(self, session: Session, query: LayerQuery, *, scope: Scope) -> dict[str, Any]:
         condition, params = self._scoped(scope)
         conditions = [condition]

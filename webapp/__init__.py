@@ -40,7 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from layers import load_layers
     from webapp import auth, database, errors, headers, i18n, params
     from webapp.views import (account, admin, api, devices, editing, exports, facilities,
-                              hierarchy, incidents, jobs, open311, pages, plans)
+                              hierarchy, incidents, jobs, open311, pages, plans, tiles)
 
     app.extensions["gridmap_layers"] = load_layers()
     database.init_app(app)
@@ -68,4 +68,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(facilities.bp)
     app.register_blueprint(devices.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(tiles.bp)
     return app

@@ -122,6 +122,6 @@ def prune(session: Session) -> int:
 
 def clear(session: Session, layer: str | None = None) -> int:
     """Empty the cache (of one layer); the number of entries deleted."""
-    result = session.execute(text("delete from tile_cache where :layer is null "
+    result = session.execute(text("delete from tile_cache where cast(:layer as text) is null "
                                   "or layer = :layer"), {"layer": layer})
     return int(result.rowcount or 0)

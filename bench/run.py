@@ -11,8 +11,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from common import fmt, read_figures  # noqa: E402
 
-BENCHMARKS = ["assign_points.py", "import_buildings.py", "export_buildings.py", "login.py",
-              "mqtt_ingest.py", "partition.py"]
+BENCHMARKS = ["assign_points.py", "import_buildings.py", "export_buildings.py", "tiles.py",
+              "login.py", "mqtt_ingest.py", "partition.py"]
 
 
 def main(argv: list[str] | None = None) -> int:

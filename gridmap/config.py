@@ -91,6 +91,8 @@ def _data_dir(value: Any) -> str | None:
 
 
 _ANY_TEXT = Check("any text", lambda v: None if isinstance(v, str) else "expected text")
+_BOOLEAN = Check("true or false",
+                 lambda v: None if isinstance(v, bool) else "expected true or false")
 _DATABASE_URL = Check("postgresql://USER@HOST:PORT/DATABASE", _database_url)
 _DATA_DIR = Check(f"folder with {DISTRICT_TABLE.as_posix()}", _data_dir)
 _CODE_PROFILE = Check("gbt30428, cjt213 or cjt349", _code_profile)
@@ -247,6 +249,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("device_offline_minutes", 60,
             "An active device with no message for longer than this raises an offline alarm; "
             "`gridmap ingest-mqtt` checks every minute.", _whole(1)),
+    Setting("tile_cache", True,
+            "Keep rendered vector tiles in the shared cache (table tile_cache, invalidated by "
+            "the data's triggers); false renders every tile (to measure rendering).",
+            _BOOLEAN),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -70,6 +70,8 @@ class Layer:
         out["fields"] = [{"name": f["name"], "label": f.get("label", f["name"])}
                          for f in definition.get("fields", [])]
         out["filters"] = sorted(self.definition.get("filters") or {})
+        if (self.definition.get("tiles") or {}).get("map"):  # drawn from vector tiles
+            out["tiles"] = f"/tiles/{self.name}/{{z}}/{{x}}/{{y}}.mvt"
         return out
 
     def check_collection(self, scope: Scope) -> None:

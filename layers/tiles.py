@@ -1,11 +1,11 @@
 """A layer's vector tile as one SQL statement: ``ST_AsMVT`` over the rows its caller's scope
 reaches, clipped to the tile (with a buffer), generalised below :data:`GENERALISE_BELOW`.
 
-Tiles carry what the map draws with — the id and the fields a definition's style and label
-name (``style.by``, ``fill_by``, ``color_by``, ``flags``; the label's ``{field}``\\ s) and any
-named in ``tiles: {fields: [...]}`` — not the popup: the map asks the feature API for the
-tapped feature, so a tile's contents change only with the rows inside it. ``label_point``
-travels as ``label_x``/``label_y`` (MVT values are scalars).
+Tiles carry the id, the fields a definition's style and label name (``style.by``,
+``fill_by``, ``color_by``, ``flags``; the label's ``{field}``\\ s), its popup fields and any
+named in ``tiles: {fields: [...]}``: what the map draws and shows on a tap. Fields computed
+from other tables are kept fresh by the invalidation triggers of those tables (migration
+0014). ``label_point`` travels as ``label_x``/``label_y`` (MVT values are scalars).
 
 A definition may name a stored EPSG:3857 geometry (``tiles: {geometry_3857: COLUMN}``, a
 generated column with a GiST index, migration 0014): the tile's rows are then found and clipped
@@ -30,7 +30,7 @@ _TEMPLATE_FIELD = re.compile(r"\{(\w+)\}")
 
 
 def drawn_fields(definition: dict[str, Any]) -> list[str]:
-    """The field names the map draws a layer with (see the module docstring)."""
+    """The field names a layer's tiles carry, besides the id (see the module docstring)."""
     style = definition.get("style") or {}
     names = [style.get("by"), style.get("fill_by"), style.get("color_by"),
              *(style.get("flags") or {})]
@@ -48,6 +48,7 @@ def drawn_fields(definition: dict[str, Any]) -> list[str]:
         names += _TEMPLATE_FIELD.findall(template)
     if label:
         names.append("label_point")
+    names += definition.get("popup") or []
     names += (definition.get("tiles") or {}).get("fields") or []
     known = {f["name"] for f in definition.get("fields") or []}
     out: list[str] = []

@@ -34,15 +34,21 @@ BUFFER = 64.0 / 4096.0  # the tiles' buffer, as a share of the tile
 #: (table, trigger suffix, layers, geometry of a transition row ``r``)
 TRIGGERS = (
     ("building", "buildings", "buildings", "r.footprint"),
-    # a grid's code and hierarchy colour and scope the buildings in it; its district's
-    # household bounds its fill (grids' "load")
+    # a grid's code and hierarchy colour and scope the buildings in it; its households count
+    # in its community's; its district's household bounds fill it (grids' "load"); its
+    # community's name is in its popup
     ("grid", "grids", "grids,buildings", "r.geom"),
+    ("grid", "communities", "communities",
+     "(select c.geom from community c where c.code = r.community_code)"),
     ("district", "districts", "districts,grids", "r.geom"),
     ("street", "streets", "streets", "r.geom"),
-    ("community", "communities", "communities", "r.geom"),
+    ("community", "communities_grids", "communities,grids", "r.geom"),
     ("road", "roads", "roads", "r.geom"),
     ("water", "water", "water", "r.geom"),
     ("facility", "facilities", "facilities", "r.geom"),
+    # a component class's names are in its facilities' popups
+    ("component_class", "facilities", "facilities",
+     "(select ST_Collect(f.geom) from facility f where f.class_code = r.code)"),
     ("device", "devices", "devices", "r.location"),
     ("device_alarm", "devices", "devices",
      "(select d.location from device d where d.id = r.device_id)"),

@@ -36,9 +36,10 @@ def test_a_tile_carries_its_type_tag_and_answers_304_when_unchanged(world):
     decoded = mapbox_vector_tile.decode(answer.content)
     assert decoded["grids"]["features"]
     props = decoded["grids"]["features"][0]["properties"]
-    # what the map draws with, not the popup (asked of the feature API on a tap)
-    assert {"id", "kind", "load", "code", "label_x", "label_y"} <= set(props)
-    assert "community_name" not in props
+    # what the map draws with and shows on a tap; not what it does not use (export-only)
+    assert {"id", "kind", "load", "code", "label_x", "label_y", "community_name",
+            "area_m2"} <= set(props)
+    assert "community_code" in props and "label_point" not in props
 
 
 def test_below_a_layers_min_zoom_a_tile_is_empty(world):
@@ -82,7 +83,8 @@ def test_tilejson_names_the_tiles_zooms_bounds_and_fields(world):
     lon, lat = _grid_point(world.url)
     assert west < lon < east and south < lat < north
     (layer,) = doc["vector_layers"]
-    assert layer["id"] == "buildings" and set(layer["fields"]) == {"id", "grid_code"}
+    assert layer["id"] == "buildings" and set(layer["fields"]) == {
+        "id", "grid_code", "name", "use", "households", "floors"}
 
 
 def _codes(response) -> set[str]:

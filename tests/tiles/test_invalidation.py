@@ -192,3 +192,38 @@ def test_rows_added_as_an_import_adds_them_invalidate_the_tiles_they_fall_in(wor
                              "geom from water limit 1"))
     assert world.get(path, 1).headers["X-Tile-Cache"] == "miss"
     assert world.get(path, 1).headers["X-Tile-Cache"] == "hit"
+
+
+def test_a_grids_households_change_its_community_wherever_the_community_is_drawn(world):
+    """A community's tile carries its households, summed over its grids: a grid's change
+    reaches the community's tiles beyond the grid's own (the trigger's geometry is the
+    community's)."""
+    from gridmap.tiles.tilemath import tile_range
+
+    with session_scope(world.url) as session:
+        grid, community, lon, lat, box = session.execute(text("""
+            select g.id, c.code, ST_X(p), ST_Y(p),
+                   array[ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)]
+            from grid g join community c on c.code = g.community_code,
+                 lateral ST_PointOnSurface(ST_Difference(c.geom, ST_Buffer(g.geom, 0.004))) p,
+                 lateral ST_Transform(ST_Envelope(g.geom), 3857) b
+            where g.valid_to is null and not ST_IsEmpty(p)
+            order by g.code limit 1""")).one()
+    z = 17
+    x, y = tile_of(lon, lat, z)
+    x0, x1, y0, y1 = tile_range(tuple(box), z)
+    assert not (x0 <= x <= x1 and y0 <= y <= y1)  # the tile lies beyond the grid's reach
+    path = f"/tiles/communities/{z}/{x}/{y}.mvt"
+    _prime(world, [path])
+
+    def households() -> int:
+        found = [f["properties"]["households"] for f in _features(world.get(path, 1),
+                                                                   "communities")
+                 if f["properties"]["id"] == community]
+        return found[0]
+    before = households()
+    with session_scope(world.url) as session:
+        session.execute(text("update grid set households = households + 7 where id = :id"),
+                        {"id": grid})
+    assert world.get(path, 1).headers["X-Tile-Cache"] == "miss"
+    assert households() == before + 7

@@ -50,7 +50,8 @@ def tile(name: str, z: str, x: str, y: str):
         result = tiles.Tile(b"", "empty", False)
         cacheable = False
     else:
-        cacheable = name in _cached_layers(session)
+        cacheable = (current_app.config["GRIDMAP"]["tile_cache"]
+                     and name in _cached_layers(session))
         key = tiles.scope_key(scope, public=getattr(layer, "scope_kind", "") == "public")
         result = tiles.tile(session, name, address, key=key, cacheable=cacheable, sql=sql,
                             params=params)

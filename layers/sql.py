@@ -57,7 +57,9 @@ class SqlLayer(Layer):
     """Definition keys: ``table``, ``id``, ``geometry``, ``fields`` (name, label, optional
     ``sql`` expression over the table alias ``t``), ``filters`` (parameter → column),
     ``where`` (a fixed condition, e.g. active rows only), ``scope`` (how rows relate to the
-    grid hierarchy, see :mod:`layers.scoping`)."""
+    grid hierarchy, see :mod:`layers.scoping`), ``tiles`` (vector tiles: ``geometry_3857``, a
+    stored Web Mercator column; ``fields``, more fields in the tiles; ``map: true``, the web
+    map draws the layer from tiles — see :mod:`layers.tiles`)."""
 
     kind = "sql"
 

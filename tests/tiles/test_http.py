@@ -33,6 +33,13 @@ def test_a_tile_carries_its_type_tag_and_answers_304_when_unchanged(world):
     again = world.get(path, 1, **{"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b"" and again.headers["ETag"] == etag
     assert world.get(path, 1, **{"If-None-Match": '"other"'}).status_code == 200
+    # stored and sent gzipped to clients that take it; as it is to others, under its own tag
+    assert answer.headers["Content-Encoding"] == "gzip"
+    plain = world.get(path, 1, **{"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers and plain.content == answer.content
+    assert plain.headers["ETag"] != etag
+    assert world.get(path, 1, **{"Accept-Encoding": "identity",
+                                 "If-None-Match": plain.headers["ETag"]}).status_code == 304
     decoded = mapbox_vector_tile.decode(answer.content)
     assert decoded["grids"]["features"]
     props = decoded["grids"]["features"][0]["properties"]

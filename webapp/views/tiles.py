@@ -3,7 +3,8 @@
 :mod:`gridmap.tiles` and :mod:`layers.tiles`.
 
 Tiles answer ``Cache-Control: private, no-cache`` with an ``ETag``: a browser keeps them and
-asks again on every use, and an unchanged tile is a ``304`` without a body. ``X-Tile-Cache``
+asks again on every use, and an unchanged tile is a ``304`` without a body. They are stored
+gzipped and sent so to clients that accept it (``Content-Encoding: gzip``). ``X-Tile-Cache``
 says whether the server's cache had it (``hit``), rendered it (``miss``) or never caches this
 layer (``off``).
 """
@@ -47,7 +48,7 @@ def tile(name: str, z: str, x: str, y: str):
     session = get_session()
     sql, params = layer.tile_query(address, scope)  # 403 when the collection is not reached
     if address.z < int(layer.definition.get("min_zoom") or 0):
-        result = tiles.Tile(b"", "empty", False)
+        result = tiles.Tile(b"", "empty", False)  # nothing to draw at this zoom
         cacheable = False
     else:
         cacheable = (current_app.config["GRIDMAP"]["tile_cache"]
@@ -56,12 +57,16 @@ def tile(name: str, z: str, x: str, y: str):
         result = tiles.tile(session, name, address, key=key, cacheable=cacheable, sql=sql,
                             params=params)
         session.commit()
-    etag = f'"{result.etag}"'
+    gzipped = bool(result.gzipped) and "gzip" in request.headers.get("Accept-Encoding", "")
+    etag = f'"{result.etag}"' if gzipped else f'"{result.etag}-identity"'
     headers = {"ETag": etag, "Cache-Control": "private, no-cache",
-               "Vary": "Cookie, X-API-Key",
+               "Vary": "Cookie, X-API-Key, Accept-Encoding",
                "X-Tile-Cache": "hit" if result.cached else ("miss" if cacheable else "off")}
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers=headers)
+    if gzipped:
+        headers["Content-Encoding"] = "gzip"
+        return Response(result.gzipped, mimetype=MEDIA_TYPE, headers=headers)
     return Response(result.body, mimetype=MEDIA_TYPE, headers=headers)
 
 

@@ -2,8 +2,9 @@
 200,000 buildings, fetched by 50 concurrent clients over HTTP from ``gridmap serve``:
 p50/p95 latency uncached (a server started with ``GRIDMAP_TILE_CACHE=false``, so every
 request renders) and cached (the shared tile cache), beside the peer: the same tile as plain
-``ST_AsMVT`` over PostgreSQL connections (50 of them, no HTTP, no cache, no scope), the query
-a pg_tileserv-style server runs (pg_tileserv and Martin are not in Debian).
+``ST_AsMVT`` over PostgreSQL connections (50 of them, no HTTP, no cache, no scope, no
+compression; the same columns), the query a pg_tileserv-style server runs (pg_tileserv and
+Martin are not in Debian).
 
 Targets (issue 9): p95 ≤ 50 ms uncached and ≤ 5 ms cached. The buildings are the export
 benchmark's (``$BENCH_DATABASE_URL``, loaded through ``gridmap import`` when missing).
@@ -40,7 +41,8 @@ PEER_SQL = """
     select ST_AsMVT(q, 'buildings', 4096, 'geom') from (
         select ST_AsMVTGeom(ST_Transform(t.footprint, 3857), ST_TileEnvelope(%(z)s, %(x)s, %(y)s),
                             4096, 64, true) as geom,
-               t.id, (select g.code from grid g where g.id = t.grid_id) as grid_code
+               t.id, t.name, t.use, t.households, t.floors,
+               (select g.code from grid g where g.id = t.grid_id) as grid_code
         from building t
         where t.footprint && ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s,
                                                           margin => 64.0 / 4096), 4490)) q
@@ -207,6 +209,9 @@ def _bench(args, url: str) -> int:
             met = ours[0] <= TARGETS[kind] if q == "p95" else True
             figures.append(Figure(f"z14 buildings tile {kind}, {CLIENTS} clients, {q}", "ms",
                                   ours, PEER, peer[q], target, met))
+        figures.append(Figure(f"z14 buildings tile {kind}, throughput", "tiles/s",
+                              spread([r[2] for r in runs[kind]]), PEER,
+                              spread([r[2] for r in runs["peer"]]), "-", True))
     print(f"  load average {os.getloadavg()[0]:.2f} after")
     if args.json:
         write_figures(args.json, figures)

@@ -8,11 +8,14 @@ Create Date: 2026-12-05 01:30:00
 How the cache stays exact (gridmap/tiles/cache.py reads it):
 
 * ``tile_cache`` holds one rendered tile per layer, z/x/y and scope key, with the snapshot of
-  the statement that rendered it (render and insert are one statement).
+  the statement that rendered it.
 * Every change to a table a layer draws from runs a statement-level trigger with transition
   tables: the Web Mercator bounding box of every old and new row, widened by the tile buffer,
-  gives the range of tiles it touches at each zoom 0…18 (``tile_ranges``); those cache rows
-  are deleted, and the ranges are logged in ``tile_dirty`` with the writer's transaction id.
+  gives the range of tiles it touches at each zoom 0…18 (``tile_ranges``); exactly those cache
+  rows are deleted, and per zoom the span of those ranges is logged in ``tile_dirty`` with the
+  writer's transaction id (one row per layer and zoom: the log only decides which tiles
+  rendered *during* the change are rendered again, so a span costs little and keeps a large
+  import's log small).
 * A cache row is served only if no logged writer of its tile is invisible to the row's
   snapshot: a tile rendered while a change was being committed (so that the delete found
   nothing yet) is never served once the change is visible.
@@ -71,7 +74,10 @@ $$;
 """
 
 _INVALIDATE = """
-create function tile_cache_invalidate() returns trigger language plpgsql as $$
+-- jit off: PostGIS's costs make the planner compile a large statement's ranges (~1.5 s for
+-- 20,000 rows) that take a third of that to compute; work_mem: their distinct in memory
+create function tile_cache_invalidate() returns trigger language plpgsql
+set jit = off set work_mem = '64MB' as $$
 declare
     layers text[] := string_to_array(TG_ARGV[0], ',');
     geometry text := TG_ARGV[1];
@@ -99,8 +105,8 @@ begin
             where b.box is not null),
         logged as (
             insert into tile_dirty (layer, z, x0, x1, y0, y1, xid)
-            select l, t.z, t.x0, t.x1, t.y0, t.y1, pg_current_xact_id()
-            from touched t, unnest($1) l)
+            select l, t.z, min(t.x0), max(t.x1), min(t.y0), max(t.y1), pg_current_xact_id()
+            from touched t, unnest($1) l group by l, t.z)
         delete from tile_cache c using touched t
         where c.layer = any($1) and c.z = t.z and c.x between t.x0 and t.x1
               and c.y between t.y0 and t.y1

@@ -77,8 +77,15 @@ export class TiledLayer {
     if (on) { this.layer.addTo(this.map); } else { this.map.removeLayer(this.layer); }
   }
 
-  /** Fetch the tiles again (after a change): unchanged ones come back as 304s. */
-  reload() { if (this.isOn()) { this.layer.redraw(); } }
+  /** Fetch the tiles again (after a change): unchanged ones come back as 304s. Taken off the
+   * map and put back, not redraw(): Leaflet 1.9's GridLayer.redraw asks for tiles at a
+   * fractional zoom (15.75) when the map is at one. */
+  reload() {
+    if (this.isOn()) {
+      this.map.removeLayer(this.layer);
+      this.layer.addTo(this.map);
+    }
+  }
 
   /** A tap: the feature as its tile has it (its popup fields); its geometry, when asked for,
    * from the feature API. */

@@ -7,8 +7,10 @@ set of reached units otherwise, so a tile never leaks from one scope to another.
 Freshness: every write to a table a layer draws from deletes the cache entries of the tiles it
 touches, at every zoom, and logs them in ``tile_dirty`` with its transaction id (the triggers
 of migration 0014). A tile is rendered and its statement's snapshot taken in one statement; an
-entry is served only while every logged writer of its tile is visible in that snapshot, so a
-tile rendered during a concurrent change is never served after the change commits.
+entry is stored only if no committed writer logged for its tile is invisible to that snapshot,
+and served only while every logged writer of its tile is visible in it, so a tile rendered
+during a concurrent change is never served after the change commits. Spent log entries are
+pruned now and then (:func:`prune`).
 """
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ from sqlalchemy.orm import Session
 from gridmap.auth.scope import Scope
 from gridmap.tiles.tilemath import TileAddress
 
-#: Every this many renders (on average) spent dirty-log entries are deleted.
+#: Every this many renders (on average) spent dirty-log entries are deleted
+#: (``tile_dirty_prune``, migration 0014).
 PRUNE_EVERY = 200
 #: gzip level of stored tiles (MVT shrinks to about a third; level 6 costs twice the time for
 #: a few per cent less).
@@ -46,7 +49,12 @@ _READ = text("""
 """)
 _STORE = text("""
     insert into tile_cache (layer, z, x, y, scope, etag, body, snapshot)
-    values (:layer, :z, :x, :y, :scope, :etag, :body, cast(:snapshot as pg_snapshot))
+    select :layer, :z, :x, :y, :scope, :etag, :body, cast(:snapshot as pg_snapshot)
+    where not exists (  -- a change committed since the render: the tile is stale already
+        select 1 from tile_dirty d
+        where d.layer = :layer and d.z = :z and d.x0 <= :x and d.x1 >= :x
+          and d.y0 <= :y and d.y1 >= :y
+          and not pg_visible_in_snapshot(d.xid, cast(:snapshot as pg_snapshot)))
     on conflict (layer, z, x, y, scope) do update
     set etag = excluded.etag, body = excluded.body, snapshot = excluded.snapshot,
         created_at = now()
@@ -125,8 +133,8 @@ def tile(session: Session, layer: str, address: TileAddress, *, key: str, cachea
 
 
 def prune(session: Session) -> int:
-    """Delete dirty-log entries that no cached tile's snapshot, and no later one, misses;
-    the number deleted."""
+    """Delete spent dirty-log entries (their writer ended five minutes or more after logging
+    them) with the cached tiles they mark stale; the number of entries deleted."""
     return int(session.execute(text("select tile_dirty_prune()")).scalar() or 0)
 
 

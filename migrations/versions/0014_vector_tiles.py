@@ -116,13 +116,21 @@ end
 $$;
 """
 
-#: Dirty entries every cached tile's snapshot sees, and every later one will, are spent.
+#: Spent dirty entries: their writer ended (below every running transaction's horizon) five
+#: minutes or more after it logged them — far longer than a request takes from its render to
+#: its store, so no tile rendered before the change can still be stored (a store refuses a
+#: tile its own dirty entries mark, cache.py). Cache rows they mark stale go first, then they.
 _PRUNE = """
 create function tile_dirty_prune() returns bigint language sql as $$
-    with horizon as (
-        select least(pg_snapshot_xmin(pg_current_snapshot()),
-                     (select min(pg_snapshot_xmin(snapshot)) from tile_cache)) as xid),
-    gone as (delete from tile_dirty d using horizon h where d.xid < h.xid returning 1)
+    with spent as (
+        select d.ctid as row, d.* from tile_dirty d
+        where d.xid < pg_snapshot_xmin(pg_current_snapshot())
+          and d.logged_at < clock_timestamp() - interval '5 minutes'),
+    stale as (
+        delete from tile_cache c using spent d
+        where c.layer = d.layer and c.z = d.z and c.x between d.x0 and d.x1
+          and c.y between d.y0 and d.y1 and not pg_visible_in_snapshot(d.xid, c.snapshot)),
+    gone as (delete from tile_dirty d using spent s where d.ctid = s.row returning 1)
     select count(*) from gone
 $$;
 """
@@ -173,7 +181,8 @@ def upgrade() -> None:
             x1 integer not null,
             y0 integer not null,
             y1 integer not null,
-            xid xid8 not null)
+            xid xid8 not null,
+            logged_at timestamptz not null default clock_timestamp())
     """)
     op.execute("create index tile_dirty_tile on tile_dirty (layer, z, x0, y0)")
     op.execute(_RANGES)

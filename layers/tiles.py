@@ -5,10 +5,10 @@ Tiles carry the id, the fields a definition's style and label name (``style.by``
 ``fill_by``, ``color_by``, ``flags``; the label's ``{field}``\\ s), its popup fields and any
 named in ``tiles: {fields: [...]}``: what the map draws and shows on a tap. Fields computed
 from other tables are kept fresh by the invalidation triggers of those tables (migration
-0014). ``label_point`` travels as ``label_x``/``label_y`` (MVT values are scalars).
+0015). ``label_point`` travels as ``label_x``/``label_y`` (MVT values are scalars).
 
 A definition may name a stored EPSG:3857 geometry (``tiles: {geometry_3857: COLUMN}``, a
-generated column with a GiST index, migration 0014): the tile's rows are then found and clipped
+generated column with a GiST index, migration 0015): the tile's rows are then found and clipped
 without transforming each geometry; otherwise the tile's envelope is transformed to EPSG:4490
 once and the table's own index finds the rows.
 """

@@ -1,4 +1,4 @@
-"""The tile cache every server process shares: a PostgreSQL table (migration 0014).
+"""The tile cache every server process shares: a PostgreSQL table (migration 0015).
 
 Entries are keyed by layer, z/x/y and the caller's *scope key*: one key for everyone who
 reaches everything (administrators, agency keys) and for public layers, and one per distinct
@@ -6,7 +6,7 @@ set of reached units otherwise, so a tile never leaks from one scope to another.
 
 Freshness: every write to a table a layer draws from deletes the cache entries of the tiles it
 touches, at every zoom, and logs them in ``tile_dirty`` with its transaction id (the triggers
-of migration 0014). A tile is rendered and its statement's snapshot taken in one statement; an
+of migration 0015). A tile is rendered and its statement's snapshot taken in one statement; an
 entry is stored only if no committed writer logged for its tile is invisible to that snapshot,
 and served only while every logged writer of its tile is visible in it, so a tile rendered
 during a concurrent change is never served after the change commits. Spent log entries are
@@ -29,7 +29,7 @@ from gridmap.auth.scope import Scope
 from gridmap.tiles.tilemath import TileAddress
 
 #: Every this many renders (on average) spent dirty-log entries are deleted
-#: (``tile_dirty_prune``, migration 0014).
+#: (``tile_dirty_prune``, migration 0015).
 PRUNE_EVERY = 200
 #: gzip level of stored tiles (MVT shrinks to about a third; level 6 costs twice the time for
 #: a few per cent less).

@@ -1,5 +1,5 @@
 """Web Mercator tile arithmetic (XYZ scheme, y down from the north), the same as the SQL
-function ``tile_ranges`` the invalidation triggers use (migration 0014) — pure and
+function ``tile_ranges`` the invalidation triggers use (migration 0015) — pure and
 property-tested against it.
 
 A tile's features reach :data:`BUFFER` of its width beyond its edges (what ``ST_AsMVTGeom``

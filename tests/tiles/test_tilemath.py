@@ -60,7 +60,7 @@ def test_a_point_lies_inside_the_bounds_of_its_tile(lon, lat, z):
 
 
 def test_the_sql_ranges_agree_with_the_python(engine):
-    """tile_ranges (migration 0014, what the triggers invalidate) against tile_range."""
+    """tile_ranges (migration 0015, what the triggers invalidate) against tile_range."""
     @given(st.lists(boxes(), min_size=1, max_size=20))
     def check(found):
         with rolled_back(engine) as session:

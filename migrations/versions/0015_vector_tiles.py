@@ -1,8 +1,8 @@
 """vector tiles: stored Web Mercator geometries of buildings and grids, the shared tile cache,
 the dirty-tile log, and the triggers that invalidate exactly the tiles a change touches
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-05 01:30:00
 
 How the cache stays exact (gridmap/tiles/cache.py reads it):
@@ -26,8 +26,8 @@ table).
 """
 from alembic import op
 
-revision = '0014'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -11,10 +11,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from common import fmt, read_figures  # noqa: E402
 
-BENCHMARKS = ["assign_points.py", "import_buildings.py", "export_buildings.py", "login.py",
-              "mqtt_ingest.py", "ogcapi_items.py", "partition.py", "periodic_plan.py",
-              "route_order.py",
-              "walk_matrix.py"]
+BENCHMARKS = ["assign_points.py", "import_buildings.py", "export_buildings.py", "tiles.py",
+              "login.py", "mqtt_ingest.py", "ogcapi_items.py", "partition.py",
+              "periodic_plan.py", "route_order.py", "walk_matrix.py"]
 
 
 def main(argv: list[str] | None = None) -> int:

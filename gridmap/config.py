@@ -102,6 +102,8 @@ def _collection_list(value: Any) -> str | None:
 
 
 _COLLECTION_LIST = Check("layer names, comma-separated", _collection_list)
+_BOOLEAN = Check("true or false",
+                 lambda v: None if isinstance(v, bool) else "expected true or false")
 _DATABASE_URL = Check("postgresql://USER@HOST:PORT/DATABASE", _database_url)
 _DATA_DIR = Check(f"folder with {DISTRICT_TABLE.as_posix()}", _data_dir)
 _CODE_PROFILE = Check("gbt30428, cjt213 or cjt349", _code_profile)
@@ -274,6 +276,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_snap_m", 80.0,
             "A route stop farther than this (metres) from every walkable street is reported, "
             "not routed.", _number(0)),
+    Setting("tile_cache", True,
+            "Keep rendered vector tiles in the shared cache (table tile_cache, invalidated by "
+            "the data's triggers); false renders every tile (to measure rendering).",
+            _BOOLEAN),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

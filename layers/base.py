@@ -70,6 +70,8 @@ class Layer:
         out["fields"] = [{"name": f["name"], "label": f.get("label", f["name"])}
                          for f in definition.get("fields", [])]
         out["filters"] = sorted(self.definition.get("filters") or {})
+        if (self.definition.get("tiles") or {}).get("map"):  # drawn from vector tiles
+            out["tiles"] = f"/tiles/{self.name}/{{z}}/{{x}}/{{y}}.mvt"
         return out
 
     def check_collection(self, scope: Scope) -> None:
@@ -85,6 +87,11 @@ class Layer:
     def get(self, session: Session, feature_id: str, *, scope: Scope) -> dict[str, Any]:
         """One feature; NotFound if it does not exist, Forbidden if outside ``scope``."""
         raise NotImplementedError
+
+    def tile_query(self, address: Any, scope: Scope) -> tuple[str, dict[str, Any]]:
+        """The SQL of this layer's vector tile at ``address`` as ``scope`` sees it
+        (:mod:`layers.tiles`); :class:`layers.sql.SqlLayer` implements it."""
+        raise NotImplementedError(f"layer kind {self.kind} has no vector tiles")
 
     def export_source(self, scope: Scope, selection: Any) -> Any:
         """The rows ``scope`` reaches inside ``selection`` (a :class:`gridmap.export.Selection`)

@@ -63,7 +63,9 @@ class SqlLayer(Layer):
     """Definition keys: ``table``, ``id``, ``geometry``, ``fields`` (name, label, optional
     ``sql`` expression over the table alias ``t``), ``filters`` (parameter → column),
     ``where`` (a fixed condition, e.g. active rows only), ``scope`` (how rows relate to the
-    grid hierarchy, see :mod:`layers.scoping`)."""
+    grid hierarchy, see :mod:`layers.scoping`), ``tiles`` (vector tiles: ``geometry_3857``, a
+    stored Web Mercator column; ``fields``, more fields in the tiles; ``map: true``, the web
+    map draws the layer from tiles — see :mod:`layers.tiles`)."""
 
     kind = "sql"
 
@@ -120,6 +122,12 @@ class SqlLayer(Layer):
         ``scope`` (``{grid_scope}``), and its parameters."""
         fields_scope, params = grid_scope("g", scope)
         return self._properties.replace("{grid_scope}", f"({fields_scope})"), params
+
+    def tile_query(self, address: Any, scope: Scope) -> tuple[str, dict[str, Any]]:
+        """The statement of this layer's vector tile at ``address`` (:mod:`layers.tiles`)."""
+        from layers.tiles import tile_query
+
+        return tile_query(self, address, scope)
 
     def query(self, session: Session, query: LayerQuery, *, scope: Scope) -> dict[str, Any]:
         condition, params = self._scoped(scope)

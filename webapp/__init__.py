@@ -41,7 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from webapp import auth, database, errors, headers, i18n, params
     from webapp import ogcapi
     from webapp.views import (account, admin, api, devices, editing, exports, facilities,
-                              hierarchy, incidents, jobs, open311, pages, plans)
+                              hierarchy, incidents, jobs, open311, pages, plans, tiles)
 
     app.extensions["gridmap_layers"] = load_layers()
     database.init_app(app)
@@ -70,4 +70,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(devices.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(ogcapi.bp)
+    app.register_blueprint(tiles.bp)
     return app

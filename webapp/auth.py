@@ -45,6 +45,7 @@ from gridmap.errors import AuthenticationFailed, Forbidden
 from gridmap.i18n import msg
 from gridmap.models import Person
 from webapp.database import get_session
+from webapp.errors import is_data_path
 
 RULES = ("public", "person", "reader", "administrator")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -141,7 +142,7 @@ _SIGN_IN = msg("sign in, or send an agency's API key in the X-API-Key header")
 
 
 def _refuse_anonymous(rule: str):
-    if request.path == "/api" or request.path.startswith("/api/"):
+    if is_data_path(request.path):
         raise AuthenticationFailed(_SIGN_IN)
     target = request.full_path if request.query_string else request.path
     return redirect(url_for("account.login", next=target))

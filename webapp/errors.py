@@ -22,6 +22,13 @@ from gridmap.i18n import N_, Message, msg, render, translate
 from webapp.i18n import request_locale
 
 _BODY_HEADERS = {"content-type", "content-length"}
+#: Paths whose clients are programs: errors there are JSON, a stranger gets 401, not a login page.
+DATA_PREFIXES = ("/api", "/ogcapi", "/tiles")
+
+
+def is_data_path(path: str) -> bool:
+    """Whether ``path`` belongs to the data API, the OGC API or the vector tiles."""
+    return any(path == p or path.startswith(p + "/") for p in DATA_PREFIXES)
 
 
 #: Werkzeug's names of the statuses a user meets, lowercased, marked for the catalogue.
@@ -38,7 +45,7 @@ def _respond(status: int, title: str, detail: str | Message,
         from webapp.views.open311 import error_response  # its clients read the spec's form
 
         response = error_response(status, detail)
-    elif request.path in ("/api", "/ogcapi") or request.path.startswith(("/api/", "/ogcapi/")):
+    elif is_data_path(request.path):
         response = jsonify({"error": title, "detail": detail})
         response.headers["Cache-Control"] = "no-store"
     else:
@@ -66,6 +73,9 @@ def _http_error(exc: HTTPException):
     elif isinstance(exc, NotFound) and request.path.startswith("/ogcapi"):
         detail = msg("no OGC API resource at {path}; the collections are listed at "
                      "/ogcapi/collections", path=request.path)
+    elif isinstance(exc, NotFound) and request.path.startswith("/tiles/"):
+        detail = msg("no tile at {path}; tiles are at /tiles/LAYER/Z/X/Y.mvt, their "
+                     "TileJSON at /tiles/LAYER.json", path=request.path)
     elif isinstance(exc, NotFound) and request.path.startswith("/api"):
         detail = msg("no API endpoint at {path}; the layers are listed at /api/layers",
                      path=request.path)

@@ -97,6 +97,10 @@ def table(codes):
              _reader(worker_a=403, worker_b=403, community=403)),
         _row("GET", "/api/export/buildings?format=csv&bbox=114.39,30.50,114.40,30.51",
              "exports.download", _reader()),
+        _row("GET", "/tiles/buildings/14/13385/6761.mvt", "tiles.tile", _reader()),
+        _row("GET", "/tiles/roads/14/13385/6761.mvt", "tiles.tile",
+             _reader(ok_for_keys=False, key_without=200)),
+        _row("GET", "/tiles/grids.json", "tiles.tilejson", _reader()),
         _row("GET", "/api/export/roads?format=shp", "exports.download",
              _reader(ok_for_keys=False, key_without=200)),
         _row("GET", "/api/export/nope?format=kml", "exports.download",
@@ -345,6 +349,14 @@ def _answer_text(response, folder) -> str:
     """The answer as text to look for codes and totals in; a GeoPackage or a zipped
     Shapefile as its rows in JSON (codes are strings there, as in the API's answers)."""
     suffixes = {"application/geopackage+sqlite3": ".gpkg", "application/zip": ".zip"}
+    if response.mimetype == "application/vnd.mapbox-vector-tile":  # the features' properties
+        import json
+
+        import mapbox_vector_tile
+
+        decoded = mapbox_vector_tile.decode(response.get_data()) if response.get_data() else {}
+        return json.dumps([f["properties"] for layer in decoded.values()
+                           for f in layer["features"]], ensure_ascii=False)
     if response.mimetype not in suffixes:
         return response.get_data(as_text=True)
     import json
@@ -380,7 +392,7 @@ def test_route_by_caller(app, codes, keys, reach, people, index, tmp_path):
         assert response.status_code == statuses[caller], \
             f"{caller}: {method} {url} → {response.status_code}: {response.get_data(True)[-500:]}"
         answer = _answer_text(response, tmp_path)
-        if response.status_code >= 400 and url.startswith("/api"):
+        if response.status_code >= 400 and url.startswith(("/api", "/tiles")):
             assert set(response.get_json()) == {"error", "detail"}
         allowed = reach[caller]
         if allowed is not None and response.status_code == 200:

@@ -1,5 +1,6 @@
 /*
- * The map's layers, drawn from the feature API (/api/layers/<name>/features?bbox=…).
+ * The map's layers, drawn from the feature API (/api/layers/<name>/features?bbox=…), or from
+ * vector tiles when the definition offers them ("tiles": buildings, see tiled.js).
  *
  * Each layer gets a pane of its own stacked by the definition's "order" (water and roads
  * under the grids, buildings over them), so reloading one layer never changes what is drawn
@@ -9,6 +10,7 @@
 import { fetchJson, fillTemplate } from "./util.js";
 import { t } from "./i18n.js";
 import { isInteractive, styleFor } from "./style.js";
+import { TiledLayer } from "./tiled.js";
 
 const PANE_BASE_Z = 400;  // Leaflet's overlay pane; markers start at 600
 // Colours no road, water or boundary uses: the tapped shape, the chosen unit's boundary.
@@ -56,19 +58,34 @@ export class LayerSet {
     this.errors = {};
     this.filters = {};
     this.data = {};
+    this.tiled = {};
     defs.forEach((def) => {
       const pane = map.createPane(`layer-${def.name}`);
       pane.style.zIndex = String(PANE_BASE_Z + (def.order || 0));
+      if (def.tiles) {
+        this.tiled[def.name] = new TiledLayer(map, def, {
+          onTap: (d, feature, layer) => this.select(d, feature, layer),
+          onBusy: (change) => { this.pending += change; },
+        });
+        if (def.visible !== false) { this.tiled[def.name].setVisible(true); }
+        return;
+      }
       this.renderers[def.name] = L.svg({ pane: `layer-${def.name}` });
       this.groups[def.name] = L.featureGroup();
       if (def.visible !== false) { this.groups[def.name].addTo(map); }
     });
   }
 
-  isOn(name) { return this.map.hasLayer(this.groups[name]); }
+  isOn(name) {
+    return this.tiled[name] ? this.tiled[name].isOn() : this.map.hasLayer(this.groups[name]);
+  }
 
   setVisible(name, on) {
     const def = this.defs.find((d) => d.name === name);
+    if (this.tiled[name]) {
+      this.tiled[name].setVisible(on);
+      return;
+    }
     if (on) {
       this.groups[name].addTo(this.map);
       this.load(def);
@@ -93,8 +110,16 @@ export class LayerSet {
     this.highlight();
   }
 
-  refresh() {
-    this.defs.forEach((def) => { if (this.isOn(def.name)) { this.load(def); } });
+  /** Load every layer shown again; ``moved``: only the map moved (tiles follow by themselves),
+   * else the data changed (tiles are asked for again, unchanged ones answer 304). */
+  refresh({ moved = false } = {}) {
+    this.defs.forEach((def) => {
+      if (this.tiled[def.name]) {
+        if (!moved) { this.tiled[def.name].reload(); }
+      } else if (this.isOn(def.name)) {
+        this.load(def);
+      }
+    });
   }
 
   url(def) {
@@ -187,6 +212,13 @@ export class LayerSet {
 
   highlight() {
     this.defs.forEach((def) => {
+      if (this.tiled[def.name]) {
+        const marks = new Map();
+        if (this.focus) { marks.set(this.focus, FOCUS); }
+        if (this.selected && this.selected.name === def.name) { marks.set(this.selected.id, HIGHLIGHT); }
+        this.tiled[def.name].mark(marks);
+        return;
+      }
       const style = styleFor(def);
       this.groups[def.name].eachLayer((layer) => {
         const id = String(layer.feature.id);

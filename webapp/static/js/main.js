@@ -40,7 +40,10 @@ layers = new LayerSet(map, config.layers, labels, {
     } else if (def.name === "incidents") {
       incidents.show(props.id);
     } else if (editor && editor.wantsBuildings() && def.name === "buildings") {
-      editor.toggleBuilding(layer.feature.id, layer.toGeoJSON());
+      // a building from a vector tile: its whole footprint from the feature API
+      Promise.resolve(layer.fetchGeoJSON ? layer.fetchGeoJSON() : layer.toGeoJSON())
+        .then((shape) => editor.toggleBuilding(layer.feature.id, shape))
+        .catch((err) => panel.setStatus(err.message));
       layers.clearSelection();  // the editor marks every building chosen
     } else {
       panel.showFeature(def, props);
@@ -146,7 +149,7 @@ const chooser = new Chooser(map, {
   onError: (message) => panel.showMessage(`<p class="load-error">${escapeHtml(message)}</p>`),
 });
 
-map.on("moveend", () => layers.refresh());
+map.on("moveend", () => layers.refresh({ moved: true }));
 
 window.gridmap = {
   map,

@@ -1,0 +1,108 @@
+/*
+ * A layer drawn from vector tiles (/tiles/<name>/{z}/{x}/{y}.mvt) with Leaflet.VectorGrid:
+ * each tile is fetched once as the map pans (the browser keeps it and revalidates it by its
+ * ETag), so a district of 200,000 buildings costs only the tiles in view. Tiles carry the id,
+ * the fields the style reads and the popup's; a feature's geometry, when the editor needs it,
+ * comes from the feature API.
+ *
+ * SVG tiles, not canvas: each feature stays a <path> a tap lands on, as in the GeoJSON layers.
+ */
+import { fetchJson } from "./util.js";
+import { isInteractive, styleFor } from "./style.js";
+
+// Leaflet 1.8 dropped DomEvent.fakeStop, which VectorGrid 1.3 still calls on a tap
+if (!L.DomEvent.fakeStop) { L.DomEvent.fakeStop = (e) => { e._stopped = true; }; }
+
+const NATIVE_MAX_ZOOM = 18;  // the server's highest zoom; the map scales its tiles beyond
+
+export class TiledLayer {
+  /**
+   * @param {L.Map} map
+   * @param {object} def the layer's definition from /api/layers (with its "tiles" URL)
+   * @param {object} hooks onTap(def, feature, layer) with the feature's tile properties (and
+   *   layer.fetchGeoJSON() for the whole feature), onBusy(+1 | -1) while tiles load
+   */
+  constructor(map, def, hooks) {
+    this.map = map;
+    this.def = def;
+    this.hooks = hooks;
+    this.style = styleFor(def);
+    this.marked = new Set();
+    this.loading = false;
+    this.layer = this.make();
+  }
+
+  make() {
+    const def = this.def;
+    const layer = L.vectorGrid.protobuf(def.tiles, {
+      pane: `layer-${def.name}`,
+      rendererFactory: L.svg.tile,
+      interactive: isInteractive(def),
+      minZoom: def.min_zoom || 0,
+      maxNativeZoom: NATIVE_MAX_ZOOM,
+      maxZoom: 22,
+      fetchOptions: { credentials: "same-origin" },
+      getFeatureId: (feature) => feature.properties.id,
+      vectorTileLayerStyles: { [def.name]: (props) => this.style({ properties: props }) },
+    });
+    layer.on("loading", () => this.busy(true));
+    layer.on("load", () => {
+      this.busy(false);
+      this.map.getContainer().dataset[`loaded${def.name}`] = String(this.count());
+    });
+    layer.on("remove", () => this.busy(false));
+    layer.on("click", (e) => this.tapped(e));
+    return layer;
+  }
+
+  busy(on) {
+    if (on !== this.loading) {
+      this.loading = on;
+      this.hooks.onBusy(on ? 1 : -1);
+    }
+  }
+
+  /** The features in the tiles drawn now, each counted once. */
+  count() {
+    const ids = new Set();
+    Object.values(this.layer._vectorTiles || {}).forEach((tile) => {
+      Object.keys(tile._features || {}).forEach((id) => ids.add(id));
+    });
+    return ids.size;
+  }
+
+  isOn() { return this.map.hasLayer(this.layer); }
+
+  setVisible(on) {
+    if (on) { this.layer.addTo(this.map); } else { this.map.removeLayer(this.layer); }
+  }
+
+  /** Fetch the tiles again (after a change): unchanged ones come back as 304s. Taken off the
+   * map and put back, not redraw(): Leaflet 1.9's GridLayer.redraw asks for tiles at a
+   * fractional zoom (15.75) when the map is at one. */
+  reload() {
+    if (this.isOn()) {
+      this.map.removeLayer(this.layer);
+      this.layer.addTo(this.map);
+    }
+  }
+
+  /** A tap: the feature as its tile has it (its popup fields); its geometry, when asked for,
+   * from the feature API. */
+  tapped(e) {
+    const props = e.layer && e.layer.properties;
+    if (!props || props.id === null || props.id === undefined) { return; }
+    const feature = { type: "Feature", id: props.id, properties: props };
+    const url = `/api/layers/${encodeURIComponent(this.def.name)}/features/${encodeURIComponent(props.id)}`;
+    this.hooks.onTap(this.def, feature, { feature, fetchGeoJSON: () => fetchJson(url) });
+  }
+
+  /** Draw each feature id of ``marks`` with its extra style (the tapped one, the focus). */
+  mark(marks) {
+    this.marked.forEach((id) => { if (!marks.has(id)) { this.layer.resetFeatureStyle(id); } });
+    marks.forEach((extra, id) => {
+      this.layer.setFeatureStyle(id, (props) => Object.assign(this.style({ properties: props }), extra));
+    });
+    this.marked = new Set(marks.keys());
+  }
+}

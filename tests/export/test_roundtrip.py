@@ -75,7 +75,10 @@ def _check(session, frame, rows, crs, fmt):
         # x is longitude/easting: the first coordinate is the one near 114° or 500 km
         assert abs(got.centroid.x - want.centroid.x) < 1e-3 * max(1, abs(want.centroid.x))
         for a, b in zip(_parts(got), _parts(want), strict=True):
-            assert shapely.equals_exact(a, b, tolerance=tolerance), (fmt, crs, a.wkt, b.wkt)
+            # the same vertices within the CRS's precision, wherever a ring starts (rounding
+            # can change which vertex normalize() puts first)
+            assert shapely.get_num_coordinates(a) == shapely.get_num_coordinates(b)
+            assert shapely.hausdorff_distance(a, b) <= tolerance, (fmt, crs, a.wkt, b.wkt)
 
 
 @pytest.mark.parametrize("fmt,crs", CASES)

@@ -13,7 +13,9 @@ def _cache(db) -> set[tuple]:
 
 
 def test_prune_drops_spent_entries_and_the_stale_tiles_they_mark(db):
-    # xid 3 ended long ago; the snapshot '1:1:' was taken before it, the current one after
+    # xid 3 ended long ago; the snapshot '1:1:' was taken before it, the current one after.
+    # The log starts empty here (rolled back after): other tests' changes leave entries in it
+    db.execute(text("delete from tile_dirty"))
     db.execute(text("""
         insert into tile_dirty (layer, z, x0, x1, y0, y1, xid, logged_at) values
             ('test', 14, 10, 12, 20, 22, '3', now() - interval '10 minutes'),

@@ -7,10 +7,12 @@
   one group share the messages (each goes to one of them), so consumers scale out without
   doing the same work twice; messages delivered twice anyway (a redelivery after a crash) are
   stored once (:mod:`gridmap.devices.telemetry`).
-- **Batches, acknowledged after commit**: messages are collected for up to ``batch_ms`` or
-  ``batch_size`` messages, stored by one :func:`~gridmap.devices.telemetry.ingest_batch` and
-  committed; only then is each acknowledged (paho's manual acknowledgement). A crash before the
-  commit leaves them unacknowledged, and the broker delivers them again.
+- **Batches, acknowledged after commit**: a batch is ``batch_size`` messages, or fewer once the
+  oldest has waited ``batch_ms`` since it was received
+  (:class:`~gridmap.devices.batching.BatchWindow`); it is stored by one
+  :func:`~gridmap.devices.telemetry.ingest_batch` and committed, and only then is each message
+  acknowledged (paho's manual acknowledgement). A crash before the commit leaves them
+  unacknowledged, and the broker delivers them again.
 - **Never stopped by a message**: a malformed one is rejected, logged and counted. A database
   failure keeps the batch (unacknowledged) and retries it with backoff; a broker that does not
   answer is one line and a retry with backoff.
@@ -25,9 +27,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import urlsplit
@@ -39,11 +41,13 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from gridmap.db import Timeouts, session_scope, user_error_in
+from gridmap.devices.batching import BatchWindow
 from gridmap.devices.telemetry import IncomingMessage, ingest_batch
 
 log = logging.getLogger("gridmap.devices")
 TOPIC_ROOT = "gridmap/devices"
 MAX_BACKOFF_S = 30.0
+POLL_S = 0.2  # longest wait for messages before looking at the stop flag again
 
 
 def telemetry_topic(device_id: str, root: str = TOPIC_ROOT) -> str:
@@ -85,12 +89,15 @@ class TelemetryConsumer:
         self.topic_root = topic_root
         self.batch_size = batch_size
         self.batch_ms = batch_ms
+        self.window = BatchWindow(batch_size, batch_ms / 1000)
         self.session_expiry_s = session_expiry_s
         self.offline_check_s = offline_check_s
         self.stats = ConsumerStats()
         self.subscribed = threading.Event()
         self._stop = threading.Event()
-        self._inbox: queue.Queue = queue.Queue()
+        # (received, message) pairs, appended by paho's network thread, taken by the loop
+        self._pending: deque[tuple[float, mqtt.MQTTMessage]] = deque()
+        self._arrived = threading.Condition()
         self._timeouts = Timeouts.batch(settings)
         self._client = self._make_client()
 
@@ -125,7 +132,10 @@ class TelemetryConsumer:
                         reason_code)
 
     def _on_message(self, client, userdata, message) -> None:
-        self._inbox.put(message)
+        with self._arrived:
+            self._pending.append((time.monotonic(), message))
+            if len(self._pending) == 1 or len(self._pending) >= self.batch_size:
+                self._arrived.notify()  # a first message starts a window; a full batch ends it
 
     # -- the main loop -------------------------------------------------------------------
     def stop(self) -> None:
@@ -180,29 +190,24 @@ class TelemetryConsumer:
         return self.stats
 
     def _collect(self) -> list:
-        try:
-            first = self._inbox.get(timeout=0.2)
-        except queue.Empty:
-            return []
-        batch = [first]
-        until = time.monotonic() + self.batch_ms / 1000
-        while len(batch) < self.batch_size:
-            left = until - time.monotonic()
-            if left <= 0:
-                break
-            try:
-                batch.append(self._inbox.get(timeout=left))
-            except queue.Empty:
-                break
-        return batch
+        """The next batch, as soon as the waiting messages make one
+        (:class:`~gridmap.devices.batching.BatchWindow`); [] after :data:`POLL_S` without
+        one, to look at the stop flag."""
+        until = time.monotonic() + POLL_S
+        with self._arrived:
+            while True:
+                now = time.monotonic()
+                wait = self.window.wait(self._pending, now)
+                if wait == 0:
+                    return self.window.take(self._pending)
+                if now >= until or self._stop.is_set():
+                    return []
+                self._arrived.wait(min(until - now, POLL_S if wait is None else wait))
 
     def _drain(self) -> list:
-        batch = []
-        while True:
-            try:
-                batch.append(self._inbox.get_nowait())
-            except queue.Empty:
-                return batch
+        with self._arrived:
+            return [message for _, message in
+                    (self._pending.popleft() for _ in range(len(self._pending)))]
 
     def _device_of(self, topic: str) -> str:
         prefix, suffix = self.topic_root + "/", "/telemetry"

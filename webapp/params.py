@@ -15,9 +15,9 @@ from gridmap.errors import InvalidInput
 from gridmap.i18n import msg
 from gridmap.incidents.attachments import Upload
 from layers import LayerQuery
+from layers.parameters import one_value, parse_limit
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_WHOLE = re.compile(r"[0-9]{1,12}")
 _DECIMAL = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 
 
@@ -86,23 +86,13 @@ def check_request_text() -> None:
 
 def single(name: str) -> str | None:
     """The one value of parameter ``name``, None when absent; twice is an error."""
-    values = request.args.getlist(name)
-    if len(values) > 1:
-        raise InvalidInput(msg("parameter {name} given {count} times; expected it once",
-                               name=name, count=len(values)))
-    return values[0] if values else None
+    return one_value(request.args.getlist(name), name)
 
 
 def limit() -> int:
     """``limit``: a whole number from 1 to the ``api_max_features`` setting (its default)."""
     ceiling = current_app.config["GRIDMAP"]["api_max_features"]
-    raw = single("limit")
-    if raw is None:
-        return ceiling
-    if not _WHOLE.fullmatch(raw) or not 1 <= int(raw) <= ceiling:
-        raise InvalidInput(msg("limit {raw!r}: expected a whole number from 1 to {ceiling} in "
-                               "ASCII digits", raw=raw, ceiling=ceiling))
-    return int(raw)
+    return parse_limit(single("limit"), default=ceiling, ceiling=ceiling)
 
 
 def coordinate(name: str, low: float, high: float) -> float:

@@ -92,9 +92,13 @@ def run_export(session: Session, layer: Any, request: ExportRequest, *,
     selection.check(session, scope)
     writer = get_writer(request.format)
     folder.mkdir(parents=True, exist_ok=True)
-    result = export_layer(session, layer.export_source(scope, selection),
-                          folder / f"{request.layer}{writer.suffix}", format=writer.name,
-                          crs=request.crs, overwrite=True, progress=progress)
+    try:
+        result = export_layer(session, layer.export_source(scope, selection),
+                              folder / f"{request.layer}{writer.suffix}", format=writer.name,
+                              crs=request.crs, overwrite=True, progress=progress)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # a failed job leaves no folder behind
+        raise
     return {"file": result.path.name, "count": result.count, "format": result.format,
             "crs": result.crs.name, "srid": result.crs.srid}
 

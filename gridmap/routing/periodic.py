@@ -220,7 +220,6 @@ def plan_days(matrix: np.ndarray, due: Sequence[Due], *, days: int, day_length_s
     rank = _walk_order(matrix, [s.node for s in wanted.values()])
     queue = [(max(s.due_day, 0), rank[n], 0, s) for n, s in enumerate(wanted.values())
              if s.key not in kept]
-    heapq.heapify(queue)
     arrival = len(queue)
     for day in plan:  # the next visits of recurring stops kept on their day
         for entry in day.stops[1:-1]:

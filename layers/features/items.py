@@ -10,7 +10,6 @@ skip or repeat rows.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -23,6 +22,8 @@ from gridmap.i18n import msg
 from layers.features.cql import filter_sql
 from layers.features.crs import CRS84, FeatureCrs, parse_bbox, parse_crs
 from layers.features.queryables import parameter_filters, queryables
+from layers.parameters import WHOLE, one_value
+from layers.parameters import parse_limit as parse_limit_in
 from layers.sql import DIVISION_FILTERS, SqlLayer, geojson_geometry
 
 DEFAULT_LIMIT = 100
@@ -30,7 +31,6 @@ MAX_LIMIT = 10_000
 #: Parameters of the standard; every other one must name a property filter.
 RESERVED = ("f", "limit", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang",
             "filter-crs", "after")
-_WHOLE = re.compile(r"[0-9]{1,12}")
 
 
 @dataclass(frozen=True)
@@ -51,21 +51,12 @@ class ItemsQuery:
 
 
 def _one(args: Mapping[str, Sequence[str]], name: str) -> str | None:
-    found = list(args.get(name, ()))
-    if len(found) > 1:
-        raise InvalidInput(msg("parameter {name} given {count} times; expected it once",
-                               name=name, count=len(found)))
-    return found[0] if found else None
+    return one_value(list(args.get(name, ())), name)
 
 
 def parse_limit(raw: str | None) -> int:
     """``limit``: 1…10,000, default 100."""
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not _WHOLE.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise InvalidInput(msg("limit {raw!r}: expected a whole number from 1 to {ceiling} in "
-                               "ASCII digits", raw=raw, ceiling=MAX_LIMIT))
-    return int(raw)
+    return parse_limit_in(raw, default=DEFAULT_LIMIT, ceiling=MAX_LIMIT)
 
 
 def _instant(raw: str, end: bool) -> dt.datetime | None:
@@ -134,7 +125,7 @@ def parse_items_query(session: Session, layer: SqlLayer,
                                layer=layer.name))
     after = _one(args, "after")
     if after is not None and layer.id_type == "integer":
-        if not _WHOLE.fullmatch(after):
+        if not WHOLE.fullmatch(after):
             raise InvalidInput(msg("after {raw!r}: expected the id of the last feature of the "
                                    "previous page (a whole number)", raw=after))
         after = int(after)
@@ -245,7 +236,7 @@ def feature(session: Session, layer: SqlLayer, feature_id: str, crs: FeatureCrs,
     condition, params = layer.scoped_condition(scope)
     value: Any = feature_id
     if layer.id_type == "integer":
-        value = int(feature_id) if _WHOLE.fullmatch(feature_id) else None
+        value = int(feature_id) if WHOLE.fullmatch(feature_id) else None
     if value is not None:
         sql, field_params = _select(layer, crs, scope,
                                     f"{condition} and t.{layer.id_column} = :feature_id")

@@ -35,11 +35,10 @@ def _asked(name: str) -> ExportRequest:
     """The request's parameters: ``format`` (default geojson), ``crs``, and at most one of
     ``community``, ``street``, ``district`` or ``bbox`` (minlon,minlat,maxlon,maxlat in
     CGCS2000), each checked before any data is read."""
-    asked = ExportRequest(name, get_writer(params.single("format") or "geojson").name,
-                          params.single("crs"), params.single("community"),
+    writer = get_writer(params.single("format") or "geojson")
+    asked = ExportRequest(name, writer.name, params.single("crs"), params.single("community"),
                           params.single("street"), params.single("district"),
                           LayerQuery.parse_bbox(params.single("bbox")))
-    writer = get_writer(asked.format)
     writer.check_crs(parse_export_crs(asked.crs, default=writer.default_srid))
     return asked
 
@@ -90,9 +89,8 @@ def start(name: str):
     count = _source(asked).count(get_session())
     settings = current_app.config["GRIDMAP"]
     if count <= settings["export_direct_max_features"]:
-        query = {k: v for k, v in request.args.items(multi=False)}
-        return jsonify({"count": count,
-                        "download": url_for("exports.download", name=name, **query)})
+        return jsonify({"count": count, "download": url_for("exports.download", name=name,
+                                                            **request.args.to_dict())})
     job_id = enqueue(settings["database_url"], "export_layer", requested_by=caller_scope().actor,
                      request=asked.arguments())
     return jsonify({"count": count, "job": job_id, "status": f"/api/jobs/{job_id}",

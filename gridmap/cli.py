@@ -40,6 +40,7 @@ from gridmap.commands import plans as _plans, worker as _worker  # noqa: E402
 from gridmap.commands import devices as _devices  # noqa: E402
 from gridmap.commands import export as _export  # noqa: E402
 from gridmap.commands import network as _network  # noqa: E402
+from gridmap.commands import route as _route  # noqa: E402
 
 for _command in (_database.db, _data.demo, _data.import_, _data.validate, _data.assign,
                  _audit.audit, _codes.code, _database.serve, _codes.reference, _people.user,
@@ -47,7 +48,7 @@ for _command in (_database.db, _data.demo, _data.import_, _data.validate, _data.
                  _partition.partition, _incidents.taxonomy, _incidents.incident,
                  _incidents.dispatch, _facilities.facility, _devices.device,
                  _devices.ingest_mqtt, _devices.simulate_devices, _export.export,
-                 _network.network):
+                 _network.network, _route.route, _route.station, _route.visit):
     cli.add_command(_command)
 
 

@@ -135,6 +135,19 @@ def _working_hours(value: Any) -> str | None:
 _WORKING_HOURS = Check("HH:MM-HH:MM periods, comma-separated", _working_hours)
 
 
+def _clock(value: Any) -> str | None:
+    import datetime as dt
+
+    try:
+        dt.time.fromisoformat(value)
+    except (ValueError, TypeError):
+        return "expected a time of day such as 08:30"
+    return None
+
+
+_CLOCK = Check("time of day HH:MM", _clock)
+
+
 def _mqtt_url(value: Any) -> str | None:
     from urllib.parse import urlsplit
 
@@ -276,6 +289,28 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_snap_m", 80.0,
             "A route stop farther than this (metres) from every walkable street is reported, "
             "not routed.", _number(0)),
+    Setting("walk_speed_mps", 1.2,
+            "Grid workers' walking speed on inspection rounds (metres per second): turns "
+            "route lengths into times.", _number(0.1)),
+    Setting("route_day_minutes", 240,
+            "Length of a grid worker's inspection day (walking and stops, minutes) where the "
+            "community's station does not set its own.", _whole(10)),
+    Setting("route_day_start", "08:30",
+            "Time the inspection round leaves the service station, where the community's "
+            "station does not set its own (expected arrivals count from it).", _CLOCK),
+    Setting("route_building_days", 7,
+            "Visit cycle of buildings: every building of a grid is visited at least once in "
+            "this many days, where the community's station does not set its own.", _whole(1)),
+    Setting("route_plan_days", 7,
+            "Days planned ahead for each grid (the plan kept so that tomorrow's route changes "
+            "little); a longer request plans as far as asked.", _whole(1)),
+    Setting("route_building_visit_s", 60,
+            "Time a building visit takes on the route (seconds).", _whole(0)),
+    Setting("route_facility_visit_s", 60,
+            "Time a facility inspection takes on the route (seconds).", _whole(0)),
+    Setting("route_incident_visit_s", 300,
+            "Time verifying a handled incident on site takes on the route (seconds).",
+            _whole(0)),
     Setting("tile_cache", True,
             "Keep rendered vector tiles in the shared cache (table tile_cache, invalidated by "
             "the data's triggers); false renders every tile (to measure rendering).",

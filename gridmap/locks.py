@@ -28,3 +28,10 @@ def lock_districts(session: Session, district_codes) -> None:
     """Lock several districts in a fixed order, so two writers never deadlock."""
     for code in sorted(set(district_codes)):
         lock_district(session, code)
+
+
+def lock_grid_routes(session: Session, grid_id: int) -> None:
+    """Hold, until the end of the transaction, the lock of one grid's route plan: two
+    requests planning the same grid at once store one plan after the other."""
+    session.execute(text("select pg_advisory_xact_lock(:ns, hashtext(:key))"),
+                    {"ns": _NAMESPACE, "key": f"route:{grid_id}"})

@@ -41,7 +41,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from webapp import auth, database, errors, headers, i18n, params
     from webapp import ogcapi
     from webapp.views import (account, admin, api, devices, editing, exports, facilities,
-                              hierarchy, incidents, jobs, open311, pages, plans, tiles)
+                              hierarchy, incidents, jobs, open311, pages, plans, routes,
+                              tiles)
 
     app.extensions["gridmap_layers"] = load_layers()
     database.init_app(app)
@@ -71,4 +72,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(exports.bp)
     app.register_blueprint(ogcapi.bp)
     app.register_blueprint(tiles.bp)
+    app.register_blueprint(routes.bp)
     return app

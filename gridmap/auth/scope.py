@@ -50,16 +50,20 @@ ROLE_LEVELS: dict[str, frozenset[str]] = {
 #: and verify on site, the command centre's dispatchers register, dispatch, approve deferrals
 #: and close, departments' handlers handle; ``facility.*`` (:mod:`gridmap.facilities`):
 #: whoever walks, dispatches or repairs reports a facility's state, planners and
-#: administrators register, import and retire facilities.
+#: administrators register, import and retire facilities; ``route.visit`` records a stop of
+#: an inspection route as done (:mod:`gridmap.inspection`), ``route.station`` sets a
+#: community's service station and working day.
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    "grid_worker": frozenset({"incident.report", "incident.verify", "facility.report"}),
-    "community_admin": frozenset({"people", "incident.report", "facility.report"}),
+    "grid_worker": frozenset({"incident.report", "incident.verify", "facility.report",
+                              "route.visit"}),
+    "community_admin": frozenset({"people", "incident.report", "facility.report",
+                                  "route.visit", "route.station"}),
     "planner": frozenset({"plan", "facility.edit"}),
     "dispatcher": frozenset({"incident.report", "incident.register", "incident.dispatch",
                              "incident.approve", "incident.close", "facility.report"}),
     "handler": frozenset({"incident.handle", "facility.report"}),
-    "administrator": frozenset({"plan", "people", "keys"} | INCIDENT_CAPABILITIES
-                               | FACILITY_CAPABILITIES),
+    "administrator": frozenset({"plan", "people", "keys", "route.visit", "route.station"}
+                               | INCIDENT_CAPABILITIES | FACILITY_CAPABILITIES),
     "agency": frozenset(),
     # an agency's or a citizen app's key that names the open311 service: reports only
     "open311_client": frozenset({"incident.report"}),

@@ -21,7 +21,8 @@ def demo(ctx: Context) -> None:
     from gridmap.demo import DEMO_DISTRICT, load_demo
     from gridmap.demo_facilities import ensure_demo_facilities
     from gridmap.demo_incidents import ensure_demo_incidents
-    from gridmap.demo_people import ensure_demo_people
+    from gridmap.demo_people import WORKER, ensure_demo_people
+    from gridmap.demo_routes import demo_route, ensure_demo_stations
     from gridmap.devices.simulate import ensure_demo_devices
     from gridmap.incidents.calendar import load_calendar
 
@@ -33,10 +34,20 @@ def demo(ctx: Context) -> None:
         facilities = ensure_demo_facilities(session, DEMO_DISTRICT)
         devices = ensure_demo_devices(session, DEMO_DISTRICT,
                                       data_dir=ctx.settings["data_dir"])
+        stations = ensure_demo_stations(session, DEMO_DISTRICT, settings=ctx.settings)
+        worker_grid = next((p.reaches.split()[-1] for p in people if p.login == WORKER), None)
+        route = demo_route(session, worker_grid, settings=ctx.settings) if worker_grid \
+            else None
     if devices:
         lines.append(f"devices: {devices} simulated devices registered "
                      f"(gridmap simulate-devices publishes their telemetry)")
     lines += facilities.lines()[:1]
+    if stations:
+        lines.append(f"routes: {stations} community service stations placed")
+    if route is not None:
+        today = route.days[0]
+        lines.append(f"routes: today's route of grid {route.grid} (the demo grid worker's): "
+                     f"{len(today.stops)} stops, {today.walk_m / 1000:.1f} km")
     if incidents:
         lines.append(f"incidents: {incidents} demo incidents reported")
     for line in lines:

@@ -1,5 +1,6 @@
 """SQLAlchemy models: the grid hierarchy, buildings, the code registry, context layers,
-official divisions, the audit trail, people and API keys, incidents, facilities, devices."""
+official divisions, the audit trail, people and API keys, incidents, facilities, devices,
+the walking network and inspection routes."""
 from gridmap.models.audit import AuditEvent
 from gridmap.models.base import Base
 from gridmap.models.hierarchy import Community, District, Grid, Street
@@ -14,6 +15,7 @@ from gridmap.models.incident import (Department, DispatchRule, EventClass, Incid
 from gridmap.models.facility import ComponentClass, Facility, FacilitySerial
 from gridmap.models.device import Device, DeviceAlarm, DeviceRejected, DeviceTelemetry
 from gridmap.models.walk import WalkEdge, WalkNetwork, WalkNode
+from gridmap.models.route import RoutePlan, RouteStation, RouteVisit
 
 __all__ = ["AuditEvent", "Base", "District", "Street", "Community", "Grid", "Building",
            "CodeRegistryEntry", "GridLineage", "Road", "Water", "Division", "Person", "PersonScope",
@@ -21,4 +23,4 @@ __all__ = ["AuditEvent", "Base", "District", "Street", "Community", "Grid", "Bui
            "Department", "DispatchRule", "EventClass", "Incident", "IncidentAttachment",
            "IncidentStep", "ComponentClass", "Facility", "FacilitySerial", "Device",
            "DeviceAlarm", "DeviceRejected", "DeviceTelemetry", "WalkNetwork", "WalkNode",
-           "WalkEdge"]
+           "WalkEdge", "RouteStation", "RouteVisit", "RoutePlan"]

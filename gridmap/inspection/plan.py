@@ -223,7 +223,9 @@ def plan_route(session: Session, scope: Scope, grid_code: str, *, settings: Mapp
         due_day = 0 if item.done_at else (item.due_on - first).days
         due.append(Due(item.stop, node, service[item.kind], due_day, item.every_days))
     lead = (on - first).days
-    horizon = lead + max(days, int(settings["route_plan_days"]))
+    # the same horizon for every request within it: a later day asked for is that day of
+    # the plan kept, not of a plan that looks further and so fills the week differently
+    horizon = max(lead + days, int(settings["route_plan_days"]))
     plan = plan_days(seconds, due, days=horizon, day_length_s=station.day_minutes * 60.0,
                      previous=_previous(items, planned_on, stored_days, first), order=_order)
     node_of = {d.key: d.node for d in due}
@@ -265,7 +267,9 @@ def _day(plan: PeriodicPlan, index: int, first: dt.date, station: Station,
         item = items[key]
         clock += dt.timedelta(seconds=float(seconds[here, node]))
         visit = visits.get((key, index))
-        due_on = item.due_on if visit is None or visit.due_day < 0 \
+        # the day this visit is due by (a recurring stop's later visits by their interval;
+        # an overdue one by the day it fell due)
+        due_on = item.due_on if visit is None or visit.due_day <= 0 \
             else first + dt.timedelta(days=visit.due_day)
         out.stops.append(RouteStop(seq, item, clock, service[item.kind],
                                    float(metres[here, node]), due_on,

@@ -131,10 +131,9 @@ def record_visit(session: Session, scope: Scope, grid_code: str, body: Mapping[s
                                       and _CLIENT_ID.fullmatch(client_id)):
         raise InvalidInput(msg("client_id {value!r}: expected 1 to 64 letters, digits or "
                                "_.:-", value=str(client_id)[:70]))
-    if session.execute(text(_IN_GRID[kind]), {"ref": ref, "g": grid.id}).first() is None:
-        raise NotFound(msg("stop {stop} is not in grid {grid}", stop=f"{kind}:{ref}",
-                           grid=grid.code))
     stop = f"{kind}:{ref}"
+    if session.execute(text(_IN_GRID[kind]), {"ref": ref, "g": grid.id}).first() is None:
+        raise NotFound(msg("stop {stop} is not in grid {grid}", stop=stop, grid=grid.code))
     new_id = session.execute(text("""
         insert into route_visit (grid_id, stop, done_at, position, accuracy_m, note,
                                  visited_by, client_id)

@@ -250,6 +250,23 @@ def table(codes):
         _row("GET", "/api/devices", "devices.devices", _reader(ok_for_keys=False)),
         _row("GET", f"/api/devices/{codes['device']}", "devices.device",
              _reader(ok_for_keys=False, worker_b=404)),
+        # inspection routes: a grid's route and visits for whoever reaches the grid; grid
+        # workers, community admins and administrators record visits (a bad stop here:
+        # 400), planners may not (403)
+        _row("GET", f"/api/routes/{a}", "routes.route", api_person, worker_b=404),
+        _row("GET", f"/api/routes/{a}?format=gpx", "routes.route", api_person, worker_b=404),
+        _row("GET", f"/api/routes/{a}/visits", "routes.visits", api_person, worker_b=404),
+        _row("POST", f"/api/routes/{a}/visits", "routes.visit",
+             {**api_person, **{c: 400 for c in PEOPLE}, "worker_b": 404, "planner": 403},
+             body={"stop": "house:1"}),
+        # a community's station: seen by whoever sees the community; placed by its community
+        # admin and administrators (a point far outside it here: 400)
+        _row("GET", f"/api/communities/{community}/station", "routes.station", api_person),
+        _row("GET", f"/api/communities/{other_community}/station", "routes.station",
+             api_person, worker_a=404, worker_b=404, community=404),
+        _row("PUT", f"/api/communities/{community}/station", "routes.place_station",
+             {**api_person, **{c: 403 for c in PEOPLE}, "community": 400, "admin": 400},
+             body={"lon": 100.0, "lat": 30.0}),
     ]
 
 
@@ -381,7 +398,7 @@ def test_route_by_caller(app, codes, keys, reach, people, index, tmp_path):
     for caller in CALLERS:
         client, headers = _client(app, caller, keys)
         data = None
-        if method == "POST" and caller not in keys:
+        if method in ("POST", "PUT") and caller not in keys:
             token = csrf_token(client)
             if body is None:
                 data = {"csrf_token": token}

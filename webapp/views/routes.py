@@ -16,7 +16,7 @@ from gridmap.errors import InvalidInput, NotFound
 from gridmap.i18n import msg
 from gridmap.inspection.due import day_bounds
 from gridmap.inspection.output import route_dict, route_geojson, route_gpx
-from gridmap.inspection.plan import plan_route, today
+from gridmap.inspection.plan import MAX_DAYS, plan_route, today
 from gridmap.inspection.stations import get_station, set_station
 from gridmap.inspection.visits import list_visits, record_visit
 from webapp import params
@@ -47,8 +47,8 @@ def _days() -> int:
     if raw is None:
         return 1
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 3):
-        raise InvalidInput(msg("days {value!r}: expected a whole number from 1 to 31",
-                               value=raw[:20]))
+        raise InvalidInput(msg("days {value!r}: expected a whole number from 1 to {limit}",
+                               value=raw[:20], limit=MAX_DAYS))
     return int(raw)
 
 

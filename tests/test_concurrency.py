@@ -122,3 +122,16 @@ def test_a_redraw_that_began_earlier_is_dated_after_the_one_it_followed(scratch)
     finally:
         first.rollback()
         first.close()
+
+
+def test_two_route_plans_of_one_grid_at_once_store_one_plan_and_agree(database_url):
+    grid = scalar(database_url, "select g.code from grid g join route_station s "
+                                "on s.community_code = g.community_code "
+                                "where g.valid_to is null order by g.code limit 1")
+    results = together(gridmap(database_url, "route", grid, "--days", "7"),
+                       gridmap(database_url, "route", grid, "--days", "7"))
+    assert [r[0] for r in results] == [0, 0], [r[2] for r in results]
+    # the second waited for the first's plan and started from it: the same week
+    assert results[0][1] == results[1][1]
+    assert scalar(database_url, "select count(*) from route_plan p join grid g "
+                                f"on g.id = p.grid_id where g.code = '{grid}'") == 1

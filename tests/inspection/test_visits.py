@@ -125,3 +125,34 @@ def test_station_is_placed_by_its_community_admin(db, grid, settings):
             set_station(db, admin, code, settings=settings, **values)
     with pytest.raises(NotFound):
         get_station(db, "420111999999", settings)
+
+
+def test_the_same_client_id_sent_twice_at_once_is_one_visit(committed, database_url):
+    import threading
+
+    with committed() as session:
+        grid, stop = session.execute(text(
+            "select g.code, 'building:' || b.id from building b join grid g "
+            "on g.id = b.grid_id where g.valid_to is null order by b.id limit 1")).one()
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def send():
+        with committed() as session:
+            barrier.wait()
+            answers.append(record_visit(session, ADMIN, grid,
+                                        {"stop": stop, "client_id": "race-1"}))
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    try:
+        assert sorted(created for _, created in answers) == [False, True]
+        assert len({shown["id"] for shown, _ in answers}) == 1
+        with committed() as session:
+            assert session.execute(text("select count(*) from route_visit "
+                                        "where client_id = 'race-1'")).scalar_one() == 1
+    finally:
+        with committed() as session:
+            session.execute(text("delete from route_visit where client_id = 'race-1'"))

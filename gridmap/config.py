@@ -315,6 +315,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Keep rendered vector tiles in the shared cache (table tile_cache, invalidated by "
             "the data's triggers); false renders every tile (to measure rendering).",
             _BOOLEAN),
+    Setting("tile_cache_max_mb", 1024,
+            "Largest size of the tile cache (MiB of stored tiles); past it the oldest rendered "
+            "tiles are deleted (checked every ~200 renders) and rendered again when asked.",
+            _whole(1)),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

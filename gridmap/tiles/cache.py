@@ -112,11 +112,11 @@ def _store(session: Session, values: dict[str, Any]) -> None:
 
 
 def tile(session: Session, layer: str, address: TileAddress, *, key: str, cacheable: bool,
-         sql: str, params: dict[str, Any]) -> Tile:
+         sql: str, params: dict[str, Any], max_bytes: int | None = None) -> Tile:
     """The tile of ``layer`` at ``address`` for scope key ``key``, gzipped: from the cache when
     a fresh entry is there, else rendered by ``sql`` (one row: ``body`` bytea and ``snapshot``, the
-    statement's ``pg_current_snapshot()`` as text) and stored when ``cacheable``.
-    The caller commits."""
+    statement's ``pg_current_snapshot()`` as text) and stored when ``cacheable``; now and then
+    the cache is pruned and trimmed to ``max_bytes`` (:func:`trim`). The caller commits."""
     where = {"layer": layer, "z": address.z, "x": address.x, "y": address.y, "scope": key}
     if cacheable:
         hit = session.execute(_READ, where).first()
@@ -129,6 +129,8 @@ def tile(session: Session, layer: str, address: TileAddress, *, key: str, cachea
         _store(session, {**where, "etag": etag, "body": body, "snapshot": row.snapshot})
         if random.randrange(PRUNE_EVERY) == 0:
             prune(session)
+            if max_bytes is not None:
+                trim(session, max_bytes)
     return Tile(body, etag, False)
 
 
@@ -136,6 +138,32 @@ def prune(session: Session) -> int:
     """Delete spent dirty-log entries (their writer ended five minutes or more after logging
     them) with the cached tiles they mark stale; the number of entries deleted."""
     return int(session.execute(text("select tile_dirty_prune()")).scalar() or 0)
+
+
+#: A trim leaves the cache at this share of its limit, so that it does not run again at once.
+TRIM_TO = 0.9
+_TRIM = text("""
+    with ranked as (
+        select layer, z, x, y, scope, octet_length(body) as size,
+               sum(octet_length(body)) over (order by created_at, layer, z, x, y, scope)
+                   as running
+        from tile_cache)
+    delete from tile_cache c using ranked r
+    where (c.layer, c.z, c.x, c.y, c.scope) = (r.layer, r.z, r.x, r.y, r.scope)
+      and r.running - r.size < :excess
+""")
+
+
+def trim(session: Session, max_bytes: int) -> int:
+    """When the cached tiles pass ``max_bytes`` (the ``tile_cache_max_mb`` setting), delete
+    the oldest rendered until they take at most 90 % of it; the number deleted. A tile trimmed
+    is rendered again when next asked for."""
+    total = int(session.execute(text(
+        "select coalesce(sum(octet_length(body)), 0) from tile_cache")).scalar_one())
+    if total <= max_bytes:
+        return 0
+    return int(session.execute(_TRIM, {"excess": total - int(max_bytes * TRIM_TO)})
+               .rowcount or 0)
 
 
 def clear(session: Session, layer: str | None = None) -> int:

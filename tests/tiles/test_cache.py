@@ -2,10 +2,12 @@
 render in flight may still need stay; a store refuses a tile a committed change marks."""
 from __future__ import annotations
 
+from hypothesis import given, settings, strategies as st
 from sqlalchemy import text
 
 from gridmap.tiles import TileAddress
 from gridmap.tiles.cache import prune, tile
+from tests.conftest import rolled_back
 
 
 def _cache(db) -> set[tuple]:
@@ -39,3 +41,46 @@ def test_a_store_refuses_a_tile_a_change_since_its_render_marks(db):
         tile(db, "test", TileAddress(14, x, y), key="all", cacheable=True, sql=render,
              params={})
     assert _cache(db) == {(13, 21, "all")}
+
+
+def test_trim_deletes_the_oldest_tiles_until_the_cache_fits(db):
+    from gridmap.tiles.cache import trim
+
+    db.execute(text("delete from tile_cache"))
+    # ten tiles of 1,000 bytes, rendered a minute apart (x = age order: 0 oldest)
+    db.execute(text("""
+        insert into tile_cache (layer, z, x, y, scope, etag, body, snapshot, created_at)
+        select 'test', 14, n, 0, 'all', 'e', decode(repeat('00', 1000), 'hex'),
+               pg_current_snapshot(), now() - (10 - n) * interval '1 minute'
+        from generate_series(0, 9) n"""))
+    assert trim(db, 10_000) == 0  # it fits: nothing goes
+    assert trim(db, 6_000) == 5   # down to 90 %: 5,400 bytes at most, so five tiles stay
+    assert sorted(x for x, _, _ in _cache(db)) == [5, 6, 7, 8, 9]  # the newest
+    assert trim(db, 500) == 5
+    assert _cache(db) == set()
+
+
+@settings(max_examples=25, deadline=None)
+@given(sizes=st.lists(st.integers(0, 5_000), min_size=1, max_size=30),
+       limit=st.integers(1, 60_000))
+def test_trim_keeps_the_newest_within_the_limit(engine, sizes, limit):
+    from gridmap.tiles.cache import trim
+
+    with rolled_back(engine) as session:
+        session.execute(text("delete from tile_cache"))
+        for age, size in enumerate(sizes):  # x = age: 0 newest
+            session.execute(text("""
+                insert into tile_cache (layer, z, x, y, scope, etag, body, snapshot, created_at)
+                values ('test', 14, :x, 0, 'all', 'e', decode(repeat('00', :n), 'hex'),
+                        pg_current_snapshot(), now() - :x * interval '1 second')"""),
+                            {"x": age, "n": size})
+        trim(session, limit)
+        kept = sorted(x for x, _, _ in _cache(session))
+        total = sum(sizes[x] for x in kept)
+        if sum(sizes) <= limit:
+            assert kept == list(range(len(sizes)))
+        else:
+            assert total <= limit * 0.9
+            assert kept == list(range(len(kept)))  # the newest ones, none skipped
+            # and no more went than needed: the next oldest would not have fitted
+            assert len(kept) == len(sizes) or total + sizes[len(kept)] > limit * 0.9

@@ -51,11 +51,12 @@ def tile(name: str, z: str, x: str, y: str):
         result = tiles.Tile(b"", "empty", False)  # nothing to draw at this zoom
         cacheable = False
     else:
-        cacheable = (current_app.config["GRIDMAP"]["tile_cache"]
+        settings = current_app.config["GRIDMAP"]
+        cacheable = (settings["tile_cache"]
                      and name in _cached_layers(session))
         key = tiles.scope_key(scope, public=getattr(layer, "scope_kind", "") == "public")
         result = tiles.tile(session, name, address, key=key, cacheable=cacheable, sql=sql,
-                            params=params)
+                            params=params, max_bytes=settings["tile_cache_max_mb"] << 20)
         session.commit()
     gzipped = bool(result.gzipped) and "gzip" in request.headers.get("Accept-Encoding", "")
     etag = f'"{result.etag}"' if gzipped else f'"{result.etag}-identity"'

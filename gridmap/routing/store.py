@@ -4,12 +4,16 @@
 the district's Gauss–Krüger zone and replaces the district's ``walk_node``/``walk_edge`` rows
 in the caller's transaction, under the district's lock: readers see the old network until the
 commit, then the new one, never a mixture. Input identical to the stored network's (same
-digest) writes nothing. :func:`load_graph` reads it back into a :class:`WalkGraph` once per
-request.
+digest) writes nothing. :func:`load_graph` reads it back into a :class:`WalkGraph`, kept in
+the process for the next request until the stored network changes (its ``walk_network`` row
+says when: digest and build time), so a server reads a large network once, and its spatial
+index and connected pieces are computed once.
 """
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -210,14 +214,43 @@ def import_network(session: Session, district: str, ways: Ways, *, built_from: s
                          float(graph.length.sum()), found, notes=notes)
 
 
+#: Graphs kept per process (the districts routed last); each with the stamp of the stored
+#: network it was read from.
+KEPT_GRAPHS = 4
+_kept: OrderedDict[str, tuple[tuple, WalkGraph]] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
 def load_graph(session: Session, district: str) -> WalkGraph:
-    """The district's stored walking network, in its Gauss–Krüger zone.
+    """The district's stored walking network, in its Gauss–Krüger zone: the one this process
+    read before while the stored network is unchanged (the same object: read-only), else read
+    now.
 
     Raises
     ------
     NotFound
         The district is not loaded, or has no walking network yet.
     """
+    stamp = session.execute(text(
+        "select digest, built_at, nodes, edges from walk_network where district_code = :d"),
+        {"d": district}).first()
+    stamp = tuple(stamp) if stamp is not None else None
+    with _kept_lock:
+        kept = _kept.get(district)
+        if kept is not None and stamp is not None and kept[0] == stamp:
+            _kept.move_to_end(district)
+            return kept[1]
+    graph = _read_graph(session, district)
+    if stamp is not None:
+        with _kept_lock:
+            _kept[district] = (stamp, graph)
+            _kept.move_to_end(district)
+            while len(_kept) > KEPT_GRAPHS:
+                _kept.popitem(last=False)
+    return graph
+
+
+def _read_graph(session: Session, district: str) -> WalkGraph:
     epsg = _district(session, district).projected_epsg
     nodes = session.execute(text("""
         select id, ST_X(geom) as x, ST_Y(geom) as y from walk_node

@@ -50,6 +50,17 @@ def test_import_load_and_replace_atomically(db):
                (select built_from from walk_network where district_code = :d)"""),
         {"d": DEMO, "old": graph.edge_ids.tolist()}).one()
     assert tuple(counts) == (5, 5, 0, "hand-drawn, one level")
+    # the graph kept in the process is read again when the stored network changed
+    assert load_graph(db, DEMO).n_edges == 5
+
+
+def test_the_graph_is_read_once_while_the_network_is_unchanged(db):
+    first = load_graph(db, DEMO)
+    assert load_graph(db, DEMO) is first
+    import_network(db, DEMO, stored(ways(lines(STREET, BRIDGE, STAIRS))), built_from="drawn")
+    changed = load_graph(db, DEMO)
+    assert changed is not first and changed.n_edges == 5
+    assert load_graph(db, DEMO) is changed
 
 
 def test_disconnected_piece_is_reported_with_its_place(db):

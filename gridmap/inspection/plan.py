@@ -147,18 +147,26 @@ def _stored(session: Session, grid_id: int) -> tuple[dt.date | None, dt.date | N
 
 
 def _previous(items: list[Item], planned_on: dt.date | None, stored_days: list,
-              first: dt.date) -> dict[str, int]:
-    """The day each stop had: today for what was done today (in the order done), else its
-    day in the stored plan, in that plan's visiting order."""
-    previous = {i.stop: 0 for i in sorted((i for i in items if i.done_at),
-                                          key=lambda i: i.done_at)}
+              first: dt.date) -> list[list[str]]:
+    """The plan kept, as day lists from today (keys in visiting order): what was done today
+    first (in the order done), then each day of the stored plan from today on. A stop done
+    today takes the place of its first visit in the stored plan (planned today or later)."""
+    done = [i.stop for i in sorted((i for i in items if i.done_at), key=lambda i: i.done_at)]
+    days: list[list[str]] = [list(done)]
+    replaced = set(done)
     if planned_on is not None:
         for offset, keys in enumerate(stored_days):
             day = (planned_on + dt.timedelta(days=offset) - first).days
-            if day >= 0:
-                for key in keys:
-                    previous.setdefault(key, day)
-    return previous
+            if day < 0:
+                continue
+            while len(days) <= day:
+                days.append([])
+            for key in keys:
+                if key in replaced:
+                    replaced.discard(key)
+                else:
+                    days[day].append(key)
+    return days
 
 
 def _done_first(day_keys: list[str], items: Mapping[str, Item]) -> list[str]:

@@ -5,18 +5,18 @@ The planner works on a walking-time matrix (seconds; index 0 is the community se
 where every day starts and ends) and knows nothing of streets or tables: the caller says what
 is due (:class:`Due`) and gets back the days (:class:`DayPlan`) and what did not fit.
 
-How: stops are taken by due day, most urgent first (overdue ones are due today), except that
-the stops the previous plan had put on a day still on time come before the other stops not
-due today. Each goes to
-the day, among today and the days before it is due, where inserting it lengthens that day's
-walk least and the day still fits (cheapest insertion); a stop that fits no day by its due day
-goes to the first day after it with room, and is reported late; one that fits nowhere in the
-horizon is reported unplanned. A stop the previous plan had put on a day keeps that day when it
-is still on time and the day has room, so a small change today moves little else in the week
-(only what a new stop due today pushes out of today).
+How: the previous plan's visits are put back first, each on its day in that day's order while
+the day has room (a recurring stop on each of its days), so a small change today moves little
+else in the week (only what a new stop due today pushes out of today). The other stops are
+taken by due day, most urgent first (overdue ones are due today). Each goes to the day, among
+today and the days before it is due, where inserting it lengthens that day's walk least and
+the day still fits (cheapest insertion); a stop that fits no day by its due day first moves out
+stops that can wait, else goes to the first day after it with room, and is reported late; one
+that fits nowhere in the horizon is reported unplanned.
 A stop due every few days (a facility inspected daily) comes back within the horizon: its next
-visit is due that many days after the one planned. Each day's order is then improved by
-``order`` (the tour engine) and kept when shorter.
+visit is due that many days after the one planned. A day that ends with the previous plan's
+stops (all or some, none added) keeps the order they were walked in; any other day's order is
+improved by ``order`` (the tour engine) and kept when shorter.
 """
 from __future__ import annotations
 
@@ -113,6 +113,7 @@ class _Day:
         self.stops: list[tuple[Due, int] | None] = [None, None]
         self.walk = 0.0
         self.service = 0.0
+        self.rebuilt = True  # only the previous plan's stops, in its order, so far
 
     def insertion(self, node: int) -> tuple[float, int]:
         """The least extra walk of visiting ``node`` and where (the position to insert at)."""
@@ -126,6 +127,7 @@ class _Day:
         return self.walk + self.service + extra + service <= self.length + 1e-6
 
     def insert(self, stop: Due, due_day: int, extra: float, at: int) -> None:
+        self.rebuilt = False
         self.tour.insert(at, stop.node)
         self.stops.insert(at, (stop, due_day))
         self.walk += extra
@@ -139,7 +141,9 @@ class _Day:
                  - self.matrix[last, 0])
         if not self.room(extra, stop.service_s):
             return False
+        rebuilt = self.rebuilt
         self.insert(stop, due_day, float(extra), len(self.tour) - 1)
+        self.rebuilt = rebuilt
         return True
 
     def evictable(self, before: int) -> int | None:
@@ -158,13 +162,14 @@ class _Day:
         return None if best is None else best[1]
 
     def snapshot(self) -> tuple:
-        return list(self.tour), list(self.stops), self.walk, self.service
+        return list(self.tour), list(self.stops), self.walk, self.service, self.rebuilt
 
     def restore(self, state: tuple) -> None:
-        tour, stops, self.walk, self.service = state
+        tour, stops, self.walk, self.service, self.rebuilt = state
         self.tour, self.stops = list(tour), list(stops)
 
     def remove(self, at: int) -> tuple[Due, int]:
+        self.rebuilt = False
         a, v, b = self.tour[at - 1], self.tour[at], self.tour[at + 1]
         self.walk -= float(self.matrix[a, v] + self.matrix[v, b] - self.matrix[a, b])
         stop, due_day = self.stops.pop(at)
@@ -174,7 +179,7 @@ class _Day:
 
 
 def plan_days(matrix: np.ndarray, due: Sequence[Due], *, days: int, day_length_s: float,
-              previous: Mapping[str, int] | None = None,
+              previous: Mapping[str, int] | Sequence[Sequence[str]] | None = None,
               order: Order | None = None) -> PeriodicPlan:
     """Spread ``due`` over ``days`` days of at most ``day_length_s`` each (walk + service).
 
@@ -186,8 +191,10 @@ def plan_days(matrix: np.ndarray, due: Sequence[Due], *, days: int, day_length_s
     due
         What to visit; a stop due after the horizon's last day is left for a later plan.
     previous
-        The day each stop had in the plan made before (same day numbering), in that plan's
-        visiting order: a day still on time is rebuilt in that order, so it stays as walked.
+        The plan made before, in the same day numbering: its days' stop keys in visiting order
+        (a recurring stop on each day it was visited), or for each stop the day it had. Each
+        of its visits is kept on its day while the day has room, in that order; a day that
+        ends with the same stops, or only some of them, keeps the order it was walked in.
     order
         The tour engine that improves each day's order (see :data:`Order`); None keeps the
         insertion order.
@@ -209,24 +216,26 @@ def plan_days(matrix: np.ndarray, due: Sequence[Due], *, days: int, day_length_s
     placed: dict[int, int] = {}  # id of a (stop, occurrence) → its day
     unplanned: list[str] = []
     wanted = {s.key: s for s in due if s.due_day < days}
-    kept: set[str] = set()
-    for key, day in (previous or {}).items():
-        stop = wanted.get(key)
-        if stop is not None and 0 <= day <= max(stop.due_day, 0) and day < days \
-                and key not in kept and plan[day].append(stop, max(stop.due_day, 0)):
-            kept.add(key)
+    last_kept: dict[str, int] = {}  # a stop kept from the previous plan → its last day kept
+    for index, keys in enumerate(_previous_days(previous, days)):
+        for key in keys:
+            stop, last = wanted.get(key), last_kept.get(key)
+            if stop is None or (last is not None and (not stop.every_days or last >= index)):
+                continue
+            due_by = max(stop.due_day, 0) if last is None else last + stop.every_days
+            if plan[index].append(stop, due_by):  # late there before: late there still
+                last_kept[key] = index
     # stops due the same day are taken along one walk through them all, so that consecutive
     # ones (which tend to share a day) lie close together
     rank = _walk_order(matrix, [s.node for s in wanted.values()])
     queue = [(max(s.due_day, 0), rank[n], 0, s) for n, s in enumerate(wanted.values())
-             if s.key not in kept]
+             if s.key not in last_kept]
     arrival = len(queue)
-    for day in plan:  # the next visits of recurring stops kept on their day
-        for entry in day.stops[1:-1]:
-            stop = entry[0]
-            if stop.every_days and day.index + stop.every_days < days:
-                arrival += 1
-                queue.append((day.index + stop.every_days, arrival, day.index + 1, stop))
+    for key, last in last_kept.items():  # the next visits of recurring stops kept
+        stop = wanted[key]
+        if stop.every_days and last + stop.every_days < days:
+            arrival += 1
+            queue.append((last + stop.every_days, arrival, last + 1, stop))
     heapq.heapify(queue)
     while queue:
         due_day, _, earliest, stop = heapq.heappop(queue)
@@ -241,7 +250,23 @@ def plan_days(matrix: np.ndarray, due: Sequence[Due], *, days: int, day_length_s
             heapq.heappush(queue, (day + stop.every_days, arrival, day + 1, stop))
     visits = [Visit(entry[0].key, day.index, entry[1] if entry[0].every_days else
                     entry[0].due_day) for day in plan for entry in day.stops[1:-1]]
-    return PeriodicPlan([_finish(d, order) for d in plan], visits, unplanned)
+    before = _previous_days(previous, days)
+    return PeriodicPlan([_finish(d, order, before[d.index] if d.index < len(before) else [])
+                         for d in plan], visits, unplanned)
+
+
+def _previous_days(previous: Mapping[str, int] | Sequence[Sequence[str]] | None,
+                   days: int) -> list[list[str]]:
+    """The previous plan as day lists (keys in visiting order), days 0…days-1."""
+    if previous is None:
+        return []
+    if isinstance(previous, Mapping):
+        out: list[list[str]] = [[] for _ in range(days)]
+        for key, day in previous.items():
+            if 0 <= day < days:
+                out[day].append(key)
+        return out
+    return [list(keys) for keys in list(previous)[:days]]
 
 
 def _walk_order(matrix: np.ndarray, nodes: list[int]) -> list[int]:
@@ -303,11 +328,18 @@ def tour_walk(matrix: np.ndarray, nodes: Sequence[int]) -> float:
     return float(sum(matrix[a, b] for a, b in zip(path, path[1:])))
 
 
-def _finish(day: _Day, order: Order | None) -> DayPlan:
+def _finish(day: _Day, order: Order | None, before: Sequence[str]) -> DayPlan:
+    """The day in its walking order: as the previous plan walked it when it holds the same
+    stops (or only some of them, none added), else improved by ``order``."""
     nodes = day.tour[1:-1]
     keys = [entry[0].key for entry in day.stops[1:-1]]
+    if keys and sorted(keys) == sorted(before) and keys != list(before):
+        position = {key: n for n, key in enumerate(before)}
+        pairs = sorted(zip(keys, nodes), key=lambda pair: position[pair[0]])
+        keys, nodes = [k for k, _ in pairs], [n for _, n in pairs]
+        return DayPlan(day.index, keys, nodes, tour_walk(day.matrix, nodes), day.service)
     walk = tour_walk(day.matrix, nodes)
-    if order is not None and len(nodes) > 2:
+    if order is not None and len(nodes) > 2 and not day.rebuilt:
         sub = day.matrix[np.ix_([0, *nodes], [0, *nodes])]
         ordered = list(order(sub))
         if sorted(ordered) != list(range(len(sub))) or ordered[0] != 0:

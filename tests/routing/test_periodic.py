@@ -126,3 +126,24 @@ def test_bad_input_is_refused():
         plan_days(np.zeros((2, 3)), [], days=1, day_length_s=10)
     with pytest.raises(ValueError, match="node 5"):
         plan_days(np.zeros((3, 3)), [Due("x", 5, 1, 0)], days=1, day_length_s=10)
+
+
+def _reverse_order(matrix):
+    """A stand-in tour engine that changes any order it is given (so a day that is ordered
+    again shows it)."""
+    return [0, *range(len(matrix) - 1, 0, -1)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(problems())
+def test_replanning_with_nothing_changed_keeps_every_day_as_it_was(problem):
+    """With the previous plan's days (a recurring stop on each of its days) and nothing new,
+    the plan comes back identical: same stops on the same days in the same order, even with a
+    tour engine that would reorder them."""
+    matrix, due, days, length = problem
+    first = plan_days(matrix, due, days=days, day_length_s=length, order=_reverse_order)
+    again = plan_days(matrix, due, days=days, day_length_s=length, order=_reverse_order,
+                      previous=[d.keys for d in first.days])
+    assert [d.keys for d in again.days] == [d.keys for d in first.days]
+    assert sorted((v.key, v.day) for v in again.visits) == \
+        sorted((v.key, v.day) for v in first.visits)

@@ -189,6 +189,18 @@ def table(codes):
         _row("GET", f"/api/jobs/{codes['job']}", "jobs.job",
              {**api_person, **{c: 404 for c in PEOPLE}, "planner": 200, "admin": 200}),
         # the taxonomy is reference data: every reader, whatever the key's collections
+        # inspection routes: a person who reaches the grid (or community) reads them; visits
+        # by those who walk (route.visit), stations by community admins (route.station). The
+        # bodies are refused (400) after the checks of who may, so nothing is written.
+        _row("GET", f"/api/routes/{a}", "routes.route", api_person, worker_b=404),
+        _row("GET", f"/api/routes/{a}/visits", "routes.visits", api_person, worker_b=404),
+        _row("POST", f"/api/routes/{a}/visits", "routes.visit",
+             {**api_person, "worker_a": 400, "worker_b": 404, "community": 400, "planner": 403,
+              "admin": 400}, body={"stop": "x"}),
+        _row("GET", f"/api/communities/{community}/station", "routes.station", api_person),
+        _row("PUT", f"/api/communities/{community}/station", "routes.place_station",
+             {**api_person, "worker_a": 403, "worker_b": 403, "community": 400, "planner": 403,
+              "admin": 400}, body={"lon": "x", "lat": 0}),
         _row("GET", "/api/event-classes", "incidents.event_classes", _reader(key_without=200)),
         # incidents: seen by whoever reaches their grid (grid B's worker gets 404, never a
         # hint that it exists); reported by roles carrying incident.report, in their grids
@@ -381,7 +393,7 @@ def test_route_by_caller(app, codes, keys, reach, people, index, tmp_path):
     for caller in CALLERS:
         client, headers = _client(app, caller, keys)
         data = None
-        if method == "POST" and caller not in keys:
+        if method in ("POST", "PUT") and caller not in keys:
             token = csrf_token(client)
             if body is None:
                 data = {"csrf_token": token}

@@ -233,7 +233,7 @@ export class RouteView {
     const item = this.body.querySelector(`li.route-stop[data-seq="${seq}"]`);
     if (item) {
       item.classList.add("focused");
-      item.scrollIntoView({ block: "nearest" });
+      item.scrollIntoView({ block: "center" });  // clear of the sticky header
     }
   }
 

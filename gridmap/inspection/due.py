@@ -81,7 +81,7 @@ _VISITS = """
 
 _BUILDINGS = """
     select 'building:' || b.id as stop,
-           coalesce(nullif(b.name, ''), nullif(b.address, ''), 'building ' || b.id) as label,
+           coalesce(nullif(b.name, ''), nullif(b.address, ''), '#' || b.id) as label,
            ST_X(p.pt) as lon, ST_Y(p.pt) as lat, null::timestamptz as registered_at,
            :building_days as every_days, v.last_visit, v.done_at
     from building b

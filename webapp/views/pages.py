@@ -42,6 +42,12 @@ def parse_view(raw: str | None) -> list[float] | None:
     return values
 
 
+def route_grids(scope) -> list[str]:
+    """The grids whose route the map offers at once: a grid worker's own (others choose the
+    grid shown or tapped)."""
+    return [] if scope.units is None else sorted(scope.units["grid"])
+
+
 def default_unit(scope) -> str | None:
     """Where a person whose scope is one division opens the map: that unit (a grid worker's
     community, a community admin's community, a planner's street or district)."""
@@ -68,4 +74,6 @@ def map_page():
     return render_template("map.html", config={"layers": layers, "unit": code, "view": view,
                                                "may_plan": scope.may("plan"),
                                                "may_report": scope.may(REPORT_CAPABILITY),
+                                               "route_grids": route_grids(scope),
+                                               "may_visit": scope.may("route.visit"),
                                                "csrf": generate_csrf()})

@@ -15,6 +15,7 @@ import { Panel } from "./panel.js";
 import { IncidentView, incidentFilter } from "./incidents.js";
 import { ReportControl } from "./report.js";
 import { ExportForm } from "./exporter.js";
+import { RouteView } from "./route.js";
 import { escapeHtml } from "./util.js";
 import { t } from "./i18n.js";
 
@@ -29,6 +30,9 @@ let editor = null;
 let partitioner = null;
 let reporter = null;
 let layers = null;
+const route = new RouteView(map, panel, {
+  csrf: config.csrf, grids: config.route_grids, mayVisit: config.may_visit,
+});
 const incidents = new IncidentView(panel, {
   csrf: config.csrf,
   onChanged: () => layers.refresh(),
@@ -47,7 +51,10 @@ layers = new LayerSet(map, config.layers, labels, {
       layers.clearSelection();  // the editor marks every building chosen
     } else {
       panel.showFeature(def, props);
-      if (def.name === "grids") { incidents.loading = incidents.showGrid(props.code); }
+      if (def.name === "grids") {
+        incidents.loading = incidents.showGrid(props.code);
+        route.pickGrid(props.code);
+      }
     }
   },
   onStatus: (message) => panel.setStatus(message),
@@ -144,6 +151,7 @@ const chooser = new Chooser(map, {
     if (editor) { editor.setUnit(tree.level, tree.code); }
     if (partitioner) { partitioner.setUnit(tree.level, tree.code); }
     exporter.setUnit(tree.level, tree.code, tree.name);
+    route.setGrids(tree.level === "community" ? tree.children.map((g) => g.code) : []);
   },
   onShown: () => layers.refresh(),
   onError: (message) => panel.showMessage(`<p class="load-error">${escapeHtml(message)}</p>`),
@@ -156,11 +164,13 @@ window.gridmap = {
   labels,
   editor,
   incidents,
+  route,
   /** Resolves when no layer request is pending and labels are placed. */
   async idle() {
     await started;
     await panel.loadShown;
     await incidents.loading;
+    await route.loading;
     return new Promise((resolve) => {
       const check = () => {
         if (layers.pending === 0 && !labels.pending && !chooser.busy) {

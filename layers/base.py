@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gridmap.auth.scope import Scope
-from gridmap.errors import Forbidden, InvalidInput
+from gridmap.errors import Forbidden, InvalidInput, NotFound
 from gridmap.i18n import msg
 from layers.catalogue import translated
 
@@ -87,6 +87,10 @@ class Layer:
     def get(self, session: Session, feature_id: str, *, scope: Scope) -> dict[str, Any]:
         """One feature; NotFound if it does not exist, Forbidden if outside ``scope``."""
         raise NotImplementedError
+
+    def labels(self, session: Session, query: LayerQuery, *, scope: Scope) -> dict[str, Any]:
+        """The label points of the features matching ``query`` (:mod:`layers.labels`)."""
+        raise NotFound(msg("layer {name} has no labels", name=self.name))
 
     def tile_query(self, address: Any, scope: Scope) -> tuple[str, dict[str, Any]]:
         """The SQL of this layer's vector tile at ``address`` as ``scope`` sees it

@@ -24,6 +24,7 @@ from gridmap.errors import ConfigurationError, Forbidden, InvalidInput, NotFound
 from gridmap.i18n import msg
 from gridmap.export import ExportSource, Selection
 from layers.base import Layer, LayerQuery
+from layers.labels import label_query
 from layers.scoping import grid_scope, parse_scope, scope_condition
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -129,7 +130,15 @@ class SqlLayer(Layer):
 
         return tile_query(self, address, scope)
 
-    def query(self, session: Session, query: LayerQuery, *, scope: Scope) -> dict[str, Any]:
+    def field_sql(self, name: str, fields_scope: str) -> str:
+        """The SQL of field ``name`` over alias ``t``, totals over the grids of
+        ``fields_scope`` (the SQL of :func:`layers.scoping.grid_scope`)."""
+        field = next(f for f in self.fields if f["name"] == name)
+        return (field.get("sql") or f"t.{name}").replace("{grid_scope}", f"({fields_scope})")
+
+    def _matching(self, query: LayerQuery, scope: Scope) -> tuple[str, dict[str, Any]]:
+        """The condition over alias ``t`` of the rows ``scope`` reaches that match ``query``'s
+        filters and bbox (``:limit`` bound to one more than its limit)."""
         condition, params = self._scoped(scope)
         conditions = [condition]
         params["limit"] = query.limit + 1
@@ -146,11 +155,25 @@ class SqlLayer(Layer):
         if query.bbox:
             conditions.append(f"t.{self.geometry} && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4490)")
             params.update(dict(zip(("x0", "y0", "x1", "y1"), query.bbox)))
-        sql, field_params = self._select(" and ".join(conditions), True, scope)
-        rows = session.execute(text(sql), {**params, **field_params}).scalars().all()
-        truncated = len(rows) > query.limit
-        return {"type": "FeatureCollection", "features": rows[:query.limit],
-                "numberReturned": min(len(rows), query.limit), "truncated": truncated}
+        return " and ".join(conditions), params
+
+    @staticmethod
+    def _collection(session: Session, sql: str, params: dict[str, Any],
+                    limit: int) -> dict[str, Any]:
+        rows = session.execute(text(sql), params).scalars().all()
+        return {"type": "FeatureCollection", "features": rows[:limit],
+                "numberReturned": min(len(rows), limit), "truncated": len(rows) > limit}
+
+    def query(self, session: Session, query: LayerQuery, *, scope: Scope) -> dict[str, Any]:
+        condition, params = self._matching(query, scope)
+        sql, field_params = self._select(condition, True, scope)
+        return self._collection(session, sql, {**params, **field_params}, query.limit)
+
+    def labels(self, session: Session, query: LayerQuery, *, scope: Scope) -> dict[str, Any]:
+        """The label points of the features matching ``query`` (:mod:`layers.labels`)."""
+        condition, params = self._matching(query, scope)
+        sql, field_params = label_query(self, condition, scope)
+        return self._collection(session, sql, {**params, **field_params}, query.limit)
 
     def get(self, session: Session, feature_id: str, *, scope: Scope) -> dict[str, Any]:
         """One feature by id: 404 when no such feature exists, 403 when it lies outside
@@ -211,8 +234,7 @@ class SqlLayer(Layer):
         chosen, chosen_params = self._selection_condition(selection)
         fields_scope, field_params = grid_scope("g", scope)
         fields = [f for f in self.fields if f.get("export", True)]
-        columns = [f"{f.get('sql') or 't.' + f['name']} as {f['name']}"
-                   .replace("{grid_scope}", f"({fields_scope})") for f in fields]
+        columns = [f"{self.field_sql(f['name'], fields_scope)} as {f['name']}" for f in fields]
         select = (f"select {{geometry}}, {', '.join(columns)} from {self.table} t "
                   f"where ({self.where}) and {condition} and {chosen} "
                   f"order by t.{self.id_column}")

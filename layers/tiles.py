@@ -14,11 +14,11 @@ once and the table's own index finds the rows.
 """
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from gridmap.auth.scope import Scope
 from gridmap.tiles.tilemath import BUFFER, BUFFER_PX, EXTENT, TileAddress, tile_size
+from layers.labels import label_fields
 from layers.scoping import grid_scope
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,27 +26,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Below this zoom geometries are simplified to about a pixel before clipping.
 GENERALISE_BELOW = 14
-_TEMPLATE_FIELD = re.compile(r"\{(\w+)\}")
 
 
 def drawn_fields(definition: dict[str, Any]) -> list[str]:
     """The field names a layer's tiles carry, besides the id (see the module docstring)."""
     style = definition.get("style") or {}
     names = [style.get("by"), style.get("fill_by"), style.get("color_by"),
-             *(style.get("flags") or {})]
-    label = definition.get("label")
-    templates: list[str] = []
-    if isinstance(label, str):
-        templates = [label]
-    elif isinstance(label, list):
-        templates = label
-    elif isinstance(label, dict):
-        names.append(label.get("by"))
-        for variants in (label.get("variants") or {}).values():
-            templates += variants or []
-    for template in templates:
-        names += _TEMPLATE_FIELD.findall(template)
-    if label:
+             *(style.get("flags") or {}), *label_fields(definition)]
+    if definition.get("label"):
         names.append("label_point")
     names += definition.get("popup") or []
     names += (definition.get("tiles") or {}).get("fields") or []
@@ -59,13 +46,11 @@ def drawn_fields(definition: dict[str, Any]) -> list[str]:
 
 
 def _columns(layer: "SqlLayer", fields_scope: str) -> list[str]:
-    by_name = {f["name"]: f for f in layer.fields}
     columns = [f"t.{layer.id_column} as id"]
     for name in drawn_fields(layer.definition):
         if name == layer.id_column == "id":
             continue
-        expr = (by_name[name].get("sql") or f"t.{name}").replace("{grid_scope}",
-                                                               f"({fields_scope})")
+        expr = layer.field_sql(name, fields_scope)
         if name == "label_point":  # a JSON [lon, lat]
             columns += [f"(({expr}) ->> 0)::float8 as label_x",
                         f"(({expr}) ->> 1)::float8 as label_y"]

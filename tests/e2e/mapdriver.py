@@ -16,6 +16,17 @@ _LABELS = """() => [...document.querySelectorAll('.map-label:not(.map-label-meas
                          x: r.left, y: r.top, w: r.width, h: r.height}; })"""
 
 
+_PIECES = """(() => { const n = {};
+  Object.values(gridmap.layers.tiled.grids.layer._vectorTiles).forEach((tile) =>
+    Object.keys(tile._features).forEach((id) => { n[id] = (n[id] || 0) + 1; }));
+  return n; })()"""
+
+
+def grid_pieces(page) -> dict[str, int]:
+    """How many loaded vector tiles of the grids layer draw a piece of each grid, by code."""
+    return page.evaluate(_PIECES)
+
+
 def idle(page) -> None:
     """Wait until no layer request is pending and labels are placed."""
     page.evaluate("gridmap.idle()")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.mapdriver import features, idle, labels, sign_in
+from tests.e2e.mapdriver import features, grid_pieces, idle, labels, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -48,6 +48,7 @@ def test_a_worker_sees_only_their_grid_switches_language_and_signs_out(
     assert fresh.evaluate("new URL(location).searchParams.get('community')") == grid[:12]
     drawn = {label["id"] for label in labels(fresh) if label["layer"] == "grids"}
     assert drawn == {grid}
+    assert set(grid_pieces(fresh)) == {grid}  # the grids' tiles are cut to the worker's scope
     assert set(features(fresh, server, "grids")) == {grid}
     fresh.screenshot(path=str(artifacts / "worker-map.png"))
     # English on request, kept on the next page

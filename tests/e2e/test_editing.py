@@ -1,8 +1,9 @@
 """Planners edit grids on the map (1280×800 and 800×1280, touch): one merges two grids and
 splits the result along a line drawn with taps, sees the preview (households per grid, the
 validator's findings), saves the draft, applies it with a comment and finds the new codes and
-the retired ones; a second planner, who saved a draft of the same community before that,
-gets the 409 message on screen when applying it or editing further."""
+the retired ones, then the map's grid tiles fetched again with the new shapes; a second
+planner, who saved a draft of the same community before that, gets the 409 message on screen
+when applying it or editing further."""
 from __future__ import annotations
 
 import secrets
@@ -14,7 +15,7 @@ from sqlalchemy import text
 
 from gridmap.db import session_scope
 from tests.e2e.conftest import PORTRAIT, TABLET, _page
-from tests.e2e.mapdriver import features, idle, open_map, page_point
+from tests.e2e.mapdriver import features, grid_pieces, idle, open_map, page_point
 from tests.plans.balanced import acceptable_merge_and_split, neighbours
 
 pytestmark = pytest.mark.e2e
@@ -167,8 +168,11 @@ def test_a_planner_splits_on_the_map_applies_and_a_stale_planner_gets_409(
     _until(second, "document.getElementById('edit-result').textContent.includes('草案')")
     _wait_ready(second)
 
-    # the first planner merges, then splits the merged grid along a line drawn with taps
+    # the first planner merges, then splits the merged grid along a line drawn with taps;
+    # while editing, the editor draws the community's grids (GeoJSON), the map's tiles are off
     _start(first)
+    assert not first.evaluate("gridmap.layers.isOn('grids')")
+    assert first.evaluate("gridmap.labels.groups.has('grids')") is False
     _merge(first, a, b)
     merged = first.evaluate("gridmap.editor.preview.grids.features.find((f) => "
                             "f.id === 'new-1')")
@@ -206,6 +210,9 @@ def test_a_planner_splits_on_the_map_applies_and_a_stale_planner_gets_409(
     first.locator("#edit-apply").tap()
     assert "原因" in first.inner_text("#edit-error") or first.locator("#edit-error").is_visible()
     first.fill("#edit-comment", "合并两格再按线拆分，户数均衡")
+    tiles_after_apply: list[str] = []
+    first.on("request", lambda r: tiles_after_apply.append(r.url)
+             if "/tiles/grids/" in r.url else None)
     first.locator("#edit-apply").tap()
     first.wait_for_selector("#editor[data-state=applied]")
     issued = first.locator("#edit-result ul.issued li").all_inner_texts()
@@ -223,6 +230,22 @@ def test_a_planner_splits_on_the_map_applies_and_a_stale_planner_gets_409(
         assert history["status"] == "retired"
         lineage |= {d["code"] for d in history["descendants"]}
     assert lineage == set(issued)
+
+    # the map draws the grids from their tiles again, fetched anew: the new grids in their new
+    # shapes, labelled, and nothing of the retired ones
+    idle(first)
+    assert first.evaluate("gridmap.layers.isOn('grids')") and tiles_after_apply
+    shapes = {code: geom for code, _, geom in _grids(two_districts)}
+    _fit(first, shapely.union_all([shapes[code] for code in issued]))
+    pieces = grid_pieces(first)
+    assert set(issued) <= set(pieces) and not set(retired) & set(pieces)
+    for code in issued:
+        inside = shapes[code].representative_point()
+        assert first.evaluate(f"gridmap.layers.tiled.grids.contains('{code}', "
+                              f"L.latLng({inside.y}, {inside.x}))")
+    labelled = first.evaluate("gridmap.labels.groups.get('grids').map((item) => item.id)")
+    assert set(issued) <= set(labelled) and not set(retired) & set(labelled)
+    first.screenshot(path=str(artifacts / "edit-applied-map.png"))
 
     # the second planner's draft was drawn from the old grids: 409 on screen
     second.fill("#edit-comment", "合并")

@@ -68,6 +68,29 @@ def test_bbox_query_limits_features(client):
     assert len(capped["features"]) == 5 and capped["truncated"] is True
 
 
+def test_label_points_carry_what_the_label_reads(client):
+    """One point per grid in the bbox, at its label point, with the label's fields and its
+    priority (area) only: the map labels the tiled grids from these."""
+    grids = {f["id"]: f for f in client.get(
+        "/api/layers/grids/features?district=420111").get_json()["features"]}
+    body = client.get("/api/layers/grids/labels?district=420111").get_json()
+    assert body["type"] == "FeatureCollection" and body["truncated"] is False
+    assert {f["id"] for f in body["features"]} == set(grids)
+    for feature in body["features"]:
+        grid = grids[feature["id"]]["properties"]
+        assert feature["geometry"] == {"type": "Point", "coordinates": grid["label_point"]}
+        assert set(feature["properties"]) == {"kind", "name", "code", "households", "sequence",
+                                              "area_m2"}
+        assert all(feature["properties"][k] == grid[k] for k in feature["properties"])
+    corner = client.get("/api/layers/grids/labels?bbox=114.383,30.500,114.390,30.505"
+                        ).get_json()
+    assert 0 < len(corner["features"]) < len(body["features"])
+    capped = client.get("/api/layers/grids/labels?limit=2").get_json()
+    assert len(capped["features"]) == 2 and capped["truncated"] is True
+    none = client.get("/api/layers/roads/labels")
+    assert none.status_code == 404 and "no labels" in none.get_json()["detail"]
+
+
 def test_layers_describe_without_sql(client):
     layers = client.get("/api/layers").get_json()
     assert [l["name"] for l in layers] == ["water", "roads", "grids", "buildings",

@@ -87,6 +87,12 @@ def table(codes):
              _reader(ok_for_keys=False)),
         _row("GET", "/api/layers/roads/features?limit=5", "api.layer_features",
              _reader(ok_for_keys=False, key_without=200)),
+        # label points: cut to the caller's scope like the features (grids outside it leak
+        # through no code and no households); a layer without a label has none (404 once
+        # the caller may read the layer)
+        _row("GET", "/api/layers/grids/labels", "api.layer_labels", _reader()),
+        _row("GET", "/api/layers/roads/labels", "api.layer_labels",
+             {**_reader(ok_for_keys=False), **{c: 404 for c in PEOPLE}, "key_without": 404}),
         _row("GET", f"/api/layers/grids/features/{a}", "api.layer_feature",
              _reader(worker_b=403)),
         _row("GET", f"/api/layers/buildings/features/{building_b}", "api.layer_feature",

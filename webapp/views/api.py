@@ -89,6 +89,15 @@ def layer_features(name: str):
     return jsonify(layer.query(get_session(), params.feature_query(), scope=caller_scope()))
 
 
+@bp.get("/layers/<name>/labels")
+@access("reader")
+def layer_labels(name: str):
+    """Where the map writes each feature's label, with the fields the label reads (a layer
+    drawn from vector tiles is labelled from these, once a feature)."""
+    layer = get_layer(_layers(), name)
+    return jsonify(layer.labels(get_session(), params.feature_query(), scope=caller_scope()))
+
+
 @bp.get("/layers/<name>/features/<feature_id>")
 @access("reader")
 def layer_feature(name: str, feature_id: str):

@@ -12,10 +12,12 @@
  * So zoomed out a grid shows its number, zoomed in its code and households, and a label is
  * dropped rather than drawn over another. Collisions are looked up in an R-tree (rbush).
  *
- * "Fits inside its polygon" asks the browser itself: the grid's SVG path answers
- * isPointInFill for the box's corners, edge midpoints and centre (holes and multipolygons
- * included). Labels live in their own pane with pointer-events: none, so a tap on a label
- * reaches the polygon under the finger.
+ * "Fits inside its polygon" asks the browser itself: each item's contains(point) answers for
+ * the box's corners, edge midpoints and centre, from the SVG path that draws the feature
+ * (isPointInFill: holes and multipolygons included) — for a layer from vector tiles, the path
+ * in the tile under that point (tiled.js), so a grid cut across tiles is labelled once, at its
+ * own label point, and never by a label cut at a tile's edge. Labels live in their own pane
+ * with pointer-events: none, so a tap on a label reaches the polygon under the finger.
  */
 const GAP = 3;  // px kept free around each label
 const INSET = 1;
@@ -33,7 +35,8 @@ export class LabelPlacer {
     map.on("moveend zoomend resize", () => this.schedule());
   }
 
-  /** Replace the labels of one layer: items are {id, latlng, variants, layer, priority, kind}. */
+  /** Replace the labels of one layer: items are {id, latlng, variants, priority, kind,
+   * contains(containerPoint) → whether the point lies inside the feature, visible()}. */
   set(name, items) {
     this.clear(name);
     items.forEach((item) => {
@@ -87,8 +90,6 @@ export class LabelPlacer {
 
   /** Whether the label box (less its gap) lies inside the item's polygon. */
   fits(item, box) {
-    const path = item.layer && item.layer.getElement && item.layer.getElement();
-    if (!path || typeof path.isPointInFill !== "function") { return true; }
     const x0 = box.minX + GAP + INSET;
     const x1 = box.maxX - GAP - INSET;
     const y0 = box.minY + GAP + INSET;
@@ -97,8 +98,7 @@ export class LabelPlacer {
     const ys = [y0, (y0 + y1) / 2, y1];
     for (const x of xs) {
       for (const y of ys) {
-        const p = this.map.containerPointToLayerPoint([x, y]);
-        if (!path.isPointInFill(new DOMPoint(p.x, p.y))) { return false; }
+        if (!item.contains(L.point(x, y))) { return false; }
       }
     }
     return true;
@@ -116,7 +116,7 @@ export class LabelPlacer {
       const inView = item.anchor.x >= 0 && item.anchor.y >= 0 &&
         item.anchor.x <= size.x && item.anchor.y <= size.y;
       item.next = -1;
-      if (inView && item.variants.length && this.map.hasLayer(item.layer)) { items.push(item); }
+      if (inView && item.variants.length && item.visible()) { items.push(item); }
     }));
     items.sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : 1));
     const tree = new RBush();

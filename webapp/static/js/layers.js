@@ -1,6 +1,9 @@
 /*
  * The map's layers, drawn from the feature API (/api/layers/<name>/features?bbox=…), or from
- * vector tiles when the definition offers them ("tiles": buildings, see tiled.js).
+ * vector tiles when the definition offers them ("tiles": grids and buildings, see tiled.js).
+ * A tiled layer with labels (the grids) gets one label point per feature in view from
+ * /api/layers/<name>/labels?bbox=…, reloaded after every move like a GeoJSON layer: the labels
+ * never come from the tiles' pieces.
  *
  * Each layer gets a pane of its own stacked by the definition's "order" (water and roads
  * under the grids, buildings over them), so reloading one layer never changes what is drawn
@@ -36,6 +39,15 @@ export function labelVariants(def, props) {
   return out;
 }
 
+/** A label of the placer (labels.js) for ``feature`` at ``at`` ([lon, lat]). */
+function labelItem(def, feature, at, { contains, visible }) {
+  const props = feature.properties;
+  const priority = (def.label && def.label.priority) || "area_m2";
+  return { id: String(feature.id), latlng: L.latLng(at[1], at[0]), kind: props.kind,
+           variants: labelVariants(def, props), priority: props[priority] || 0,
+           contains, visible };
+}
+
 export class LayerSet {
   /**
    * @param {L.Map} map
@@ -66,6 +78,7 @@ export class LayerSet {
         this.tiled[def.name] = new TiledLayer(map, def, {
           onTap: (d, feature, layer) => this.select(d, feature, layer),
           onBusy: (change) => { this.pending += change; },
+          onLoad: () => this.labels.schedule(),  // labels fit inside the tiles just drawn
         });
         if (def.visible !== false) { this.tiled[def.name].setVisible(true); }
         return;
@@ -84,14 +97,15 @@ export class LayerSet {
     const def = this.defs.find((d) => d.name === name);
     if (this.tiled[name]) {
       this.tiled[name].setVisible(on);
-      return;
-    }
-    if (on) {
+    } else if (on) {
       this.groups[name].addTo(this.map);
-      this.load(def);
     } else {
       this.map.removeLayer(this.groups[name]);
+    }
+    if (!on) {
       this.labels.clear(name);
+    } else if (!this.tiled[name] || def.label) {
+      this.load(def);
     }
   }
 
@@ -110,34 +124,37 @@ export class LayerSet {
     this.highlight();
   }
 
-  /** Load every layer shown again; ``moved``: only the map moved (tiles follow by themselves),
-   * else the data changed (tiles are asked for again, unchanged ones answer 304). */
+  /** Load every layer shown again; ``moved``: only the map moved (tiles follow by themselves,
+   * label points are loaded for the new view), else the data changed (tiles are asked for
+   * again, unchanged ones answer 304). */
   refresh({ moved = false } = {}) {
     this.defs.forEach((def) => {
-      if (this.tiled[def.name]) {
-        if (!moved) { this.tiled[def.name].reload(); }
-      } else if (this.isOn(def.name)) {
-        this.load(def);
-      }
+      const tiled = this.tiled[def.name];
+      if (tiled && !moved) { tiled.reload(); }
+      if (this.isOn(def.name) && (!tiled || def.label)) { this.load(def); }
     });
   }
 
+  /** The features of ``def`` in view, or for a tiled layer its label points (tiles are not
+   * cut to the chosen district, so neither are their labels). */
   url(def) {
     const b = this.map.getBounds();
     const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
       .map((v) => v.toFixed(6)).join(",");
-    let url = `/api/layers/${encodeURIComponent(def.name)}/features?bbox=${bbox}`;
-    if (this.district && (def.filters || []).includes("district")) {
+    const tiled = this.tiled[def.name];
+    let url = `/api/layers/${encodeURIComponent(def.name)}/${tiled ? "labels" : "features"}` +
+      `?bbox=${bbox}`;
+    if (!tiled && this.district && (def.filters || []).includes("district")) {
       url += `&district=${encodeURIComponent(this.district)}`;
     }
     return url;
   }
 
   async load(def) {
-    const group = this.groups[def.name];
+    const tiled = this.tiled[def.name];
     if (this.requests[def.name]) { this.requests[def.name].abort(); }
     if (def.min_zoom && this.map.getZoom() < def.min_zoom) {
-      group.clearLayers();
+      if (!tiled) { this.groups[def.name].clearLayers(); }
       this.labels.clear(def.name);
       this.setError(def, null);
       return;
@@ -147,9 +164,11 @@ export class LayerSet {
     this.pending += 1;
     try {
       const data = await fetchJson(this.url(def), { signal: request.signal });
-      this.draw(def, data);
-      this.setError(def, data.truncated ? t("{layer}: only the first {count} shown; zoom in for all",
-        { layer: def.title, count: data.numberReturned }) : null);
+      if (tiled) { this.labelTiled(def, data); } else { this.draw(def, data); }
+      const args = { layer: def.title, count: data.numberReturned };
+      const cut = tiled ? t("{layer}: only the first {count} labelled; zoom in for all", args)
+        : t("{layer}: only the first {count} shown; zoom in for all", args);
+      this.setError(def, data.truncated ? cut : null);
     } catch (err) {
       if (err.name !== "AbortError") { this.setError(def, t("{layer}: {error}", { layer: def.title, error: err.message })); }
     } finally {
@@ -188,15 +207,33 @@ export class LayerSet {
         }
         const at = feature.properties.label_point;
         if (def.label && at) {
-          items.push({ id: String(feature.id), latlng: L.latLng(at[1], at[0]), layer,
-                       kind: feature.properties.kind, variants: labelVariants(def, feature.properties),
-                       priority: feature.properties.area_m2 || 0 });
+          const path = () => layer.getElement && layer.getElement();
+          items.push(labelItem(def, feature, at, {
+            contains: (p) => {
+              const el = path();
+              const q = this.map.containerPointToLayerPoint(p);
+              return !el || el.isPointInFill(new DOMPoint(q.x, q.y));
+            },
+            visible: () => this.map.hasLayer(layer),
+          }));
         }
       },
     }).eachLayer((layer) => group.addLayer(layer));
     if (def.label) { this.labels.set(def.name, items); }
     this.highlight();
     this.map.getContainer().dataset[`loaded${def.name}`] = String(data.features.length);
+  }
+
+  /** The labels of a tiled layer, one a feature, at the points of its labels API. */
+  labelTiled(def, data) {
+    const tiled = this.tiled[def.name];
+    this.labels.set(def.name, data.features.map((feature) => {
+      const id = String(feature.id);
+      return labelItem(def, feature, feature.geometry.coordinates, {
+        contains: (p) => tiled.contains(id, this.map.containerPointToLatLng(p)),
+        visible: () => tiled.isOn(),
+      });
+    }));
   }
 
   select(def, feature, layer) {

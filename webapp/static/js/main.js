@@ -1,10 +1,11 @@
 /*
- * gridmap's map page: layers from /api/layers drawn from the feature API, labels that never
- * overlap, a district → street → community chooser kept in the URL, and a panel that is a
- * side bar in landscape and a collapsible bottom sheet in portrait.
+ * gridmap's map page: layers from /api/layers drawn from the feature API or from vector tiles
+ * (grids, buildings), labels that never overlap, a district → street → community chooser
+ * kept in the URL, and a panel that is a side bar in landscape and a collapsible bottom sheet
+ * in portrait.
  *
- * window.gridmap exposes the map, the label placer and idle() (resolves once every layer request and label
- * placement has settled) for the browser console and the end-to-end tests.
+ * window.gridmap exposes the map, its layers, the label placer and idle() (resolves once every
+ * layer request and label placement has settled) for the browser console and the e2e tests.
  */
 import { Chooser, parseLocation } from "./chooser.js";
 import { GridEditor } from "./editor.js";
@@ -66,8 +67,10 @@ if (config.may_plan) {
     gridLayer: config.layers.find((def) => def.name === "grids") || {},
     onStart: () => layers.setVisible("grids", false),
     onStop: (changed) => {
-      layers.setVisible("grids", true);
       if (changed) { layers.refresh(); }  // buildings follow their new grids
+      // the grids' tiles asked for again (the browser revalidates each: an applied edit's
+      // tiles come back new, the others as 304s) and their label points
+      layers.setVisible("grids", true);
     },
   });
 }
@@ -161,6 +164,7 @@ map.on("moveend", () => layers.refresh({ moved: true }));
 
 window.gridmap = {
   map,
+  layers,
   labels,
   editor,
   incidents,

@@ -3,7 +3,9 @@
  * each tile is fetched once as the map pans (the browser keeps it and revalidates it by its
  * ETag), so a district of 200,000 buildings costs only the tiles in view. Tiles carry the id,
  * the fields the style reads and the popup's; a feature's geometry, when the editor needs it,
- * comes from the feature API.
+ * comes from the feature API. Labels are not taken from the tiles (a feature cut at a tile's
+ * edge would be labelled twice, or cut): the label placer asks contains() whether a label fits
+ * inside the feature as the tiles draw it.
  *
  * SVG tiles, not canvas: each feature stays a <path> a tap lands on, as in the GeoJSON layers.
  */
@@ -15,19 +17,26 @@ if (!L.DomEvent.fakeStop) { L.DomEvent.fakeStop = (e) => { e._stopped = true; };
 
 const NATIVE_MAX_ZOOM = 18;  // the server's highest zoom; the map scales its tiles beyond
 
+/** The SVG path of feature ``id`` in a loaded tile (VectorGrid's renderer), if it has one. */
+function pathIn(tile, id) {
+  const drawn = tile && tile._features && tile._features[id];
+  return drawn ? drawn.feature._path : null;
+}
+
 export class TiledLayer {
   /**
    * @param {L.Map} map
    * @param {object} def the layer's definition from /api/layers (with its "tiles" URL)
    * @param {object} hooks onTap(def, feature, layer) with the feature's tile properties (and
-   *   layer.fetchGeoJSON() for the whole feature), onBusy(+1 | -1) while tiles load
+   *   layer.fetchGeoJSON() for the whole feature), onBusy(+1 | -1) while tiles load, onLoad()
+   *   once the tiles in view are drawn
    */
   constructor(map, def, hooks) {
     this.map = map;
     this.def = def;
     this.hooks = hooks;
     this.style = styleFor(def);
-    this.marked = new Set();
+    this.marks = new Map();  // feature id → its extra style
     this.loading = false;
     this.layer = this.make();
   }
@@ -49,7 +58,9 @@ export class TiledLayer {
     layer.on("load", () => {
       this.busy(false);
       this.map.getContainer().dataset[`loaded${def.name}`] = String(this.count());
+      this.hooks.onLoad();
     });
+    layer.on("tileload", () => this.raise());
     layer.on("remove", () => this.busy(false));
     layer.on("click", (e) => this.tapped(e));
     return layer;
@@ -77,14 +88,35 @@ export class TiledLayer {
     if (on) { this.layer.addTo(this.map); } else { this.map.removeLayer(this.layer); }
   }
 
-  /** Fetch the tiles again (after a change): unchanged ones come back as 304s. Taken off the
-   * map and put back, not redraw(): Leaflet 1.9's GridLayer.redraw asks for tiles at a
-   * fractional zoom (15.75) when the map is at one. */
+  /** Fetch the tiles again (after a change): unchanged ones come back as 304s. A new layer in
+   * place of the old, not redraw(): Leaflet 1.9's GridLayer.redraw asks for tiles at a
+   * fractional zoom (15.75) when the map is at one; nor the same layer taken off and put back:
+   * a tile the old round was still fetching would then mark the new round's tile at its place
+   * loaded, and "load" fire before the new tiles are drawn (labels placed on empty tiles). */
   reload() {
-    if (this.isOn()) {
-      this.map.removeLayer(this.layer);
-      this.layer.addTo(this.map);
-    }
+    if (!this.isOn()) { return; }
+    const old = this.layer;
+    this.layer = this.make();
+    this.map.removeLayer(old);
+    old.off();
+    this.layer.addTo(this.map);
+    this.marks.forEach((extra, id) => this.restyle(id, extra));
+  }
+
+  /** Whether ``latlng`` lies inside feature ``id`` as the tile under it draws it (holes and
+   * multipolygons included); false while that tile is not loaded. */
+  contains(id, latlng) {
+    const z = this.layer._tileZoom;
+    if (z === undefined || !this.isOn()) { return false; }
+    const size = this.layer.getTileSize();
+    const px = this.map.project(latlng, z);
+    const coords = px.unscaleBy(size).floor();
+    coords.z = z;
+    const tile = (this.layer._vectorTiles || {})[this.layer._tileCoordsToKey(coords)];
+    const path = pathIn(tile, id);
+    if (!path) { return false; }
+    const local = px.subtract(coords.scaleBy(size));  // the tile's SVG is 0…size a side
+    return path.isPointInFill(new DOMPoint(local.x, local.y));
   }
 
   /** A tap: the feature as its tile has it (its popup fields); its geometry, when asked for,
@@ -99,10 +131,24 @@ export class TiledLayer {
 
   /** Draw each feature id of ``marks`` with its extra style (the tapped one, the focus). */
   mark(marks) {
-    this.marked.forEach((id) => { if (!marks.has(id)) { this.layer.resetFeatureStyle(id); } });
-    marks.forEach((extra, id) => {
-      this.layer.setFeatureStyle(id, (props) => Object.assign(this.style({ properties: props }), extra));
+    this.marks.forEach((_, id) => { if (!marks.has(id)) { this.layer.resetFeatureStyle(id); } });
+    marks.forEach((extra, id) => this.restyle(id, extra));
+    this.marks = new Map(marks);
+    this.raise();
+  }
+
+  restyle(id, extra) {
+    this.layer.setFeatureStyle(id, (props) => Object.assign(this.style({ properties: props }), extra));
+  }
+
+  /** Draw the marked features over their neighbours in every tile (a thick outline is not
+   * hidden under the next feature's). */
+  raise() {
+    Object.values(this.layer._vectorTiles || {}).forEach((tile) => {
+      this.marks.forEach((_, id) => {
+        const path = pathIn(tile, id);
+        if (path && path.parentNode) { path.parentNode.appendChild(path); }
+      });
     });
-    this.marked = new Set(marks.keys());
   }
 }

@@ -6,7 +6,6 @@ operating-system user, which the audit trail records.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -73,18 +72,6 @@ def _lines(shown: dict) -> list[str]:
     return lines
 
 
-def _day(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        if len(value) != 10:
-            raise ValueError(value)
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(msg("--date {value!r}: expected a day as YYYY-MM-DD",
-                               value=value[:20])) from None
-
-
 @command()
 @argument("grid")
 @option("--date", "day", default=None, help="First day of the route (YYYY-MM-DD; default "
@@ -99,12 +86,12 @@ def route(ctx: Context, grid: str, day: str | None, days: int, output: Path | No
     service station, with expected arrivals; the plan is kept so that tomorrow's changes
     little."""
     from gridmap.inspection.output import route_dict, route_geojson, route_gpx
-    from gridmap.inspection.plan import plan_route
+    from gridmap.inspection.plan import parse_day, plan_route
 
     if output is not None and output.suffix.lower() not in OUTPUTS:
         raise InvalidInput(msg("-o {path}: expected a file name ending in {items}",
                                path=output, items=", ".join(OUTPUTS)))
-    on = _day(day)
+    on = parse_day(day, "--date")
     with ctx.session() as session:
         found = plan_route(session, _scope(), grid, settings=ctx.settings, on=on, days=days)
     shown = route_dict(found)

@@ -11,6 +11,7 @@ today's route, first and marked done; the rest of the day follows in its walking
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
@@ -126,6 +127,19 @@ def check_days(days: Any) -> int:
         raise InvalidInput(msg("days {value!r}: expected a whole number from 1 to {limit}",
                                value=str(days)[:20], limit=MAX_DAYS))
     return days
+
+
+def parse_day(value: str | None, name: str) -> dt.date | None:
+    """``YYYY-MM-DD`` as a date (None stays None); ``name`` is the parameter or option."""
+    if value is None:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(msg("{name} {value!r}: expected a day as YYYY-MM-DD", name=name,
+                               value=value[:20])) from None
 
 
 def check_date(on: dt.date | None, first: dt.date) -> dt.date:
@@ -246,19 +260,13 @@ def plan_route(session: Session, scope: Scope, grid_code: str, *, settings: Mapp
             on conflict (grid_id) do update set planned_on = excluded.planned_on,
                 days = excluded.days, planned_by = excluded.planned_by, planned_at = now()"""),
             {"g": grid.id, "started": started_on or first, "planned": first,
-             "days": _json([d.keys for d in plan.days]), "by": current_actor().name})
+             "days": json.dumps([d.keys for d in plan.days], ensure_ascii=False), "by": current_actor().name})
     shown = [_day(plan, lead + n, first, station, seconds, metres, routable, snapped, by_key,
                   service, tz) for n in range(days)]
     unplanned = [by_key[k] for k in dict.fromkeys(plan.unplanned)]
     return Route(grid.code, grid.community, grid.district, station, speed, shown, unplanned,
                  [Problem(items[p.stop - 1], p.reason, p.distance_m) for p in problems],
                  horizon)
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False)
 
 
 def _day(plan: PeriodicPlan, index: int, first: dt.date, station: Station,

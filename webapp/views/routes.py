@@ -16,7 +16,7 @@ from gridmap.errors import InvalidInput, NotFound
 from gridmap.i18n import msg
 from gridmap.inspection.due import day_bounds
 from gridmap.inspection.output import route_dict, route_geojson, route_gpx
-from gridmap.inspection.plan import MAX_DAYS, plan_route, today
+from gridmap.inspection.plan import MAX_DAYS, parse_day, plan_route, today
 from gridmap.inspection.stations import get_station, set_station
 from gridmap.inspection.visits import list_visits, record_visit
 from webapp import params
@@ -29,17 +29,8 @@ _COMMUNITY = "<string(maxlength=12):community>"
 FORMATS = ("json", "geojson", "gpx")
 
 
-def _date(name: str = "date") -> dt.date | None:
-    raw = params.single(name)
-    if raw is None:
-        return None
-    try:
-        if len(raw) != 10:
-            raise ValueError
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(msg("{name} {value!r}: expected a day as YYYY-MM-DD", name=name,
-                               value=raw[:20])) from None
+def _date() -> dt.date | None:
+    return parse_day(params.single("date"), "date")
 
 
 def _days() -> int:

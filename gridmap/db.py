@@ -9,13 +9,14 @@ success.
 """
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.config import SETTINGS
@@ -49,7 +50,9 @@ class Timeouts:
         return f"-c statement_timeout={self.statement_ms} -c lock_timeout={self.lock_ms}"
 
 
-_ENGINES: dict[tuple[str, Timeouts], Engine] = {}
+_ENGINES: dict[tuple[str, Timeouts, bool], Engine] = {}
+#: A pooled connection idle longer than this is pinged before use (see :func:`get_engine`).
+PING_AFTER_IDLE_S = 1.0
 
 
 def normalise_url(url: str) -> str:
@@ -60,13 +63,43 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def get_engine(url: str, *, timeouts: Timeouts | None = None) -> Engine:
-    """One pooled engine per URL, timeouts and process (engines are thread-safe)."""
-    key = (normalise_url(url), timeouts or Timeouts())
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only when it has been idle in the pool longer than
+    :data:`PING_AFTER_IDLE_S`: a busy web server hands a connection from one request to the
+    next within milliseconds, and a ping each time was a round trip per request. A dead
+    connection is replaced by a fresh one (the pool retries on ``DisconnectionError``)."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["gridmap_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("gridmap_idle_since", None)
+        if since is None or time.monotonic() - since <= PING_AFTER_IDLE_S:
+            return  # new, or back in the pool a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # noqa: BLE001 — whatever the driver raises for a dead link
+            raise DisconnectionError(str(exc)) from exc
+
+
+def get_engine(url: str, *, timeouts: Timeouts | None = None,
+               ping: str = "always") -> Engine:
+    """One pooled engine per URL, timeouts, ping policy and process (engines are thread-safe).
+
+    ``ping``: ``"always"`` pings each connection as it leaves the pool (commands, workers);
+    ``"idle"`` only one that has waited there a while (the web app, see
+    :func:`_ping_when_idle`)."""
+    if ping not in ("always", "idle"):
+        raise ValueError(f"ping {ping!r}: expected always or idle")
+    key = (normalise_url(url), timeouts or Timeouts(), ping == "always")
     engine = _ENGINES.get(key)
     if engine is None:
-        engine = create_engine(key[0], pool_pre_ping=True, connect_args={
+        engine = create_engine(key[0], pool_pre_ping=key[2], connect_args={
             "connect_timeout": 5, "options": key[1].libpq_options()})
+        if not key[2]:
+            _ping_when_idle(engine)
         _ENGINES[key] = engine
     return engine
 
@@ -78,8 +111,10 @@ def dispose_engines(url: str) -> None:
         _ENGINES.pop(key).dispose()
 
 
-def make_sessionmaker(url: str, *, timeouts: Timeouts | None = None) -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(url, timeouts=timeouts), expire_on_commit=False)
+def make_sessionmaker(url: str, *, timeouts: Timeouts | None = None,
+                      ping: str = "always") -> sessionmaker[Session]:
+    return sessionmaker(bind=get_engine(url, timeouts=timeouts, ping=ping),
+                        expire_on_commit=False)
 
 
 def _first_line(exc: BaseException) -> str:

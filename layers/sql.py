@@ -66,7 +66,9 @@ class SqlLayer(Layer):
     ``where`` (a fixed condition, e.g. active rows only), ``scope`` (how rows relate to the
     grid hierarchy, see :mod:`layers.scoping`), ``tiles`` (vector tiles: ``geometry_3857``, a
     stored Web Mercator column; ``fields``, more fields in the tiles; ``map: true``, the web
-    map draws the layer from tiles — see :mod:`layers.tiles`)."""
+    map draws the layer from tiles — see :mod:`layers.tiles`), ``geojson`` (a stored text
+    column holding :func:`geojson_geometry` of the geometry, e.g. a generated column, read
+    instead of computing it whenever the CRS84 GeoJSON is asked for)."""
 
     kind = "sql"
 
@@ -79,6 +81,8 @@ class SqlLayer(Layer):
             raise ConfigurationError(msg("layer {name}: id_type {id_type!r}; expected text or "
                                          "integer", name=name, id_type=self.id_type))
         self.geometry = _ident(definition.get("geometry", "geom"), "geometry", name)
+        self.geojson_column = (_ident(definition["geojson"], "geojson", name)
+                               if definition.get("geojson") else None)
         self.filters = {k: _ident(v, "filter column", name)
                         for k, v in definition.get("filters", {}).items()}
         self.where = definition.get("where", "true")
@@ -100,13 +104,22 @@ class SqlLayer(Layer):
         return f"""
             select json_build_object(
                 'type', 'Feature', 'id', t.{self.id_column},
-                'geometry', {geojson_geometry(f"t.{self.geometry}")},
+                'geometry', {self.geojson_sql()},
                 'properties', {properties}) as feature
             from {self.table} t
             where ({self.where}) and {condition}
             order by t.{self.id_column}
             {"limit :limit" if limit else ""}
         """, params
+
+    def geojson_sql(self, *, srid: int | None = None, flip: bool = False,
+                    decimals: int = DECIMALS) -> str:
+        """SQL over alias ``t`` for the GeoJSON geometry (:func:`geojson_geometry`'s
+        arguments): the stored column (definition key ``geojson``) when it holds what is asked
+        for — the stored CRS, x first, :data:`DECIMALS` decimals — else computed."""
+        if self.geojson_column and srid is None and not flip and decimals == DECIMALS:
+            return f"t.{self.geojson_column}::json"
+        return geojson_geometry(f"t.{self.geometry}", srid=srid, flip=flip, decimals=decimals)
 
     def _scoped(self, scope: Scope) -> tuple[str, dict[str, Any]]:
         self.check_collection(scope)

@@ -40,7 +40,7 @@ from gridmap import audit
 from gridmap.auth import find_key, scope_of, scope_of_key
 from gridmap.auth.scope import Scope
 from gridmap.auth.server_secret import shared_secret
-from gridmap.auth.sessions import web_session_valid
+from gridmap.auth.sessions import web_session_person
 from gridmap.errors import AuthenticationFailed, Forbidden
 from gridmap.i18n import msg
 from gridmap.models import Person
@@ -105,10 +105,7 @@ def _load_person(user_id: str) -> SignedIn | None:
     ident, _, token = user_id.partition(":")
     if not ident.isdigit() or not token or len(ident) > 12:
         return None
-    db = get_session()
-    if not web_session_valid(db, int(ident), token):
-        return None
-    person = db.get(Person, int(ident))
+    person = web_session_person(get_session(), int(ident), token)
     if person is None or person.disabled:
         return None
     return SignedIn(person, token)

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import Interval, case, func, literal, select, update
+from sqlalchemy import Interval, and_, case, func, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -282,10 +282,12 @@ def _count_failure(session: Session, person: Person, settings: Mapping[str, Any]
 def scope_of(session: Session, person: Person) -> Scope:
     """The :class:`Scope` of a person, from their role and scope rows (and the communities
     of their grids, whose outlines they see)."""
-    rows = session.execute(select(PersonScope.level, PersonScope.code)
-                           .where(PersonScope.person_id == person.id)).all()
-    grids = [r.code for r in rows if r.level == "grid"]
-    communities = session.execute(select(Grid.community_code).distinct()
-                                  .where(Grid.code.in_(grids))).scalars().all() if grids else []
-    return Scope.for_person(person.login, person.role, [(r.level, r.code) for r in rows],
+    rows = session.execute(
+        select(PersonScope.level, PersonScope.code, Grid.community_code)
+        .outerjoin(Grid, and_(PersonScope.level == "grid", Grid.code == PersonScope.code))
+        .where(PersonScope.person_id == person.id)
+        .order_by(PersonScope.level, PersonScope.code)).all()  # one round trip a request
+    units = list(dict.fromkeys((r.level, r.code) for r in rows))
+    communities = sorted({r.community_code for r in rows if r.community_code is not None})
+    return Scope.for_person(person.login, person.role, units,
                             grid_communities=communities, department=person.department_code)

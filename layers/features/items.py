@@ -24,7 +24,7 @@ from layers.features.crs import CRS84, FeatureCrs, parse_bbox, parse_crs
 from layers.features.queryables import parameter_filters, queryables
 from layers.parameters import WHOLE, one_value
 from layers.parameters import parse_limit as parse_limit_in
-from layers.sql import DIVISION_FILTERS, SqlLayer, geojson_geometry
+from layers.sql import DIVISION_FILTERS, SqlLayer
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
@@ -137,10 +137,11 @@ def parse_items_query(session: Session, layer: SqlLayer,
                       filter_crs=parse_crs(_one(args, "filter-crs"), "filter-crs"))
 
 
-def geometry_sql(column: str, crs: FeatureCrs) -> str:
-    """The GeoJSON geometry of ``column`` (stored in EPSG:4490) in ``crs``'s axis order."""
-    return geojson_geometry(column, srid=None if crs.geographic else crs.srid, flip=crs.flip,
-                            decimals=crs.decimals)
+def geometry_sql(layer: SqlLayer, crs: FeatureCrs) -> str:
+    """The GeoJSON geometry of the layer's features (stored in EPSG:4490) in ``crs``'s axis
+    order (the stored GeoJSON when the layer keeps it and ``crs`` is CRS84)."""
+    return layer.geojson_sql(srid=None if crs.geographic else crs.srid, flip=crs.flip,
+                             decimals=crs.decimals)
 
 
 def _envelope(query: ItemsQuery) -> str:
@@ -202,7 +203,7 @@ def _select(layer: SqlLayer, crs: FeatureCrs, scope: Scope, condition: str) -> t
     properties, params = layer.properties_sql(scope)
     return (f"select t.{layer.id_column} as id, json_build_object("
             f"'type', 'Feature', 'id', t.{layer.id_column}, "
-            f"'geometry', {geometry_sql(f't.{layer.geometry}', crs)}, "
+            f"'geometry', {geometry_sql(layer, crs)}, "
             f"'properties', {properties})::text as feature "
             f"from {layer.table} t where {condition} order by t.{layer.id_column}"), params
 

@@ -108,3 +108,52 @@ def test_unreachable_database_is_503():
     app = create_app({"database_url": "postgresql://postgres@127.0.0.1:1/nowhere"})
     for url in DATA_ROUTES + ["/api/health"]:
         assert _json(app.test_client().get(url), 503)["error"] == "database unavailable"
+
+
+def _probe_app(url: str):
+    app = create_app({"database_url": url})
+
+    @app.get("/api/probe")
+    @access("public")
+    def probe():
+        return {"pid": get_session().execute(text("select pg_backend_pid()")).scalar()}
+    return app
+
+
+def test_a_current_schema_is_trusted_for_a_second_then_checked_again(database_url):
+    """A process that found the schema current skips the check for SCHEMA_TRUSTED_S, then
+    checks again and answers 503 once the database has moved."""
+    from webapp.database import SCHEMA_TRUSTED_S
+
+    engine = get_engine(database_url)
+    client = _probe_app(database_url).test_client()
+    assert client.get("/api/probe").status_code == 200
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("update alembic_version set version_num = '0001'"))
+        assert client.get("/api/probe").status_code == 200  # trusted: no check this second
+        time.sleep(SCHEMA_TRUSTED_S + 0.1)
+        body = _json(client.get("/api/probe"), 503)
+        assert "at revision 0001, this code needs" in body["detail"]
+        assert _json(client.get("/api/probe"), 503)  # and every request while it is not
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("update alembic_version set version_num = :head"),
+                         {"head": code_head()})
+    assert client.get("/api/probe").status_code == 200
+
+
+def test_a_pooled_connection_that_died_while_idle_is_replaced(database_url, monkeypatch):
+    """The web engine pings only a connection idle in the pool for a while; one whose server
+    process ended meanwhile is replaced, and the request is answered."""
+    import gridmap.db
+
+    client = _probe_app(database_url).test_client()
+    first = _json(client.get("/api/probe"), 200)["pid"]
+    assert _json(client.get("/api/probe"), 200)["pid"] == first  # the pool gives it back
+    with get_engine(database_url).connect() as killer:
+        assert killer.execute(text("select pg_terminate_backend(:pid)"), {"pid": first}).scalar()
+    monkeypatch.setattr(gridmap.db, "PING_AFTER_IDLE_S", 0.05)
+    time.sleep(0.2)
+    second = _json(client.get("/api/probe"), 200)["pid"]
+    assert second != first

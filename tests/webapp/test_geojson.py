@@ -84,6 +84,43 @@ def _star_polygons(draw):
     return polygon
 
 
+def _stored_expression() -> str:
+    """Migration 0017's expression of ``building.footprint_geojson``, over a column ``g``."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[2] / "migrations" / "versions" / "0017_stored_geojson.py"
+    spec = importlib.util.spec_from_file_location("migration_0017", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module._GEOJSON.replace("footprint", "g")
+
+
+@settings(max_examples=60, deadline=None)
+@given(_star_polygons(), st.booleans())
+def test_stored_geojson_is_the_computed_text(engine, polygon, multi):
+    """The stored GeoJSON (migration 0017) is byte for byte what geojson_geometry computes."""
+    wkt = MultiPolygon([polygon]).wkt if multi else polygon.wkt
+    with engine.connect() as conn:
+        stored, computed = conn.execute(text(
+            f"select {_stored_expression()}, ({geojson_geometry('g')})::text "
+            f"from ST_GeomFromText(:w, 4490) g"), {"w": wkt}).one()
+    assert stored == computed
+
+
+def test_every_buildings_stored_geojson_is_current(db):
+    """Every building's stored GeoJSON equals the computed one, and a footprint moved moves
+    it."""
+    computed = f"({geojson_geometry('footprint')})::text"
+    assert db.execute(text("select count(*) from building")).scalar() > 0
+    assert db.execute(text(f"select count(*) from building "
+                           f"where footprint_geojson is distinct from {computed}")).scalar() == 0
+    row = db.execute(text("update building set footprint = ST_Translate(footprint, 0.0001, 0) "
+                          "where id = (select min(id) from building) "
+                          "returning footprint_geojson, " + computed)).one()
+    assert row[0] == row[1]
+
+
 @settings(max_examples=150, deadline=None)
 @given(_star_polygons())
 def test_snap_rounding_keeps_any_polygon_valid(engine, polygon):

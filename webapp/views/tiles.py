@@ -57,7 +57,8 @@ def tile(name: str, z: str, x: str, y: str):
         key = tiles.scope_key(scope, public=getattr(layer, "scope_kind", "") == "public")
         result = tiles.tile(session, name, address, key=key, cacheable=cacheable, sql=sql,
                             params=params, max_bytes=settings["tile_cache_max_mb"] << 20)
-        session.commit()
+        if not result.cached:  # a hit wrote nothing: the session's close ends it
+            session.commit()
     gzipped = bool(result.gzipped) and "gzip" in request.headers.get("Accept-Encoding", "")
     etag = f'"{result.etag}"' if gzipped else f'"{result.etag}-identity"'
     headers = {"ETag": etag, "Cache-Control": "private, no-cache",

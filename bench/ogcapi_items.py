@@ -239,6 +239,10 @@ resources:
         id_field: id
         table: building
         geom_field: footprint
+        # gridmap's fields of a building (its grid code aside, a join pygeoapi cannot make);
+        # without the list pygeoapi also sends the stored Web Mercator footprint, and fails
+        # on it (a second geometry column it cannot serialise), and the stored GeoJSON
+        properties: [name, use, households, floors, grid_id]
         storage_crs: http://www.opengis.net/def/crs/EPSG/0/4490
         crs: [http://www.opengis.net/def/crs/OGC/1.3/CRS84,
               http://www.opengis.net/def/crs/EPSG/0/4490]

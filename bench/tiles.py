@@ -1,7 +1,8 @@
 """Benchmark: one z14 buildings tile (the district's densest) of a generated district of
 200,000 buildings, fetched by 50 concurrent clients over HTTP from ``gridmap serve``:
 p50/p95 latency uncached (a server started with ``GRIDMAP_TILE_CACHE=false``, so every
-request renders) and cached (the shared tile cache), beside the peer: the same tile as plain
+request renders) and cached (the shared tile cache), then the same with one client alone (what
+one user panning waits; the targets are at 50 clients), beside the peer: the same tile as plain
 ``ST_AsMVT`` over PostgreSQL connections (50 of them, no HTTP, no cache, no scope, no
 compression; the same columns), the query a pg_tileserv-style server runs (pg_tileserv and
 Martin are not in Debian).
@@ -84,12 +85,12 @@ class Server:
         self.proc.wait(timeout=15)
 
 
-def _concurrently(one, rounds: int) -> tuple[list[float], float]:
-    """``one(client index)`` ``rounds`` times in each of :data:`CLIENTS` threads, started
+def _concurrently(one, rounds: int, clients: int) -> tuple[list[float], float]:
+    """``one(client index)`` ``rounds`` times in each of ``clients`` threads, started
     together: every latency (ms) and the wall time (s)."""
     latencies: list[float] = []
     lock = threading.Lock()
-    barrier = threading.Barrier(CLIENTS + 1)
+    barrier = threading.Barrier(clients + 1)
     failures: list[str] = []
 
     def client(i: int) -> None:
@@ -104,7 +105,7 @@ def _concurrently(one, rounds: int) -> tuple[list[float], float]:
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
     barrier.wait()
@@ -120,8 +121,9 @@ def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-def _http(base: str, path: str, key: str, rounds: int, expect: str) -> tuple[list[float], float]:
-    sessions = [requests.Session() for _ in range(CLIENTS)]
+def _http(base: str, path: str, key: str, rounds: int, expect: str,
+          clients: int) -> tuple[list[float], float]:
+    sessions = [requests.Session() for _ in range(clients)]
     for s in sessions:
         s.headers["X-API-Key"] = key
 
@@ -132,16 +134,17 @@ def _http(base: str, path: str, key: str, rounds: int, expect: str) -> tuple[lis
         if answer.headers.get("X-Tile-Cache") != expect:
             return f"X-Tile-Cache {answer.headers.get('X-Tile-Cache')}, expected {expect}"
         return None
-    return _concurrently(one, rounds)
+    return _concurrently(one, rounds, clients)
 
 
-def _peer(url: str, tile: dict[str, int], rounds: int) -> tuple[list[float], float]:
-    connections = [psycopg.connect(imports._dsn(url), autocommit=True) for _ in range(CLIENTS)]
+def _peer(url: str, tile: dict[str, int], rounds: int,
+          clients: int) -> tuple[list[float], float]:
+    connections = [psycopg.connect(imports._dsn(url), autocommit=True) for _ in range(clients)]
     try:
         def one(i: int) -> str | None:
             body = connections[i].execute(PEER_SQL, tile).fetchone()[0]
             return None if body else "empty tile"
-        return _concurrently(one, rounds)
+        return _concurrently(one, rounds, clients)
     finally:
         for c in connections:
             c.close()
@@ -178,9 +181,10 @@ def _bench(args, url: str) -> int:
     print(f"  tile {path}: {count:,} buildings; {CLIENTS} clients; "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
     key = _key(url)
-    rounds = {"uncached": 4, "cached": 40}
-    runs: dict[str, list[tuple[float, float, float]]] = {"uncached": [], "cached": [],
-                                                         "peer": []}
+    # requests per client: at 50 clients, and one client alone (what one user panning sees)
+    rounds = {("uncached", CLIENTS): 4, ("cached", CLIENTS): 40, ("uncached", 1): 30,
+              ("cached", 1): 200}
+    runs: dict[tuple[str, int], list[tuple[float, float, float]]] = {}
     for rep in range(args.repeat):
         for kind, env_extra in (("uncached", {"GRIDMAP_TILE_CACHE": "false"}),
                                 ("cached", {})):
@@ -189,29 +193,39 @@ def _bench(args, url: str) -> int:
                 # warm up: the workers' first request, and the cache filled
                 for _ in range(WORKERS * 2):
                     requests.get(server.base + path, headers={"X-API-Key": key}, timeout=120)
-                times, wall = _http(server.base, path, key, rounds[kind],
-                                    "off" if kind == "uncached" else "hit")
+                for clients in (CLIENTS, 1):
+                    times, wall = _http(server.base, path, key, rounds[kind, clients],
+                                        "off" if kind == "uncached" else "hit", clients)
+                    runs.setdefault((kind, clients), []).append(
+                        (_p(times, 50), _p(times, 95), len(times) / wall))
             finally:
                 server.close()
-            runs[kind].append((_p(times, 50), _p(times, 95), len(times) / wall))
-        times, wall = _peer(url, tile, rounds["uncached"])
-        runs["peer"].append((_p(times, 50), _p(times, 95), len(times) / wall))
-        for kind, values in runs.items():
+        for clients in (CLIENTS, 1):
+            times, wall = _peer(url, tile, rounds["uncached", clients], clients)
+            runs.setdefault(("peer", clients), []).append(
+                (_p(times, 50), _p(times, 95), len(times) / wall))
+        for (kind, clients), values in runs.items():
             p50, p95, rate = values[-1]
-            print(f"  run {rep + 1} {kind:<9} p50 {p50:8.1f} ms  p95 {p95:8.1f} ms  "
-                  f"{rate:8.0f} tiles/s", flush=True)
+            print(f"  run {rep + 1} {kind:<9} {clients:>2} client{'s' if clients > 1 else ' '} "
+                  f"p50 {p50:8.1f} ms  p95 {p95:8.1f} ms  {rate:8.0f} tiles/s", flush=True)
     figures = []
-    peer = {q: spread([r[i] for r in runs["peer"]]) for i, q in ((0, "p50"), (1, "p95"))}
-    for kind in ("uncached", "cached"):
-        for i, q in ((0, "p50"), (1, "p95")):
-            ours = spread([r[i] for r in runs[kind]])
-            target = f"p95 <= {TARGETS[kind]:g} ms" if q == "p95" else "-"
-            met = ours[0] <= TARGETS[kind] if q == "p95" else True
-            figures.append(Figure(f"z14 buildings tile {kind}, {CLIENTS} clients, {q}", "ms",
-                                  ours, PEER, peer[q], target, met))
-        figures.append(Figure(f"z14 buildings tile {kind}, throughput", "tiles/s",
-                              spread([r[2] for r in runs[kind]]), PEER,
-                              spread([r[2] for r in runs["peer"]]), "-", True))
+    for clients in (CLIENTS, 1):
+        peer_runs = runs["peer", clients]
+        peer = {q: spread([r[i] for r in peer_runs]) for i, q in ((0, "p50"), (1, "p95"))}
+        for kind in ("uncached", "cached"):
+            for i, q in ((0, "p50"), (1, "p95")):
+                ours = spread([r[i] for r in runs[kind, clients]])
+                # the issue's targets are at 50 clients; one client's figures are context
+                aimed = q == "p95" and clients == CLIENTS
+                target = f"p95 <= {TARGETS[kind]:g} ms" if aimed else "-"
+                met = ours[0] <= TARGETS[kind] if aimed else True
+                figures.append(Figure(f"z14 buildings tile {kind}, {clients} client"
+                                      f"{'s' if clients > 1 else ''}, {q}", "ms",
+                                      ours, PEER, peer[q], target, met))
+            figures.append(Figure(f"z14 buildings tile {kind}, {clients} client"
+                                  f"{'s' if clients > 1 else ''}, throughput", "tiles/s",
+                                  spread([r[2] for r in runs[kind, clients]]), PEER,
+                                  spread([r[2] for r in peer_runs]), "-", True))
     print(f"  load average {os.getloadavg()[0]:.2f} after")
     if args.json:
         write_figures(args.json, figures)

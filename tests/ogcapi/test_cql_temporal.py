@@ -83,17 +83,15 @@ def _period(operand, row):
     def end(v, open_as):
         return open_as if v is None else v if isinstance(v, int) else row[v]
     if operand[0] == "property":
-        ends = (row[operand[1]], row[operand[1]])
-    elif operand[0] == "instant":
-        ends = (operand[1], operand[1])
-    else:
-        ends = (end(operand[1], -math.inf), end(operand[2], math.inf))
-    return ends
+        return row[operand[1]], row[operand[1]]
+    if operand[0] == "instant":
+        return operand[1], operand[1]
+    return end(operand[1], -math.inf), end(operand[2], math.inf)
 
 
 def _insert(session, rows) -> dict[int, dict]:
-    """``rows`` ({reported_at, deadline} in hours, deadline None or not before) as incidents
-    at a demo incident's place, by id."""
+    """``rows`` ({reported_at, deadline} in hours after :data:`BASE`; deadline None or not
+    before) as incidents at a demo incident's place, by id."""
     ids = session.execute(text(
         "insert into incident (class_code, stage, description, location, reported_by, "
         "reported_at, deadline) select i.class_code, 'reported', 'temporal oracle', "

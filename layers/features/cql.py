@@ -1,6 +1,7 @@
 """CQL2 filters (OGC API – Features Part 3) as SQL with bound parameters.
 
-pygeofilter parses the text or JSON encoding into an AST; :class:`CqlToSql` walks it and writes
+pygeofilter parses the text or JSON encoding into an AST (with what gridmap adds to its
+reading: :mod:`layers.features.cql_parse`); :class:`CqlToSql` walks it and writes
 SQL over the table alias ``t``. Property names become the queryable's own SQL (from the layer
 definition, never from the request); every literal becomes a bound parameter. An unknown
 property, a literal of the wrong type for its property, an unsupported operator or anything
@@ -10,7 +11,8 @@ parameter, so an injection attempt can only ever be a 400.
 Supported: comparison (= <> < <= > >=), LIKE, BETWEEN, IN, IS NULL, AND/OR/NOT, CASEI
 (pygeofilter's ``lower``), and the spatial predicates S_INTERSECTS, S_DISJOINT, S_CONTAINS,
 S_WITHIN, S_TOUCHES, S_CROSSES, S_OVERLAPS, S_EQUALS on the geometry against a geometry or
-BBOX literal in ``filter-crs`` (CRS84 by default).
+BBOX literal in ``filter-crs`` (CRS84 by default), and the fifteen temporal functions T_AFTER…
+T_STARTS over instants and intervals (:mod:`layers.features.temporal`).
 """
 from __future__ import annotations
 
@@ -23,70 +25,16 @@ from pygeofilter import ast, values
 from gridmap.errors import InvalidInput
 from gridmap.i18n import msg
 from layers.features.crs import FeatureCrs, check_area
+from layers.features.cql_parse import parse_filter
 from layers.features.queryables import GEOMETRY, Queryable, check_property
+from layers.features.temporal import is_temporal, name_of, shown, temporal_sql
 
-LANGUAGES = ("cql2-text", "cql2-json")
-#: GDAL 3.6's OAPIF driver asks for the draft's name; its simple comparisons are CQL2 text.
-ALIASES = {"cql-text": "cql2-text"}
 _COMPARISONS = {ast.Equal: "=", ast.NotEqual: "<>", ast.LessThan: "<", ast.LessEqual: "<=",
                 ast.GreaterThan: ">", ast.GreaterEqual: ">="}
 _SPATIAL = {"INTERSECTS": "ST_Intersects", "DISJOINT": "ST_Disjoint",
             "CONTAINS": "ST_Contains", "WITHIN": "ST_Within", "TOUCHES": "ST_Touches",
             "CROSSES": "ST_Crosses", "OVERLAPS": "ST_Overlaps", "EQUALS": "ST_Equals"}
-_MAX_LENGTH = 20_000
 PARAMETER = "filter"
-
-
-def parse_filter(raw: str, language: str | None):
-    """The pygeofilter AST of ``raw`` in ``language`` (default cql2-text).
-
-    Raises
-    ------
-    InvalidInput
-        Unknown language, or text that is not a filter of it.
-    """
-    language = ALIASES.get(language or "cql2-text", language or "cql2-text")
-    if language not in LANGUAGES:
-        raise InvalidInput(msg("filter-lang {value!r}: expected one of {items}",
-                               value=language, items=", ".join(LANGUAGES)))
-    if len(raw) > _MAX_LENGTH:
-        raise InvalidInput(msg("filter: {count} characters; expected at most {limit}",
-                               count=len(raw), limit=_MAX_LENGTH))
-    try:
-        if language == "cql2-json":
-            from pygeofilter.parsers.cql2_json import parse
-
-            return parse(_as_pygeofilter_reads(json.loads(raw)))
-        from pygeofilter.parsers.cql2_text import parse
-
-        return parse(raw)
-    except InvalidInput:
-        raise
-    except Exception as exc:  # noqa: BLE001 — lark's and pygeofilter's many error classes
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InvalidInput(msg("filter is not valid {language}: {problem}", language=language,
-                               problem=first[:200])) from None
-
-
-def _as_pygeofilter_reads(node: Any) -> Any:
-    """CQL2 JSON as pygeofilter 0.4 reads it: a ``{"bbox": [minx, miny, maxx, maxy]}`` as a
-    GeoJSON polygon (it takes a bbox's numbers in the wrong order), and BETWEEN's
-    ``[property, low, high]`` as the draft's ``[property, [low, high]]``."""
-    if isinstance(node, dict):
-        box = node.get("bbox")
-        if list(node) == ["bbox"] and isinstance(box, list) and len(box) == 4 \
-                and all(isinstance(v, (int, float)) for v in box):
-            x0, y0, x1, y1 = box
-            return {"type": "Polygon",
-                    "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
-        out = {k: _as_pygeofilter_reads(v) for k, v in node.items()}
-        args = out.get("args")
-        if out.get("op") == "between" and isinstance(args, list) and len(args) == 3:
-            out["args"] = [args[0], [args[1], args[2]]]
-        return out
-    if isinstance(node, list):
-        return [_as_pygeofilter_reads(v) for v in node]
-    return node
 
 
 class CqlToSql:
@@ -132,11 +80,14 @@ class CqlToSql:
             return f"({sql} is {'not ' if node.not_ else ''}null)"
         if isinstance(node, ast.SpatialComparisonPredicate):
             return self._spatial(node)
+        if is_temporal(node):
+            return temporal_sql(node, self._property, self._bind)
         if isinstance(node, bool):
             return "true" if node else "false"
         raise InvalidInput(msg("filter: {what} is not supported; expected comparisons, LIKE, "
-                               "BETWEEN, IN, IS NULL, AND/OR/NOT and S_* spatial predicates",
-                               what=_name_of(node)))
+                               "BETWEEN, IN, IS NULL, AND/OR/NOT, S_* spatial and T_* "
+                               "temporal functions",
+                               what=name_of(node)))
 
     def _comparison(self, node: Any) -> str:
         op = _COMPARISONS[type(node)]
@@ -163,7 +114,7 @@ class CqlToSql:
             return prop, f"lower({sql})"
         if not isinstance(node, ast.Attribute):
             raise InvalidInput(msg("filter: expected a property name where {what} was given",
-                                   what=_name_of(node)))
+                                   what=name_of(node)))
         if node.name == GEOMETRY:
             raise InvalidInput(msg("filter: the geometry can only be used in a spatial "
                                    "predicate (S_INTERSECTS…)"))
@@ -184,7 +135,7 @@ class CqlToSql:
             ok = prop.type == "string" and not prop.format and isinstance(value, str)
         if not ok:
             raise InvalidInput(msg("filter: {name} is {kind}; {value!r} ({where}) is not",
-                                   name=prop.name, kind=prop.describe(), value=_shown(value),
+                                   name=prop.name, kind=prop.describe(), value=shown(value),
                                    where=where))
 
     def _literal(self, prop: Queryable, value: Any, where: str) -> str:
@@ -194,7 +145,7 @@ class CqlToSql:
         if isinstance(value, (ast.Node, values.Geometry, values.Envelope, values.Interval)):
             raise InvalidInput(msg("filter: expected a literal value for {name} in {where}, "
                                    "not {what}", name=prop.name, where=where,
-                                   what=_name_of(value)))
+                                   what=name_of(value)))
         if isinstance(value, str) and prop.format in ("date", "date-time"):
             value = _as_time(value, prop.format)  # GDAL writes times as quoted text
         self._check_type(prop, value, where)
@@ -212,7 +163,7 @@ class CqlToSql:
         if not isinstance(lhs, ast.Attribute) or lhs.name != GEOMETRY:
             raise InvalidInput(msg("filter: a spatial predicate compares the property "
                                    "{geometry} with a geometry; got {what}",
-                                   geometry=GEOMETRY, what=_name_of(lhs)))
+                                   geometry=GEOMETRY, what=name_of(lhs)))
         geometry = self._geometry_literal(rhs)
         return f"{_SPATIAL[node.op.value]}({self.geometry_sql}, {geometry})"
 
@@ -226,7 +177,7 @@ class CqlToSql:
         else:
             raise InvalidInput(msg("filter: expected a geometry literal (POINT, POLYGON…, "
                                    "BBOX) in the spatial predicate; got {what}",
-                                   what=_name_of(node)))
+                                   what=name_of(node)))
         wkb = _checked_geometry(geojson, self.filter_crs)
         geometry = f"ST_GeomFromWKB({self._bind(wkb)}, {self.filter_crs.srid})"
         if self.filter_crs.flip:
@@ -271,20 +222,6 @@ def _is_property(node: Any) -> bool:
     if isinstance(node, ast.Function) and node.name == "lower" and len(node.arguments) == 1:
         return _is_property(node.arguments[0])
     return isinstance(node, ast.Attribute)
-
-
-def _name_of(node: Any) -> str:
-    if isinstance(node, ast.Attribute):
-        return f"property {node.name}"
-    if isinstance(node, ast.Function):
-        return f"function {node.name.upper()}"
-    if isinstance(node, ast.Node):
-        return type(node).__name__
-    return repr(_shown(node))
-
-
-def _shown(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
 
 
 def filter_sql(raw: str, language: str | None, found: dict[str, Queryable], *,

@@ -126,7 +126,8 @@ def test_s_intersects_equals_shapely(engine, rows, x, y, w, h):
      "unknown property"),
     ("{not json", "cql2-json", "not valid cql2-json"),
     ('{"op": "t_after", "args": [{"property": "name"}, {"timestamp": "2020-01-01T00:00:00Z"}]}',
-     "cql2-json", "not supported"),
+     "cql2-json", "name is string"),
+    ('{"op": "a_equals", "args": [{"property": "name"}, ["a"]]}', "cql2-json", "not supported"),
 ])
 def test_bad_filters_are_400_naming_the_parameter(db, raw, language, words):
     with pytest.raises(InvalidInput) as caught:

@@ -102,3 +102,16 @@ def test_a_collection_needing_a_key_is_read_with_one(live, database_url, keys, t
           key=keys["facilities"], tmp_path=tmp_path)
     want = _count(database_url, "select count(*) from facility where in_use")
     assert pyogrio.read_info(out)["features"] == want and want
+
+
+def test_a_quote_written_twice_reaches_the_server_as_one(live, database_url, tmp_path):
+    """GDAL writes a quote inside a text literal twice, as CQL2 text does: the server reads
+    it (were it refused, ogr2ogr would stop with an error)."""
+    out = tmp_path / "quoted.gpkg"
+    done = _gdal("ogr2ogr", "-f", "GPKG", str(out), f"OAPIF:{live}/ogcapi", "buildings",
+                 "-where", "use <> 'O''Brien''s' AND households > 50")
+    asked = [line for line in done.stderr.splitlines() if "filter=" in line]
+    assert asked and "O''Brien''s" in asked[0], asked
+    want = _count(database_url, "select count(*) from building "
+                                "where use <> 'O''Brien''s' and households > 50")
+    assert len(pyogrio.read_dataframe(out)) == want and want

@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 from layers.features import (CRS84, DEFAULT_LIMIT, GEOMETRY, MAX_LIMIT, FeatureCrs, Queryable,
                              parameter_filters)
-from layers.features.cql import ALIASES, LANGUAGES
+from layers.features.cql_parse import ALIASES, LANGUAGES
 from layers.features.crs import STORAGE
 from layers.sql import SqlLayer
 
@@ -22,7 +22,7 @@ CONFORMANCE = [
     _CQL2 + "cql2-text", _CQL2 + "cql2-json", _CQL2 + "basic-cql2",
     _CQL2 + "advanced-comparison-operators", _CQL2 + "case-insensitive-comparison",
     _CQL2 + "basic-spatial-functions", _CQL2 + "basic-spatial-functions-plus-points",
-    _CQL2 + "spatial-functions", _CQL2 + "property-property",
+    _CQL2 + "spatial-functions", _CQL2 + "temporal-functions", _CQL2 + "property-property",
 ]
 GEOJSON = "application/geo+json"
 JSON = "application/json"

@@ -15,7 +15,8 @@ everybody (and ``tests/webapp/test_routes.py`` fails until it is declared and ta
     a signed-in administrator (people, keys, the audit trail).
 
 Callers come in two ways only: a session cookie, signed with the key every server process
-shares (:func:`gridmap.auth.server_secret.shared_secret`), or an ``X-API-Key`` header. A session
+shares (:func:`gridmap.auth.server_secret.shared_secret`), or an API key (:func:`presented_key`:
+the ``X-API-Key`` header, else the password of HTTP Basic credentials). A session
 is also a row in the database (:mod:`gridmap.auth.sessions`), checked on every request: it ends
 at sign-out, at a password change (all but the changing one), when the person is disabled, and
 ``session_max_hours`` after sign-in; and after ``session_idle_minutes`` without a request (the
@@ -148,6 +149,20 @@ def _refuse_anonymous(rule: str):
     return redirect(url_for("account.login", next=target))
 
 
+def presented_key() -> str | None:
+    """The API key the request presents, or None: the ``X-API-Key`` header, else the password
+    of HTTP Basic credentials (any user name). Basic is there for clients that can sign in
+    but cannot add a header of their own: QGIS before 3.24 (a connection's user name and
+    password, or an authentication configuration of method Basic), ArcGIS, a browser."""
+    header = request.headers.get("X-API-Key")
+    if header is not None:
+        return header
+    credentials = request.authorization
+    if credentials is not None and credentials.type == "basic":
+        return credentials.password or ""
+    return None
+
+
 def _identify():
     """Before every request: who is calling, may they, and the audit actor."""
     if request.routing_exception is not None:
@@ -159,7 +174,7 @@ def _identify():
     g.request_id = _request_id()
     g.scope = None
     address = request.remote_addr
-    key_header = request.headers.get("X-API-Key")
+    key_header = presented_key()
     actor: audit.Actor | None = None
     if key_header is not None:
         key = find_key(get_session(), key_header.strip())

@@ -280,8 +280,8 @@ def test_times_are_written_in_the_timezone_setting_with_its_offset(ogc, database
 
 
 def test_no_answer_is_stored_and_each_says_what_it_depends_on(ogc, keys):
-    """What a caller sees depends on who asks: caches must not keep it (QGIS keeps answers a
-    day whatever Vary says, and gave a key-less connection's listing to the keyed one)."""
+    """What a caller sees depends on who asks: caches must not keep it (QGIS's disk cache
+    ignores Vary and no-cache, and gave a key-less connection's listing to the keyed one)."""
     headers = {"X-API-Key": keys["facilities"]}
     for url in ("/ogcapi", "/ogcapi/conformance", "/ogcapi/api", PREFIX,
                 f"{PREFIX}/facilities", f"{PREFIX}/facilities/queryables",

@@ -109,9 +109,8 @@ def _render(document: dict[str, Any], media: str = docs.JSON, **page: Any) -> Re
 
 @bp.after_request
 def _challenge(response: Response) -> Response:
-    """A 401 says how to authenticate (RFC 9110): Basic, the key as the password, which is
-    how a GIS client that cannot add an ``X-API-Key`` header (QGIS 3.22) signs in; QGIS asks
-    its user for the credentials when it meets this challenge."""
+    """A 401 says how to authenticate (RFC 9110 asks it to): Basic, the key as the password,
+    which is how a GIS client that cannot add an ``X-API-Key`` header (QGIS 3.22) signs in."""
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="gridmap OGC API", charset="UTF-8"'
     return response
@@ -120,8 +119,8 @@ def _challenge(response: Response) -> Response:
 @bp.after_request
 def _caching(response: Response) -> Response:
     """Say what an answer depends on (the credentials, the format, the language), and that it
-    must not be stored: what a caller sees depends on who asks. QGIS keeps its answers on disk
-    for a day whatever ``Vary`` or ``no-cache`` say, and reused them for another caller: a
+    must not be stored: what a caller sees depends on who asks. QGIS keeps answers in its disk
+    cache whatever ``Vary`` or ``no-cache`` say, and reused them for another caller: a
     connection given a key went on listing the collections seen without it."""
     response.vary.update(("Cookie", "X-API-Key", "Authorization", "Accept", "Accept-Language"))
     if "Cache-Control" not in response.headers:

@@ -39,6 +39,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from gridmap import audit
 from gridmap.auth import find_key, scope_of, scope_of_key
+from gridmap.auth.keys import KEY_PREFIX
 from gridmap.auth.scope import Scope
 from gridmap.auth.server_secret import shared_secret
 from gridmap.auth.sessions import web_session_valid
@@ -151,15 +152,18 @@ def _refuse_anonymous(rule: str):
 
 def presented_key() -> str | None:
     """The API key the request presents, or None: the ``X-API-Key`` header, else the password
-    of HTTP Basic credentials (any user name). Basic is there for clients that can sign in
-    but cannot add a header of their own: QGIS before 3.24 (a connection's user name and
-    password, or an authentication configuration of method Basic), ArcGIS, a browser."""
+    of HTTP Basic credentials (any user name) when it has a key's prefix. Basic is there for
+    clients that can sign in but cannot add a header of their own: QGIS 3.22 (a connection's
+    user name and password, or an authentication configuration of method Basic). A password
+    without the prefix is someone else's (a proxy's in front of gridmap, a browser's saved
+    one): it is left alone, and the request is what it would be without it."""
     header = request.headers.get("X-API-Key")
     if header is not None:
         return header
     credentials = request.authorization
-    if credentials is not None and credentials.type == "basic":
-        return credentials.password or ""
+    if credentials is not None and credentials.type == "basic" \
+            and (credentials.password or "").startswith(KEY_PREFIX):
+        return credentials.password
     return None
 
 

@@ -250,9 +250,23 @@ def test_a_key_as_the_password_of_basic_credentials_reads_its_collections(ogc, k
         assert ogc.get(items_url("facilities", limit="2"),
                        headers=_basic(user, key)).status_code == 200
     assert ogc.get(items_url("devices"), headers=_basic("agency", key)).status_code == 403
-    for bad in (keys["revoked"], "nonsense", ""):
-        refused = ogc.get(items_url("facilities"), headers=_basic("agency", bad))
+    for bad in (keys["revoked"], "gmk_" + "x" * 43, "gmk_short"):
+        refused = ogc.get(items_url("roads"), headers=_basic("agency", bad))
         assert refused.status_code == 401 and set(refused.get_json()) == {"error", "detail"}
+
+
+def test_basic_credentials_without_a_key_are_someone_elses(app, people):
+    """A password without the key's prefix (a proxy's in front of gridmap, a browser's) is
+    left alone: no key, and a signed-in person stays that person."""
+    from tests.conftest import sign_in
+
+    client = app.test_client()
+    proxy = _basic("staff", "proxy-password")
+    assert client.get(items_url("facilities"), headers=proxy).status_code == 401
+    sign_in(client, "t-worker-a")
+    grids = client.get(items_url("grids", limit="100"), headers=proxy)
+    assert grids.status_code == 200
+    assert [g["id"] for g in grids.get_json()["features"]] == [people["t-worker-a"].scopes[0][1]]
 
 
 def test_a_401_challenges_for_basic_credentials(ogc):

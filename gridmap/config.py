@@ -241,7 +241,8 @@ SETTINGS: tuple[Setting, ...] = (
             _whole(8192)),
     Setting("argon2_parallelism", 1, "argon2id lanes per password hash.", _whole(1)),
     Setting("timezone", "Asia/Shanghai",
-            "Time zone in which the web pages show times (the database keeps UTC).", _TIMEZONE),
+            "Time zone in which the web pages show times and the OGC API writes them (the "
+            "database keeps UTC).", _TIMEZONE),
     Setting("attachments_dir", str(REPO_ROOT / "var" / "attachments"),
             "Folder where attachments (incident photos) are stored, each under its SHA-256."),
     Setting("export_dir", str(REPO_ROOT / "var" / "exports"),

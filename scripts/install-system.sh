@@ -7,7 +7,9 @@
 #   run    what `make run` needs: PostgreSQL with PostGIS, Python's venv, a CJK font
 #   test   what only the test suite adds: Chromium for the end-to-end tests (Playwright drives
 #          /usr/bin/chromium itself, so no chromedriver), GDAL's command-line tools (ogrinfo,
-#          ogr2ogr) that read the OGC API – Features service as a client
+#          ogr2ogr) and QGIS's Python bindings with its data providers (tests/ogcapi/test_qgis.py
+#          drives QGIS headless; bookworm: QGIS 3.22, 169 packages, ~930 MB, ~2 minutes), the
+#          clients that read the OGC API – Features service
 #   bench  what only the benchmarks add: GDAL's command-line tools (ogr2ogr), Mosquitto and
 #          mosquitto_sub (the MQTT benchmark starts a broker of its own), pgRouting (peer of the
 #          walking-matrix and stop-ordering benchmarks: pgr_withPointsCostMatrix, pgr_TSP)
@@ -33,7 +35,7 @@ per_postgresql_package() {  # $1 the package's name after postgresql-VERSION-, $
 groups=(run test bench mqtt)
 declare -A group_packages=(
   [run]="postgresql $(per_postgresql_package postgis-3 postgresql-postgis) python3 python3-venv fonts-wqy-microhei"
-  [test]="chromium gdal-bin"
+  [test]="chromium gdal-bin python3-qgis qgis-providers"
   [bench]="gdal-bin mosquitto mosquitto-clients $(per_postgresql_package pgrouting postgresql-pgrouting)"
   [mqtt]="mosquitto mosquitto-clients"
 )

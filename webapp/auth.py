@@ -15,7 +15,8 @@ everybody (and ``tests/webapp/test_routes.py`` fails until it is declared and ta
     a signed-in administrator (people, keys, the audit trail).
 
 Callers come in two ways only: a session cookie, signed with the key every server process
-shares (:func:`gridmap.auth.server_secret.shared_secret`), or an ``X-API-Key`` header. A session
+shares (:func:`gridmap.auth.server_secret.shared_secret`), or an API key (:func:`presented_key`:
+the ``X-API-Key`` header, else the password of HTTP Basic credentials). A session
 is also a row in the database (:mod:`gridmap.auth.sessions`), checked on every request: it ends
 at sign-out, at a password change (all but the changing one), when the person is disabled, and
 ``session_max_hours`` after sign-in; and after ``session_idle_minutes`` without a request (the
@@ -38,6 +39,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from gridmap import audit
 from gridmap.auth import find_key, scope_of, scope_of_key
+from gridmap.auth.keys import KEY_PREFIX
 from gridmap.auth.scope import Scope
 from gridmap.auth.server_secret import shared_secret
 from gridmap.auth.sessions import web_session_person
@@ -145,6 +147,23 @@ def _refuse_anonymous(rule: str):
     return redirect(url_for("account.login", next=target))
 
 
+def presented_key() -> str | None:
+    """The API key the request presents, or None: the ``X-API-Key`` header, else the password
+    of HTTP Basic credentials (any user name) when it has a key's prefix. Basic is there for
+    clients that can sign in but cannot add a header of their own: QGIS 3.22 (a connection's
+    user name and password, or an authentication configuration of method Basic). A password
+    without the prefix is someone else's (a proxy's in front of gridmap, a browser's saved
+    one): it is left alone, and the request is what it would be without it."""
+    header = request.headers.get("X-API-Key")
+    if header is not None:
+        return header
+    credentials = request.authorization
+    if credentials is not None and credentials.type == "basic" \
+            and (credentials.password or "").startswith(KEY_PREFIX):
+        return credentials.password
+    return None
+
+
 def _identify():
     """Before every request: who is calling, may they, and the audit actor."""
     if request.routing_exception is not None:
@@ -156,7 +175,7 @@ def _identify():
     g.request_id = _request_id()
     g.scope = None
     address = request.remote_addr
-    key_header = request.headers.get("X-API-Key")
+    key_header = presented_key()
     actor: audit.Actor | None = None
     if key_header is not None:
         key = find_key(get_session(), key_header.strip())

@@ -217,10 +217,20 @@ class ItemsPage:
     next_after: str | None
 
 
-def items(session: Session, layer: SqlLayer, query: ItemsQuery, *, scope: Scope) -> ItemsPage:
-    """The page of ``layer``'s features that ``query`` selects within ``scope``."""
+def _local_times(session: Session, timezone: str) -> None:
+    """Times in the features are written in ``timezone`` (IANA), with its offset, for the
+    rest of the transaction: the same instants, but a client that drops the offset and shows
+    the clock time as given (QGIS 3.22 does) shows the time of the place the data is about."""
+    session.execute(text("select set_config('TimeZone', :tz, true)"), {"tz": timezone})
+
+
+def items(session: Session, layer: SqlLayer, query: ItemsQuery, *, scope: Scope,
+          timezone: str = "UTC") -> ItemsPage:
+    """The page of ``layer``'s features that ``query`` selects within ``scope``, times
+    written in ``timezone``."""
     where = _conditions(session, layer, query, scope)
     sql, params = _select(layer, query.crs, scope, " and ".join(where.parts))
+    _local_times(session, timezone)
     # A page is small work for one process; parallel workers for each of many concurrent
     # pages cost more to start than they save (measured by bench/ogcapi_items.py).
     session.execute(text("set local max_parallel_workers_per_gather = 0"))
@@ -232,9 +242,11 @@ def items(session: Session, layer: SqlLayer, query: ItemsQuery, *, scope: Scope)
 
 
 def feature(session: Session, layer: SqlLayer, feature_id: str, crs: FeatureCrs, *,
-            scope: Scope) -> str:
-    """One feature as GeoJSON text; NotFound or Forbidden as :meth:`SqlLayer.get` says."""
+            scope: Scope, timezone: str = "UTC") -> str:
+    """One feature as GeoJSON text, times written in ``timezone``; NotFound or Forbidden as
+    :meth:`SqlLayer.get` says."""
     condition, params = layer.scoped_condition(scope)
+    _local_times(session, timezone)
     value: Any = feature_id
     if layer.id_type == "integer":
         value = int(feature_id) if WHOLE.fullmatch(feature_id) else None

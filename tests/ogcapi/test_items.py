@@ -2,6 +2,8 @@
 pages, paging, bbox, CRSs, property and datetime filters, negotiation, access, errors."""
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import json
 import re
 
@@ -233,3 +235,73 @@ def test_a_person_reads_only_their_grids(app, people):
     mine = people["t-worker-a"].scopes[0][1]
     assert [g["id"] for g in grids] == [mine]
     assert re.fullmatch(r"\d{15}", mine)
+
+
+def _basic(user: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def test_a_key_as_the_password_of_basic_credentials_reads_its_collections(ogc, keys):
+    """QGIS 3.22 cannot add an X-API-Key header: its connections sign in with a user name and
+    a password (sent as HTTP Basic), so the key is taken from there too."""
+    key = keys["facilities"]
+    for user in ("agency", "", "机构"):
+        assert ogc.get(items_url("facilities", limit="2"),
+                       headers=_basic(user, key)).status_code == 200
+    assert ogc.get(items_url("devices"), headers=_basic("agency", key)).status_code == 403
+    for bad in (keys["revoked"], "gmk_" + "x" * 43, "gmk_short"):
+        refused = ogc.get(items_url("roads"), headers=_basic("agency", bad))
+        assert refused.status_code == 401 and set(refused.get_json()) == {"error", "detail"}
+
+
+def test_basic_credentials_without_a_key_are_someone_elses(app, people):
+    """A password without the key's prefix (a proxy's in front of gridmap, a browser's) is
+    left alone: no key, and a signed-in person stays that person."""
+    from tests.conftest import sign_in
+
+    client = app.test_client()
+    proxy = _basic("staff", "proxy-password")
+    assert client.get(items_url("facilities"), headers=proxy).status_code == 401
+    sign_in(client, "t-worker-a")
+    grids = client.get(items_url("grids", limit="100"), headers=proxy)
+    assert grids.status_code == 200
+    assert [g["id"] for g in grids.get_json()["features"]] == [people["t-worker-a"].scopes[0][1]]
+
+
+def test_a_401_challenges_for_basic_credentials(ogc):
+    """RFC 9110: a 401 names a scheme; QGIS asks its user for credentials when it sees one."""
+    for headers in ({}, {"X-API-Key": "nonsense"}, _basic("agency", "nonsense")):
+        refused = ogc.get(items_url("facilities"), headers=headers)
+        assert refused.status_code == 401
+        assert refused.headers["WWW-Authenticate"].startswith('Basic realm="gridmap OGC API"')
+    assert "WWW-Authenticate" not in ogc.get(items_url("buildings", limit="1")).headers
+
+
+def test_times_are_written_in_the_timezone_setting_with_its_offset(ogc, database_url):
+    """The same instants as the database's, written at UTC+8 (the ``timezone`` setting,
+    Asia/Shanghai): QGIS 3.22 drops the offset and shows the clock time as written."""
+    with session_scope(database_url) as session:
+        want = dict(session.execute(text("select id, reported_at from incident")).all())
+    features = _all_pages(ogc, items_url("incidents", limit="1000"))
+    assert len(features) == len(want) and want
+    for f in features:
+        written = f["properties"]["reported_at"]
+        assert written.endswith("+08:00"), written
+        assert dt.datetime.fromisoformat(written) == want[f["id"]]
+    one = ogc.get(f"{PREFIX}/incidents/items/{features[0]['id']}").get_json()
+    assert one["properties"]["reported_at"] == features[0]["properties"]["reported_at"]
+
+
+def test_no_answer_is_stored_and_each_says_what_it_depends_on(ogc, keys):
+    """What a caller sees depends on who asks: caches must not keep it (QGIS's disk cache
+    ignores Vary and no-cache, and gave a key-less connection's listing to the keyed one)."""
+    headers = {"X-API-Key": keys["facilities"]}
+    for url in ("/ogcapi", "/ogcapi/conformance", "/ogcapi/api", PREFIX,
+                f"{PREFIX}/facilities", f"{PREFIX}/facilities/queryables",
+                items_url("facilities", limit="1"), items_url("buildings", f="html")):
+        for sent in (headers, {}):
+            response = ogc.get(url, headers=sent)
+            assert response.headers["Cache-Control"] == "no-store", (url, sent)
+            assert {"x-api-key", "authorization", "cookie"} <= \
+                {v.strip().lower() for v in response.headers["Vary"].split(",")}, (url, sent)

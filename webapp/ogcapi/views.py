@@ -70,6 +70,11 @@ def _layers() -> dict[str, SqlLayer]:
             if isinstance(layer, SqlLayer)}
 
 
+def _timezone() -> str:
+    """The ``timezone`` setting: feature times are written in it, with its offset."""
+    return current_app.config["GRIDMAP"]["timezone"]
+
+
 def _visible() -> list[SqlLayer]:
     scope = _scope()
     return [layer for layer in _layers().values() if scope.allows_collection(layer.name)]
@@ -79,8 +84,9 @@ def _collection(name: str) -> SqlLayer:
     """The layer ``name`` if the caller may read it: 404, 401 (no key) or 403 (not the key's)."""
     layer = get_layer(_layers(), name)
     if g.get("scope") is None and name not in _public():
-        raise AuthenticationFailed(msg("collection {name} needs an agency API key in the "
-                                       "X-API-Key header; public collections: {items}",
+        raise AuthenticationFailed(msg("collection {name} needs an agency API key, in the "
+                                       "X-API-Key header or as the password of HTTP Basic "
+                                       "credentials; public collections: {items}",
                                        name=name, items=", ".join(sorted(_public())) or "none"))
     layer.check_collection(_scope())
     return layer
@@ -99,6 +105,27 @@ def _render(document: dict[str, Any], media: str = docs.JSON, **page: Any) -> Re
         return Response(render_template("ogcapi.html", document=document, **page),
                         mimetype="text/html")
     return _json(document, media)
+
+
+@bp.after_request
+def _challenge(response: Response) -> Response:
+    """A 401 says how to authenticate (RFC 9110 asks it to): Basic, the key as the password,
+    which is how a GIS client that cannot add an ``X-API-Key`` header (QGIS 3.22) signs in."""
+    if response.status_code == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="gridmap OGC API", charset="UTF-8"'
+    return response
+
+
+@bp.after_request
+def _caching(response: Response) -> Response:
+    """Say what an answer depends on (the credentials, the format, the language), and that it
+    must not be stored: what a caller sees depends on who asks. QGIS keeps answers in its disk
+    cache whatever ``Vary`` or ``no-cache`` say, and reused them for another caller: a
+    connection given a key went on listing the collections seen without it."""
+    response.vary.update(("Cookie", "X-API-Key", "Authorization", "Accept", "Accept-Language"))
+    if "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.after_request
@@ -201,7 +228,7 @@ def items_page(name: str):
     layer = _collection(name)
     session = get_session()
     query = parse_items_query(session, layer, request.args.to_dict(flat=False))
-    page = items(session, layer, query, scope=_scope())
+    page = items(session, layer, query, scope=_scope(), timezone=_timezone())
     html = _wants_html()
     links = _page_links(name, page.next_after)
     stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -225,7 +252,8 @@ def items_page(name: str):
 def item(name: str, feature_id: str):
     layer = _collection(name)
     crs = parse_crs(params.single("crs"), "crs")
-    body = feature(get_session(), layer, feature_id, crs, scope=_scope())
+    body = feature(get_session(), layer, feature_id, crs, scope=_scope(),
+                   timezone=_timezone())
     if _wants_html():
         return Response(render_template("ogcapi.html", heading=_title(layer), document={},
                                         features=[json.loads(body)]), mimetype="text/html")

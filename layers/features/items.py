@@ -220,8 +220,13 @@ class ItemsPage:
 def _local_times(session: Session, timezone: str) -> None:
     """Times in the features are written in ``timezone`` (IANA), with its offset, for the
     rest of the transaction: the same instants, but a client that drops the offset and shows
-    the clock time as given (QGIS 3.22 does) shows the time of the place the data is about."""
-    session.execute(text("select set_config('TimeZone', :tz, true)"), {"tz": timezone})
+    the clock time as given (QGIS 3.22 does) shows the time of the place the data is about.
+    A page is small work for one process: parallel workers for each of many concurrent pages
+    cost more to start than they save (measured by bench/ogcapi_items.py), so none, set in
+    the same round trip."""
+    session.execute(text("select set_config('TimeZone', :tz, true), "
+                         "set_config('max_parallel_workers_per_gather', '0', true)"),
+                    {"tz": timezone})
 
 
 def items(session: Session, layer: SqlLayer, query: ItemsQuery, *, scope: Scope,
@@ -231,9 +236,6 @@ def items(session: Session, layer: SqlLayer, query: ItemsQuery, *, scope: Scope,
     where = _conditions(session, layer, query, scope)
     sql, params = _select(layer, query.crs, scope, " and ".join(where.parts))
     _local_times(session, timezone)
-    # A page is small work for one process; parallel workers for each of many concurrent
-    # pages cost more to start than they save (measured by bench/ogcapi_items.py).
-    session.execute(text("set local max_parallel_workers_per_gather = 0"))
     rows = session.execute(text(sql + " limit :page_limit"),
                            {**where.params, **params, "page_limit": query.limit + 1}).all()
     more = len(rows) > query.limit

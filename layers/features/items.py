@@ -10,6 +10,7 @@ skip or repeat rows.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -59,37 +60,44 @@ def parse_limit(raw: str | None) -> int:
     return parse_limit_in(raw, default=DEFAULT_LIMIT, ceiling=MAX_LIMIT)
 
 
-def _instant(raw: str, end: bool) -> dt.datetime | None:
-    """One end of a datetime interval ('..' or empty: open); a date alone is its whole day."""
+def _instant(raw: str, end: bool, zone: dt.tzinfo) -> dt.datetime | None:
+    """One end of a datetime interval ('..' or empty: open); a date alone is its whole day in
+    ``zone``, as is a date-time without an offset."""
     if raw in ("..", ""):
         return None
     try:
         if len(raw) == 10:
             day = dt.date.fromisoformat(raw)
-            start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+            start = dt.datetime(day.year, day.month, day.day, tzinfo=zone)
+            # the next midnight there: aware arithmetic is on the wall clock, so a day of 23
+            # or 25 hours ends where it does
             return start + dt.timedelta(days=1) if end else start
         value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(msg("datetime {raw!r}: expected an RFC 3339 date or date-time, or "
                                "an interval START/END with '..' for an open end", raw=raw)
                            ) from None
-    value = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    value = value if value.tzinfo else value.replace(tzinfo=zone)
     # an interval's end is inclusive: the SQL compares with < end + 1 µs
     return value + dt.timedelta(microseconds=1) if end else value
 
 
-def parse_datetime(raw: str | None) -> tuple[dt.datetime | None, dt.datetime | None] | None:
+def parse_datetime(raw: str | None, timezone: str = "UTC"
+                   ) -> tuple[dt.datetime | None, dt.datetime | None] | None:
     """``datetime``: an instant, a day, or an interval ``START/END`` (``..`` open), as a
-    half-open ``[start, end)`` interval (an instant: ``start == end``, compared exactly)."""
+    half-open ``[start, end)`` interval (an instant: ``start == end``, compared exactly).
+    A day, and a date-time without an offset, are read in ``timezone`` (the ``timezone``
+    setting: the day people of the place mean)."""
     if raw is None:
         return None
+    zone = ZoneInfo(timezone)
     if "/" not in raw:
         if len(raw) == 10:
-            return _instant(raw, False), _instant(raw, True)
-        instant = _instant(raw, False)
+            return _instant(raw, False, zone), _instant(raw, True, zone)
+        instant = _instant(raw, False, zone)
         return instant, instant
     start, _, end = raw.partition("/")
-    low, high = _instant(start, False), _instant(end, True)
+    low, high = _instant(start, False, zone), _instant(end, True, zone)
     if low is None and high is None:
         raise InvalidInput(msg("datetime {raw!r}: expected at least one end", raw=raw))
     if low is not None and high is not None and low >= high:
@@ -97,9 +105,10 @@ def parse_datetime(raw: str | None) -> tuple[dt.datetime | None, dt.datetime | N
     return low, high
 
 
-def parse_items_query(session: Session, layer: SqlLayer,
-                      args: Mapping[str, Sequence[str]]) -> ItemsQuery:
-    """The items query of request parameters ``args`` (name → values).
+def parse_items_query(session: Session, layer: SqlLayer, args: Mapping[str, Sequence[str]],
+                      *, timezone: str = "UTC") -> ItemsQuery:
+    """The items query of request parameters ``args`` (name → values); days in
+    ``datetime`` are those of ``timezone``.
 
     Raises
     ------
@@ -118,7 +127,7 @@ def parse_items_query(session: Session, layer: SqlLayer,
                                    items=", ".join([*RESERVED, *sorted(allowed)])))
         properties[name] = allowed[name].value(_one(args, name) or "", name)
     bbox_crs = parse_crs(_one(args, "bbox-crs"), "bbox-crs")
-    interval = parse_datetime(_one(args, "datetime"))
+    interval = parse_datetime(_one(args, "datetime"), timezone)
     if interval is not None and not layer.definition.get("datetime"):
         raise InvalidInput(msg("datetime: collection {layer} has no time; dated collections "
                                "are those whose description lists a temporal extent",

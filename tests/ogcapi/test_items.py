@@ -163,6 +163,28 @@ def test_property_datetime_and_cql2_filters(ogc, database_url):
     assert _all_pages(ogc, items_url("incidents", datetime="1990-01-01/1990-12-31")) == []
 
 
+def test_datetime_without_offset_is_the_configured_zones(ogc, database_url):
+    """A date-time without an offset, and a day, are the ``timezone`` setting's (the day the
+    people of the place mean), not UTC's."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(ogc.application.config["GRIDMAP"]["timezone"])
+    with session_scope(database_url) as session:
+        ident, reported = session.execute(text(
+            "select id, reported_at from incident order by id limit 1")).one()
+        local = reported.astimezone(zone)
+        same_day = set(session.execute(text(
+            "select id from incident where reported_at >= :a and reported_at < :b"),
+            {"a": local.replace(hour=0, minute=0, second=0, microsecond=0),
+             "b": local.replace(hour=0, minute=0, second=0, microsecond=0)
+             + dt.timedelta(days=1)}).scalars())
+    at = local.replace(tzinfo=None).isoformat()
+    assert [f["id"] for f in _all_pages(ogc, items_url("incidents", datetime=at))] == [ident]
+    day = _all_pages(ogc, items_url("incidents", datetime=local.date().isoformat(),
+                                    limit="1000"))
+    assert {f["id"] for f in day} == same_day and ident in same_day
+
+
 @pytest.mark.parametrize("url, status, words", [
     (items_url("buildings", limit="10001"), 400, "limit"),
     (items_url("buildings", bbox="114.4,30.5,114.3,30.6"), 400, "bbox"),

@@ -85,6 +85,20 @@ def test_datetime_forms():
     assert at[0] == at[1] == dt.datetime(2026, 12, 4, 0, tzinfo=utc)
 
 
+def test_a_day_and_a_time_without_offset_are_read_in_the_configured_zone():
+    """QGIS and people in Wuhan mean the local day: 2026-12-04 is 16:00 UTC the day before
+    to 16:00 UTC that day; an offset given is kept."""
+    utc = dt.timezone.utc
+    assert parse_datetime("2026-12-04", "Asia/Shanghai") == (
+        dt.datetime(2026, 12, 3, 16, tzinfo=utc), dt.datetime(2026, 12, 4, 16, tzinfo=utc))
+    at = parse_datetime("2026-12-04T08:00:00", "Asia/Shanghai")
+    assert at[0] == at[1] == dt.datetime(2026, 12, 4, 0, tzinfo=utc)
+    assert parse_datetime("2026-12-04T08:00:00Z", "Asia/Shanghai")[0] == \
+        dt.datetime(2026, 12, 4, 8, tzinfo=utc)
+    spring = parse_datetime("2026-03-08", "America/New_York")  # a 23-hour day
+    assert spring[1].astimezone(utc) - spring[0].astimezone(utc) == dt.timedelta(hours=23)
+
+
 @pytest.mark.parametrize("raw", ["yesterday", "../..", "2026-12-05/2026-12-04", "2026-13-01"])
 def test_bad_datetime_is_a_400(raw):
     with pytest.raises(InvalidInput) as caught:

@@ -227,7 +227,8 @@ def _page_links(name: str, next_after: str | None) -> list[dict[str, str]]:
 def items_page(name: str):
     layer = _collection(name)
     session = get_session()
-    query = parse_items_query(session, layer, request.args.to_dict(flat=False))
+    query = parse_items_query(session, layer, request.args.to_dict(flat=False),
+                              timezone=_timezone())
     page = items(session, layer, query, scope=_scope(), timezone=_timezone())
     html = _wants_html()
     links = _page_links(name, page.next_after)

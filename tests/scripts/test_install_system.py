@@ -24,7 +24,9 @@ def test_run_group_has_the_database_and_no_browser_or_gdal():
     run = _packages("run")
     assert {"postgresql", "python3-venv"} <= set(run)
     assert not {"chromium", "chromium-driver", "gdal-bin"} & set(run)
-    assert _packages("run", "test") == run + ["chromium", "gdal-bin"]  # GDAL reads /ogcapi
+    # GDAL and QGIS read /ogcapi
+    assert _packages("run", "test") == run + ["chromium", "gdal-bin", "python3-qgis",
+                                              "qgis-providers"]
     bench = _packages("run", "bench")
     assert bench[:-1] == run + ["gdal-bin", "mosquitto", "mosquitto-clients"]
     assert "pgrouting" in bench[-1]

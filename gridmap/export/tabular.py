@@ -20,7 +20,6 @@ import zipfile
 from pathlib import Path
 
 import pyarrow as pa
-from pyproj import CRS
 
 from gridmap.export.crs import ExportCrs
 from gridmap.export.source import GEOMETRY
@@ -89,6 +88,8 @@ class CsvWriter(Writer):
 
     def write(self, folder: Path, stem: str, layer: Layer, crs: ExportCrs, *,
               append: bool = False) -> Path:
+        from pyproj import CRS
+
         path = folder / f"{stem}{self.suffix}"
         write_layer(path, "CSV", layer, crs,
                     layer_options={"GEOMETRY": "AS_WKT", "WRITE_BOM": "YES"})

@@ -140,7 +140,8 @@ def stream_batches(session: Session, source: ExportSource, crs: ExportCrs, *,
 
     Either way the batches are made by a thread of their own (:func:`_prefetched`).
     ``copy``: True or False to choose the way (True raises if COPY cannot serve), None to let
-    the query and the transaction choose.
+    the query and the transaction choose (:func:`gridmap.export.run.write_source` asks for
+    COPY from :data:`~gridmap.export.copy_reader.COPY_MIN_ROWS` rows on).
     """
     sql, params = _compiled(session, source.sql(crs), source.params)
     connection = session.connection().connection.driver_connection

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import text
 
-from gridmap.export import Selection, parse_export_crs, stream_batches
+from gridmap.export import ExportSource, Selection, parse_export_crs, stream_batches
 from gridmap.export.copy_reader import COPY_OIDS
 from tests.conftest import rolled_back
 from tests.export.conftest import ADMIN
@@ -96,3 +96,18 @@ def test_a_stream_dropped_unread_stops_its_producer(engine, layers, copy):
         assert not [t for t in threading.enumerate() if t.name == "gridmap-export-rows"]
         # the session's connection is free again (the row stream let go of it)
         assert session.execute(text("select 1")).scalar_one() == 1
+
+
+def test_the_copy_connection_has_the_sessions_timeouts_and_only_reads(engine):
+    probe = ExportSource("settings", None, None,
+                         "select current_setting('statement_timeout') as statement, "
+                         "current_setting('lock_timeout') as lock, "
+                         "current_setting('transaction_read_only') as read_only, "
+                         "pg_backend_pid() as pid")
+    with rolled_back(engine, savepoint=False) as session:
+        session.execute(text("set local statement_timeout = '12345ms'"))
+        session.execute(text("set local lock_timeout = '2345ms'"))
+        row = _table(session, probe, parse_export_crs("EPSG:4490"), copy=True).to_pylist()
+        own = session.execute(text("select pg_backend_pid()")).scalar_one()
+    assert row == [{"statement": "12345ms", "lock": "2345ms", "read_only": "on",
+                    "pid": row[0]["pid"]}] and row[0]["pid"] != own

@@ -70,6 +70,17 @@ def copy_snapshot(session: Session) -> CopySnapshot | None:
                         lock_ms)
 
 
+def _reader(stream: Any) -> pa.RecordBatchReader:
+    """The driver's stream as a reader whose errors are ADBC's own, with PostgreSQL's SQLSTATE
+    (a statement over its time limit is 57014, as on the row path); pyarrow's plain reader
+    would raise a bare ``OSError``. The driver manager's reader is the one its DB-API uses."""
+    try:
+        from adbc_driver_manager._reader import AdbcRecordBatchReader
+    except ImportError:  # a driver manager without it: errors as pyarrow reports them
+        return pa.RecordBatchReader.from_stream(stream)
+    return AdbcRecordBatchReader._import_from_c(stream.address)
+
+
 def copy_batches(snapshot: CopySnapshot, sql: str, schema: pa.Schema,
                  literal: Any) -> Iterator[pa.RecordBatch]:
     """The rows of ``sql`` (with its parameters already bound: ``literal`` quotes a value as
@@ -99,7 +110,7 @@ def copy_batches(snapshot: CopySnapshot, sql: str, schema: pa.Schema,
         statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(BATCH_BYTES)})
         statement.set_sql_query(sql)
         stream, _ = statement.execute_query()
-        reader = pa.RecordBatchReader.from_stream(stream)
+        reader = _reader(stream)
         stack.callback(reader.close)  # before the statement it reads from
         for batch in reader:
             yield pa.RecordBatch.from_arrays(

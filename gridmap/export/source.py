@@ -20,6 +20,7 @@ from typing import Any, Iterator
 import psycopg
 import pyarrow as pa
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from gridmap.export.copy_reader import COPY_OIDS, copy_batches, copy_snapshot
@@ -196,6 +197,21 @@ def _row_batches(connection: psycopg.Connection, sql: str, params: dict[str, Any
 _DONE = object()
 
 
+def _database_error(exc: BaseException) -> BaseException:
+    """A driver's error (psycopg's on the session's connection, ADBC's on the COPY reader's)
+    as SQLAlchemy's :class:`~sqlalchemy.exc.DBAPIError` of the same kind, which
+    :func:`gridmap.db.user_error_in` turns into what a user is told (a statement over its time
+    limit: try again); anything else as it is."""
+    base: type[BaseException] | None = psycopg.Error if isinstance(exc, psycopg.Error) else None
+    if base is None and type(exc).__module__.startswith("adbc_driver_manager"):
+        import adbc_driver_manager
+
+        base = adbc_driver_manager.Error if isinstance(exc, adbc_driver_manager.Error) else None
+    if base is None:
+        return exc
+    return DBAPIError.instance(None, None, exc, base)  # type: ignore[arg-type]
+
+
 def _prefetched(batches: Iterator[pa.RecordBatch], depth: int = 3) -> Iterator[pa.RecordBatch]:
     """``batches`` made by a thread of their own, up to ``depth`` ahead, started now: the
     database works (and the COPY reader decodes, without the GIL) while the caller goes on
@@ -217,7 +233,7 @@ def _prefetched(batches: Iterator[pa.RecordBatch], depth: int = 3) -> Iterator[p
                 if stop.is_set():
                     break
         except BaseException as exc:  # noqa: BLE001 — handed to the consumer to raise
-            ready.put(exc)
+            ready.put(_database_error(exc))
             return
         finally:
             batches.close()  # type: ignore[attr-defined]

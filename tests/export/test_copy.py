@@ -7,7 +7,10 @@ import threading
 import pyarrow as pa
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
+from gridmap.db import user_error_in
+from gridmap.errors import DatabaseBusy
 from gridmap.export import ExportSource, Selection, parse_export_crs, stream_batches
 from gridmap.export.copy_reader import COPY_OIDS
 from tests.conftest import rolled_back
@@ -111,3 +114,13 @@ def test_the_copy_connection_has_the_sessions_timeouts_and_only_reads(engine):
         own = session.execute(text("select pg_backend_pid()")).scalar_one()
     assert row == [{"statement": "12345ms", "lock": "2345ms", "read_only": "on",
                     "pid": row[0]["pid"]}] and row[0]["pid"] != own
+
+
+@pytest.mark.parametrize("copy", [True, False])
+def test_a_statement_over_its_time_limit_is_the_busy_error_either_way(engine, copy):
+    slow = ExportSource("slow", None, None, "select pg_sleep(0.5) is null as slept")
+    with rolled_back(engine, savepoint=False) as session:
+        session.execute(text("set local statement_timeout = '100ms'"))
+        with pytest.raises(DBAPIError) as raised:
+            _table(session, slow, parse_export_crs("EPSG:4490"), copy=copy)
+    assert isinstance(user_error_in(raised.value), DatabaseBusy)

@@ -3,8 +3,8 @@ GeoPackage and to Shapefile with ``gridmap export``, beside ``geopandas.read_pos
 ``GeoDataFrame.to_file(engine="pyogrio")`` of the same rows (same columns, the grid code
 included, same order).
 
-gridmap streams: a server-side cursor hands PostGIS's WKB 20,000 rows at a time as Arrow
-batches to GDAL; the peer holds every row as a shapely geometry in a GeoDataFrame first. Each
+gridmap streams: binary COPY decoded into Arrow batches (ADBC) hands PostGIS's WKB to GDAL a
+batch at a time; the peer holds every row as a shapely geometry in a GeoDataFrame first. Each
 command is its own process (wall time and peak RSS from ``wait4``, through launcher.py),
 interleaved (gridmap, peer, peer, gridmap…). The Shapefile is gridmap's whole product, the
 zip (deflated) with the field mapping; the peer writes the bare .shp/.shx/.dbf/.prj/.cpg.

@@ -15,15 +15,17 @@ import socket
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput
 from gridmap.i18n import msg
-from gridmap.models import AuditEvent
-from gridmap.models.audit import ACTOR_KINDS
+from gridmap.roles import ACTOR_KINDS
+
+if TYPE_CHECKING:
+    from gridmap.models import AuditEvent
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,9 @@ def record(session: Session, *, action: str, table: str, key: str | None = None,
            before: Mapping[str, Any] | None = None,
            after: Mapping[str, Any] | None = None) -> AuditEvent:
     """Add one audit row (in the caller's transaction) naming the current actor."""
+    # the models are imported by what writes, not by every command that names its actor
+    from gridmap.models import AuditEvent
+
     actor = current_actor()
     event = AuditEvent(actor_kind=actor.kind, actor=actor.name, address=actor.address,
                        request_id=actor.request_id, action=action, table_name=table,
@@ -103,6 +108,8 @@ def record(session: Session, *, action: str, table: str, key: str | None = None,
 def list_events(session: Session, *, since: dt.datetime | None = None, who: str | None = None,
                 table: str | None = None, limit: int = 1000) -> list[AuditEvent]:
     """Events newest first, filtered by time, actor (substring) and table."""
+    from gridmap.models import AuditEvent
+
     if limit < 1:
         raise InvalidInput(msg("limit {limit}: expected at least 1", limit=limit))
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)

@@ -6,8 +6,10 @@ exit 2 in the CLI) telling the operator what to run, never an SQL error about a 
 """
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -30,8 +32,39 @@ def _script():
 
 
 def code_head() -> str:
-    """The newest revision in ``migrations/versions`` (the one this code needs)."""
-    return _script().get_current_head()
+    """The newest revision in ``migrations/versions`` (the one this code needs).
+
+    Every command and request that reads data asks, so it is read from the revision files'
+    ``revision`` and ``down_revision`` assignments (a few milliseconds) rather than through
+    Alembic, whose import and loading of every migration cost a CLI command ~0.2 s; a tree
+    that is not one line of revisions (branches, merges) is left to Alembic."""
+    return _head_by_assignments() or _script().get_current_head()
+
+
+@cache
+def _head_by_assignments() -> str | None:
+    """The one revision no other revision names as its ``down_revision``, or None when the
+    files hold anything but literal assignments of one line of revisions."""
+    down: dict[str, Any] = {}
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        values = {}
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            target = (node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1
+                      else node.target if isinstance(node, ast.AnnAssign) else None)
+            if (isinstance(target, ast.Name) and target.id in ("revision", "down_revision")
+                    and node.value is not None):
+                try:
+                    values[target.id] = ast.literal_eval(node.value)
+                except ValueError:
+                    return None
+        if not isinstance(values.get("revision"), str) or not (
+                values.get("down_revision") is None or isinstance(values["down_revision"], str)):
+            return None
+        down[values["revision"]] = values["down_revision"]
+    heads = set(down) - set(down.values())
+    roots = [r for r, d in down.items() if d is None]
+    linked = all(d is None or d in down for d in down.values())
+    return heads.pop() if len(heads) == 1 and len(roots) == 1 and linked else None
 
 
 def known_revisions() -> list[str]:

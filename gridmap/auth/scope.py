@@ -32,7 +32,7 @@ from gridmap.errors import InvalidInput
 from gridmap.facilities import CAPABILITIES as FACILITY_CAPABILITIES
 from gridmap.i18n import msg
 from gridmap.incidents.stages import CAPABILITIES as INCIDENT_CAPABILITIES
-from gridmap.models.person import ROLES, SCOPE_LEVELS
+from gridmap.roles import ROLES, SCOPE_LEVELS
 
 #: The scope levels each role may hold; an administrator holds none (it reaches everything).
 ROLE_LEVELS: dict[str, frozenset[str]] = {

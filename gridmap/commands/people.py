@@ -10,7 +10,7 @@ from gridmap.cli_context import Context
 from gridmap.config import REPO_ROOT
 from gridmap.errors import InvalidInput
 from gridmap.i18n import msg
-from gridmap.models.person import ROLES
+from gridmap.roles import ROLES
 
 _ROLE_CHOICE = click.Choice(list(ROLES))
 

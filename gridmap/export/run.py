@@ -15,6 +15,7 @@ import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from gridmap.errors import Conflict, InvalidInput
+from gridmap.export.copy_reader import COPY_MIN_ROWS
 from gridmap.export.crs import ExportCrs, parse_export_crs
 from gridmap.export.source import ExportSource, stream_batches
 from gridmap.export.writers import Layer, Writer, get_writer
@@ -79,8 +80,9 @@ def write_source(session: Session, source: ExportSource, writer: Writer, crs: Ex
     # before the stream opens: the connection serves nothing else while it runs
     geometry_type = source.geometry_type(session) if source.spatial else None
     seen = [0]
-    reader = _counted(stream_batches(session, source, crs, chunk_rows=chunk_rows), progress,
-                      seen)
+    copy = None if expected >= COPY_MIN_ROWS else False
+    reader = _counted(stream_batches(session, source, crs, chunk_rows=chunk_rows, copy=copy),
+                      progress, seen)
     path = writer.write(folder, stem, Layer(source.name, reader, geometry_type, source.labels),
                         crs, append=append)
     if seen[0] != expected:  # rows changed under the export: say so rather than ship it

@@ -1,11 +1,11 @@
 """What an export reads: one SQL query (built by a layer) streamed as Arrow record batches.
 
-The rows never exist as Python objects all at once: PostgreSQL streams them ``chunk_rows`` at
-a time, with the geometry already in the target CRS (``ST_Transform``) and as WKB
-(``ST_AsBinary``); each chunk becomes one Arrow record batch, which GDAL (through
-:func:`pyogrio.write_arrow`) appends to the file and drops. Peak memory is a few chunks,
-whatever the size of the export (200,000 buildings: ~50 MiB above the interpreter's
-imports; ``bench/export_buildings.py``).
+The rows never exist as Python objects all at once: PostgreSQL sends them with the geometry
+already in the target CRS (``ST_Transform``) and as WKB (``ST_AsBinary``), by binary COPY
+decoded into Arrow (:mod:`gridmap.export.copy_reader`) or streamed ``chunk_rows`` at a time;
+each batch goes to GDAL (through :func:`pyogrio.write_arrow`), which appends it to the file
+and drops it. Peak memory is a few batches, whatever the size of the export
+(``bench/export_buildings.py``).
 """
 from __future__ import annotations
 
@@ -17,10 +17,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+import psycopg
 import pyarrow as pa
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from gridmap.export.copy_reader import COPY_OIDS, copy_batches, copy_snapshot
 from gridmap.export.crs import ExportCrs
 from gridmap.geo import STORAGE_SRID
 
@@ -120,16 +123,26 @@ def _compiled(session: Session, sql: str, params: dict[str, Any]) -> tuple[str, 
 
 
 def stream_batches(session: Session, source: ExportSource, crs: ExportCrs, *,
-                   chunk_rows: int = 5_000) -> pa.RecordBatchReader:
-    """The rows of ``source`` as an Arrow stream of batches of at most ``chunk_rows`` rows.
+                   chunk_rows: int = 5_000, copy: bool | None = None) -> pa.RecordBatchReader:
+    """The rows of ``source`` as an Arrow stream of record batches.
 
-    The query runs on the session's own connection, in its transaction, streamed in chunks
-    (psycopg's ``Cursor.stream``) in binary form (WKB arrives as bytes, with no hex to
-    decode), by a thread of its own (:func:`_prefetched`); the rows become Arrow arrays with
-    no per-row Python object beyond the driver's tuples. The connection serves nothing else
-    until the stream is read to its end or closed. The schema comes from the column types
-    PostgreSQL reports: codes stored as text stay text (never numbers), integers keep 64
-    bits.
+    The schema comes from the column types PostgreSQL reports: codes stored as text stay
+    text (never numbers), integers keep 64 bits. The rows come one of two ways, with the same
+    schema and values:
+
+    - by binary COPY decoded into Arrow on a second connection in the session's snapshot
+      (:mod:`gridmap.export.copy_reader`), when the session's transaction allows it and
+      every column type is one the COPY reader decodes;
+    - else streamed on the session's own connection in its transaction, ``chunk_rows`` at a
+      time (psycopg's ``Cursor.stream``) in binary form (WKB arrives as bytes, with no hex to
+      decode); the rows become Arrow arrays with no per-row Python object beyond the
+      driver's tuples. The connection serves nothing else until the stream is read to its
+      end or closed.
+
+    Either way the batches are made by a thread of their own (:func:`_prefetched`).
+    ``copy``: True or False to choose the way (True raises if COPY cannot serve), None to let
+    the query and the transaction choose (:func:`gridmap.export.run.write_source` asks for
+    COPY from :data:`~gridmap.export.copy_reader.COPY_MIN_ROWS` rows on).
     """
     sql, params = _compiled(session, source.sql(crs), source.params)
     connection = session.connection().connection.driver_connection
@@ -137,14 +150,32 @@ def stream_batches(session: Session, source: ExportSource, crs: ExportCrs, *,
         probe.execute(f"select * from ({sql}) q limit 0", params)
         names = [column.name for column in probe.description]
         oids = [column.type_code for column in probe.description]
-    cursor = connection.cursor(binary=True)
-    # Chunked streaming: the server computes rows on while the client converts and GDAL
-    # writes the ones before; the client holds a few chunks at a time.
-    rows = cursor.stream(sql, params, size=chunk_rows)
     types = [pa.binary() if name == GEOMETRY and source.spatial
              else _ARROW_TYPES.get(oid, pa.string()) for name, oid in zip(names, oids)]
     metadata = {GEOMETRY: {b"ARROW:extension:name": b"geoarrow.wkb"}}
     schema = pa.schema([pa.field(n, t, metadata=metadata.get(n)) for n, t in zip(names, types)])
+    snapshot = None
+    if copy is not False and COPY_OIDS.issuperset(oids):
+        snapshot = copy_snapshot(session)
+    if snapshot is not None:
+        mogrify = psycopg.ClientCursor(connection).mogrify
+        batches = copy_batches(snapshot, mogrify(sql, params), schema, mogrify)
+    elif copy:
+        raise ValueError(f"{source.name}: binary COPY cannot read this query in this session")
+    else:
+        batches = _row_batches(connection, sql, params, schema, oids, chunk_rows)
+    return pa.RecordBatchReader.from_batches(schema, _prefetched(batches))
+
+
+def _row_batches(connection: psycopg.Connection, sql: str, params: dict[str, Any],
+                 schema: pa.Schema, oids: list[int],
+                 chunk_rows: int) -> Iterator[pa.RecordBatch]:
+    """The rows streamed on ``connection`` as batches of at most ``chunk_rows`` rows."""
+    cursor = connection.cursor(binary=True)
+    # Chunked streaming: the server computes rows on while the client converts and GDAL
+    # writes the ones before; the client holds a few chunks at a time.
+    rows = cursor.stream(sql, params, size=chunk_rows)
+    types = schema.types
     convert = [_to_text if t == pa.string() and oid not in _TEXT_OIDS
                else _to_float if oid == _NUMERIC else None for t, oid in zip(types, oids)]
 
@@ -153,26 +184,40 @@ def stream_batches(session: Session, source: ExportSource, crs: ExportCrs, *,
                   for col, t, conv in zip(zip(*chunk), types, convert)]
         return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
-    def produce() -> Iterator[pa.RecordBatch]:
-        try:
+    try:
+        chunk = list(itertools.islice(rows, chunk_rows))
+        while chunk:
+            yield batch(chunk)
             chunk = list(itertools.islice(rows, chunk_rows))
-            while chunk:
-                yield batch(chunk)
-                chunk = list(itertools.islice(rows, chunk_rows))
-        finally:
-            rows.close()
-            cursor.close()
-
-    return pa.RecordBatchReader.from_batches(schema, _prefetched(produce()))
+    finally:
+        rows.close()
+        cursor.close()
 
 
 _DONE = object()
 
 
+def _database_error(exc: BaseException) -> BaseException:
+    """A driver's error (psycopg's on the session's connection, ADBC's on the COPY reader's)
+    as SQLAlchemy's :class:`~sqlalchemy.exc.DBAPIError` of the same kind, which
+    :func:`gridmap.db.user_error_in` turns into what a user is told (a statement over its time
+    limit: try again); anything else as it is."""
+    base: type[BaseException] | None = psycopg.Error if isinstance(exc, psycopg.Error) else None
+    if base is None and type(exc).__module__.startswith("adbc_driver_manager"):
+        import adbc_driver_manager
+
+        base = adbc_driver_manager.Error if isinstance(exc, adbc_driver_manager.Error) else None
+    if base is None:
+        return exc
+    return DBAPIError.instance(None, None, exc, base)  # type: ignore[arg-type]
+
+
 def _prefetched(batches: Iterator[pa.RecordBatch], depth: int = 3) -> Iterator[pa.RecordBatch]:
-    """``batches`` made by a thread of their own, up to ``depth`` ahead, while the consumer
-    (GDAL, which lets go of the GIL while it writes) works on the ones before. If the
-    consumer stops early, the producer is stopped and its cleanup runs before this returns."""
+    """``batches`` made by a thread of their own, up to ``depth`` ahead, started now: the
+    database works (and the COPY reader decodes, without the GIL) while the caller goes on
+    (it imports GDAL's binding, ~0.3 s, and GDAL writes the batches before). The returned
+    iterator has started, so closing it, or dropping it unread, stops the producer and runs
+    its cleanup (the connection freed) before it returns."""
     ready: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -188,24 +233,30 @@ def _prefetched(batches: Iterator[pa.RecordBatch], depth: int = 3) -> Iterator[p
                 if stop.is_set():
                     break
         except BaseException as exc:  # noqa: BLE001 — handed to the consumer to raise
-            ready.put(exc)
+            ready.put(_database_error(exc))
             return
         finally:
             batches.close()  # type: ignore[attr-defined]
         ready.put(_DONE)
 
-    worker = threading.Thread(target=run, name="gridmap-export-rows", daemon=True)
-    worker.start()
-    try:
-        while (item := ready.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():  # let the producer out of a full queue
-            try:
-                ready.get(timeout=0.1)
-            except queue.Empty:
-                pass
-        worker.join()
+    def consume() -> Iterator[pa.RecordBatch | None]:
+        worker = threading.Thread(target=run, name="gridmap-export-rows", daemon=True)
+        worker.start()
+        try:
+            yield None  # started: from here on, close() runs the cleanup below
+            while (item := ready.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            while worker.is_alive():  # let the producer out of a full queue
+                try:
+                    ready.get(timeout=0.1)
+                except queue.Empty:
+                    pass
+            worker.join()
+
+    started = consume()
+    next(started)
+    return started  # type: ignore[return-value]

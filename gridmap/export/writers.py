@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Callable
 
 import pyarrow as pa
-import pyogrio
 
 from gridmap.errors import InvalidInput
 from gridmap.export.crs import ExportCrs
@@ -68,7 +67,13 @@ def write_layer(path: Path, driver: str, layer: Layer, crs: ExportCrs, *, append
                 layer_options: dict[str, str] | None = None,
                 dataset_options: dict[str, str] | None = None,
                 encoding: str | None = None) -> None:
-    """One layer through :func:`pyogrio.write_arrow` (``append``: into an existing file)."""
+    """One layer through :func:`pyogrio.write_arrow` (``append``: into an existing file).
+
+    pyogrio is imported here, not with the module: its import (geopandas and pandas with it,
+    ~0.3 s) then runs while the rows' producer has already started (see
+    :func:`gridmap.export.source.stream_batches`)."""
+    import pyogrio
+
     spatial = layer.geometry_type is not None
     pyogrio.write_arrow(layer.reader, str(path), layer=layer.name, driver=driver,
                         geometry_name=GEOMETRY if spatial else None,

@@ -8,8 +8,7 @@ from sqlalchemy.dialects.postgresql import INET, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gridmap.models.base import Base
-
-ACTOR_KINDS = ("person", "api_key", "cli", "system", "anonymous")
+from gridmap.roles import ACTOR_KINDS
 
 
 class AuditEvent(Base):

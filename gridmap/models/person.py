@@ -14,9 +14,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridmap.models.base import Base
-
-ROLES = ("grid_worker", "community_admin", "planner", "dispatcher", "handler", "administrator")
-SCOPE_LEVELS = ("district", "street", "community", "grid")
+from gridmap.roles import ROLES, SCOPE_LEVELS  # noqa: F401 — the columns' checks; re-exported
 
 
 class Person(Base):

@@ -14,9 +14,10 @@ from sqlalchemy import text
 
 from gridmap.auth.scope import Scope
 from gridmap.errors import Conflict, Forbidden
-from gridmap.export import Selection, export_layer
+from gridmap.export import Selection, export_layer, parse_export_crs, stream_batches
 from gridmap.export.package import taxonomy_tables
-from gridmap.export.tabular import shapefile_field_names
+from gridmap.export.tabular import _renamed, shapefile_field_names
+from gridmap.export.writers import Layer, write_layer
 from tests.export.conftest import ADMIN
 
 
@@ -57,6 +58,25 @@ def test_shapefile_zip_holds_every_part_and_the_mapping(db, layers, tmp_path):
     mapping = {r["field"]: r["shapefile_field"] for r in rows}
     assert mapping["community_code"] == "community_" and mapping["community_name"] == "communit_2"
     assert mapping["building_count"] == "building_c" and mapping["code"] == "code"
+
+
+def test_shapefile_parts_are_byte_for_byte_what_gdal_writes_by_default(db, layers, tmp_path):
+    # the writer skips GDAL's end-of-file mark per record and adds it once at the end
+    source = layers["buildings"].export_source(ADMIN, Selection())
+    out = tmp_path / "buildings.zip"
+    export_layer(db, source, out, format="shp")
+    crs = parse_export_crs(None)
+    reader = stream_batches(db, source, crs, copy=False)
+    mapping = shapefile_field_names([n for n in reader.schema.names if n != "geometry"])
+    (tmp_path / "ref").mkdir()
+    write_layer(tmp_path / "ref" / "buildings.shp", "ESRI Shapefile",
+                Layer("buildings", _renamed(reader, mapping), source.geometry_type(db)), crs,
+                encoding="UTF-8")
+    with zipfile.ZipFile(out) as archive:
+        assert archive.read("buildings.dbf").endswith(b"\x1a")
+        for suffix in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
+            assert archive.read(f"buildings{suffix}") == \
+                (tmp_path / "ref" / f"buildings{suffix}").read_bytes(), suffix
 
 
 def test_scope_limits_the_export(db, layers, tmp_path):

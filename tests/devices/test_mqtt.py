@@ -197,3 +197,16 @@ def _alive(pid: int) -> bool:
             return stat.read().split(") ", 1)[1][0] not in "ZX"
     except OSError:
         return False
+
+
+def test_a_child_whose_parent_is_already_gone_ends_at_once():
+    """The parent-death request comes too late when the parent ended before it: the child
+    then ends by itself, and otherwise carries on."""
+    probe = ("import os, sys; from gridmap.devices.processes import _die_with_parent; "
+             "_die_with_parent(int(sys.argv[1])); print('alive')")
+    mine = subprocess.run([sys.executable, "-c", probe, str(os.getpid())], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert (mine.returncode, mine.stdout.strip()) == (0, "alive")
+    gone = subprocess.run([sys.executable, "-c", probe, "1"], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+    assert (gone.returncode, gone.stdout.strip()) == (1, "")

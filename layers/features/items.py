@@ -10,9 +10,9 @@ skip or repeat rows.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session

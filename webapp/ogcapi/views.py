@@ -234,13 +234,12 @@ def items_page(name: str):
     links = _page_links(name, page.next_after)
     stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     if html:
-        features = [json.loads(f) for f in page.features]
         return Response(render_template("ogcapi.html", heading=_title(layer),
-                                        document={"links": links}, features=features),
+                                        document={"links": links}, features=page.features()),
                         mimetype="text/html")
     # the features arrive as GeoJSON text from PostGIS: joined, never parsed again
-    body = (f'{{"type":"FeatureCollection","features":[{",".join(page.features)}],'
-            f'"numberReturned":{len(page.features)},"timeStamp":"{stamp}",'
+    body = (f'{{"type":"FeatureCollection","features":[{page.body}],'
+            f'"numberReturned":{page.returned},"timeStamp":"{stamp}",'
             f'"links":{json.dumps(links, ensure_ascii=False)}}}')
     response = Response(body, mimetype=docs.GEOJSON)
     response.headers["Content-Crs"] = f"<{query.crs.uri}>"

@@ -8,7 +8,11 @@ read by a subclass of its transformer:
   only an infix ``a T_AFTER b`` of a draft), any of the fifteen names, in any case;
 - ``TIMESTAMP('…')``, ``DATE('…')`` and ``INTERVAL(a, b)`` whose ends are quoted dates or
   timestamps, ``'..'`` or properties (pygeofilter's takes two timestamps only);
-- a text literal may hold a quote written twice (``'O''Brien'`` is O'Brien).
+- a text literal may hold a quote written twice (``'O''Brien'`` is O'Brien);
+- a property name of one character, one starting with ``_`` or ``:``, or one in double quotes
+  (``"name"``), as the standard's ``propertyName`` allows (pygeofilter's needs two characters);
+- the keywords ``TIMESTAMP``, ``DATE`` and ``INTERVAL`` in any case, as every other keyword;
+- line breaks and tabs between tokens (pygeofilter skips spaces and tabs only).
 
 JSON: pygeofilter's walker, given ``timestamp``, ``date``, ``interval`` and the ``t_*``
 operators already read (it reads the draft's names and takes T_INTERSECTS for T_OVERLAPS), a
@@ -39,9 +43,14 @@ _GRAMMAR = r"""
 %override SINGLE_QUOTED: /'(?:[^']|'')*'/
 %override ?temporal_predicate: TEMPORAL_FUNCTION "(" expression ("," expression)* ")" -> temporal_function
 TEMPORAL_FUNCTION.3: /(?i:NAMES)(?![A-Za-z0-9_:.])/
-%override ?timestamp: "TIMESTAMP" "(" SINGLE_QUOTED ")" -> timestamp_literal
-%override ?date: "DATE" "(" SINGLE_QUOTED ")" -> date_literal
-%override ?interval: "INTERVAL" "(" expression "," expression ")" -> interval_literal
+%override ?timestamp: "TIMESTAMP"i "(" SINGLE_QUOTED ")" -> timestamp_literal
+%override ?date: "DATE"i "(" SINGLE_QUOTED ")" -> date_literal
+%override ?interval: "INTERVAL"i "(" expression "," expression ")" -> interval_literal
+%override attribute: PROPERTY_NAME | QUOTED_PROPERTY_NAME
+PROPERTY_NAME: /[A-Za-z_:][A-Za-z0-9_:.]*/
+QUOTED_PROPERTY_NAME: /"[A-Za-z_:][A-Za-z0-9_:.]*"/
+%import common.WS
+%ignore WS
 """.replace("NAMES", "|".join(sorted(temporal.FUNCTIONS, key=len, reverse=True)))
 
 
@@ -85,6 +94,9 @@ def _text_parser():
     class Transformer(base.CQLTransformer):
         def SINGLE_QUOTED(self, token):  # noqa: N802 — lark names callbacks by terminal
             return token[1:-1].replace("''", "'")
+
+        def QUOTED_PROPERTY_NAME(self, token):  # noqa: N802
+            return token.update(value=token[1:-1])
 
         def timestamp_literal(self, text):
             return temporal.instant(text, "date-time")

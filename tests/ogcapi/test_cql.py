@@ -149,3 +149,38 @@ def test_times_compare_with_a_timestamp_or_quoted_text(db):
     with pytest.raises(InvalidInput, match="reported_at is date-time"):
         filter_sql("reported_at >= 'yesterday'", None, found, geometry_sql="t.location",
                    filter_crs=CRS84)
+
+
+@pytest.mark.parametrize("written, plain", [
+    ('"households" > 3 AND "use" = \'residential\'', "households > 3 AND use = 'residential'"),
+    ("households >\n 3\r\n\tAND floors\t< 9", "households > 3 AND floors < 9"),
+    ("households > 3\nOR name IS NULL", "households > 3 OR name IS NULL"),
+])
+def test_quoted_property_names_and_line_breaks_read_as_the_plain_filter(db, rows, written,
+                                                                         plain):
+    """The standard's propertyName may be double-quoted, and a filter written over several
+    lines (as people paste one) is the same filter."""
+    assert _ids(db, written) == _ids(db, plain)
+    assert _ids(db, plain), "the demo has such buildings: the test can fail"
+
+
+@pytest.mark.parametrize("raw", ["a = 1", "_a = 1", "x1 > 2", '"b" = 1'])
+def test_a_short_or_underscored_property_is_a_property_not_a_syntax_error(db, raw):
+    """One character, or a leading ``_``: names the standard allows, answered as any unknown
+    property (pygeofilter's grammar wanted two characters)."""
+    with pytest.raises(InvalidInput) as caught:
+        _ids(db, raw)
+    assert "unknown property" in str(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize("lower, upper", [
+    ("timestamp('2026-01-01T00:00:00Z')", "TIMESTAMP('2026-01-01T00:00:00Z')"),
+    ("date('2026-01-01')", "DATE('2026-01-01')"),
+    ("interval('2026-01-01', '..')", "INTERVAL('2026-01-01', '..')"),
+    ("Timestamp('2026-01-01T08:00:00+08:00')", "TIMESTAMP('2026-01-01T08:00:00+08:00')"),
+])
+def test_time_keywords_read_in_any_case_like_every_other_keyword(lower, upper):
+    from layers.features.cql_parse import parse_filter
+
+    assert parse_filter(f"T_AFTER(reported_at, {lower})", None) == \
+        parse_filter(f"T_AFTER(reported_at, {upper})", None)

@@ -38,13 +38,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # Chinese names as they are
 
     from layers import load_layers
-    from webapp import auth, database, errors, headers, i18n, params
+    from webapp import auth, compression, database, errors, headers, i18n, params
     from webapp import ogcapi
     from webapp.views import (account, admin, api, devices, editing, exports, facilities,
                               hierarchy, incidents, jobs, open311, pages, plans, routes,
                               tiles)
 
     app.extensions["gridmap_layers"] = load_layers()
+    compression.init_app(app)  # first: its hook runs last, on the finished body
     database.init_app(app)
     errors.init_app(app)
     headers.init_app(app)

@@ -93,8 +93,9 @@ def browser():
         browser.close()
 
 
-def _page(browser, server, viewport, password, login="demo-admin"):
-    context = browser.new_context(viewport=viewport, has_touch=True, locale="zh-CN")
+def _page(browser, server, viewport, password, login="demo-admin", scale=1):
+    context = browser.new_context(viewport=viewport, has_touch=True, locale="zh-CN",
+                                  device_scale_factor=scale)
     outside: list[str] = []
     context.route("**/*", lambda route: (outside.append(route.request.url), route.abort())
                   if not route.request.url.startswith(server) else route.continue_())
@@ -106,17 +107,27 @@ def _page(browser, server, viewport, password, login="demo-admin"):
     return context, page
 
 
-@pytest.fixture()
-def tablet(browser, server, demo_passwords):
-    context, page = _page(browser, server, TABLET, demo_passwords["demo-admin"])
+def _signed_in(browser, server, viewport, password, scale=1):
+    """A page signed in as the demo administrator, for a fixture to yield: it ends with no
+    error on the page and nothing asked of another site."""
+    context, page = _page(browser, server, viewport, password, scale=scale)
     yield page
     assert page.errors == [] and page.outside_requests == []
     context.close()
+
+
+@pytest.fixture()
+def tablet(browser, server, demo_passwords):
+    yield from _signed_in(browser, server, TABLET, demo_passwords["demo-admin"])
 
 
 @pytest.fixture()
 def portrait(browser, server, demo_passwords):
-    context, page = _page(browser, server, PORTRAIT, demo_passwords["demo-admin"])
-    yield page
-    assert page.errors == [] and page.outside_requests == []
-    context.close()
+    yield from _signed_in(browser, server, PORTRAIT, demo_passwords["demo-admin"])
+
+
+@pytest.fixture()
+def tablet_hidpi(browser, server, demo_passwords):
+    """The tablet at 1.5 screen pixels a CSS pixel, as many tablets are: a tile's edge at a
+    whole CSS pixel may fall inside a screen pixel even at a whole zoom."""
+    yield from _signed_in(browser, server, TABLET, demo_passwords["demo-admin"], scale=1.5)

@@ -8,6 +8,8 @@
  * inside the feature as the tiles draw it.
  *
  * SVG tiles, not canvas: each feature stays a <path> a tap lands on, as in the GeoJSON layers.
+ * Each tile is laid flat into its zoom level and added to its neighbours (seamless(), below),
+ * so a translucent fill cut by a tile edge shows no line along the edge.
  */
 import { fetchJson } from "./util.js";
 import { isInteractive, styleFor } from "./style.js";
@@ -16,6 +18,39 @@ import { isInteractive, styleFor } from "./style.js";
 if (!L.DomEvent.fakeStop) { L.DomEvent.fakeStop = (e) => { e._stopped = true; }; }
 
 const NATIVE_MAX_ZOOM = 18;  // the server's highest zoom; the map scales its tiles beyond
+
+/**
+ * A tile drawn so that it meets its neighbours without a seam. A tile's <svg> clips what it
+ * draws at its edge (the tile's buffer is never shown); at a fractional zoom (15.5: tiles
+ * scaled by 0.707, edges at x = 800.217…) the edge falls inside a screen pixel, which each of
+ * the two tiles then covers in part (antialiased: 0.217 and 0.783 of it). Two things made
+ * that pixel differ from its neighbours, a thin darker or lighter line along every tile edge:
+ *  - Leaflet places each tile with translate3d(), which makes every tile a compositor layer
+ *    of its own, rasterised apart and resampled to its fractional place: its edge spills
+ *    into the next pixel row (darker where both tiles cover it) and leaves the last one
+ *    short (lighter). Placed by left/top, as Leaflet does without 3D, the tiles paint into
+ *    their zoom level's layer, at the level's scale.
+ *  - drawn one over the other ("source-over"), two shares c and 1-c of a fill of opacity a
+ *    give a - c(1-c)a² (lighter; at a building's 0.75 plainly so). Added ("plus-lighter"),
+ *    they give exactly a: tiles meet but never overlap (each clips at its edge), so adding is
+ *    exact. It is Leaflet's own cure for image tiles (leaflet.css: img.leaflet-tile), which
+ *    its rule does not reach for SVG tiles. The zoom level's container (transformed: a
+ *    stacking context) bounds the addition: tiles add to each other, never to the layers
+ *    under them.
+ * Each needs the other (Chromium): laid flat but drawn source-over, the tiles still came as
+ * one layer per row of tiles, with a line between the rows; added but each a layer of its
+ * own, they still spilled at some zooms (16.25). Both together, a zoom level is one layer.
+ * A fill is drawn with the colour and opacity its style gives, as before; outlines are
+ * antialiased at the level's scale instead of resampled from the tile's.
+ */
+function seamless(tile) {
+  const pos = tile._leaflet_pos;  // where GridLayer put the tile (L.DomUtil.setPosition)
+  tile.style.transform = "";
+  tile.style.left = `${pos.x}px`;
+  tile.style.top = `${pos.y}px`;
+  tile.style.overflow = "hidden";  // as an <svg> has by default: the buffer never added in
+  tile.style.mixBlendMode = "plus-lighter";
+}
 
 /** The SVG path of feature ``id`` in a loaded tile (VectorGrid's renderer), if it has one. */
 function pathIn(tile, id) {
@@ -54,6 +89,7 @@ export class TiledLayer {
       getFeatureId: (feature) => feature.properties.id,
       vectorTileLayerStyles: { [def.name]: (props) => this.style({ properties: props }) },
     });
+    layer.on("tileloadstart", (e) => seamless(e.tile));  // fired as the tile is placed
     layer.on("loading", () => this.busy(true));
     layer.on("load", () => {
       this.busy(false);

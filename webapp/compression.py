@@ -11,12 +11,15 @@ Compressed: the JSON family (the API, OGC API – Features and its documents) an
 Not compressed: responses a view streams (exports: downloads are already packed, and their
 progress must not wait for a compressor's buffer), static files (sent as files, streamed),
 tiles (stored gzipped, see :mod:`webapp.views.tiles`), anything under 1 kB, and errors.
-Every response says ``Vary: Accept-Encoding``.
+Every response says ``Vary: Accept-Encoding``. A coding the client lists with ``q=0`` is one it
+refuses (RFC 9110, 12.5.3); Flask-Compress 1.25 would still choose it, so such entries are
+taken out of the header before it reads it.
 """
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 from flask_compress import Compress
+from werkzeug.http import parse_accept_header
 
 MIMETYPES = (
     "application/json",
@@ -25,6 +28,15 @@ MIMETYPES = (
     "application/vnd.oai.openapi+json",
     "text/html",
 )
+
+
+def _drop_refused_codings() -> None:
+    raw = request.environ.get("HTTP_ACCEPT_ENCODING")
+    if not raw or "q=0" not in raw.replace(" ", ""):
+        return
+    accepted = parse_accept_header(raw)
+    request.environ["HTTP_ACCEPT_ENCODING"] = ", ".join(
+        f"{value};q={quality:g}" for value, quality in accepted if quality > 0)
 
 
 def init_app(app: Flask) -> None:
@@ -39,4 +51,5 @@ def init_app(app: Flask) -> None:
         COMPRESS_MIN_SIZE=1024,
         COMPRESS_STREAMS=False,
     )
+    app.before_request(_drop_refused_codings)
     Compress(app)

@@ -48,6 +48,7 @@ def test_each_encoding_a_client_accepts_gives_the_same_page(ogc, encoding):
     ("gzip, deflate", "gzip"),  # Qt (QGIS)
     ("gzip;q=0.5, br;q=1.0", "br"),
     ("identity", None), ("compress", None),
+    ("zstd;q=0", None), ("zstd;q=0, gzip", "gzip"), ("br;q=0.0, gzip;q=0.2", "gzip"),
 ])
 def test_the_client_chooses_the_encoding(ogc, accept, chosen):
     response = ogc.get(PAGE, headers={"Accept-Encoding": accept})

@@ -31,15 +31,19 @@ _LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout
 @dataclass(frozen=True)
 class Timeouts:
     """Per-connection limits in milliseconds (PostgreSQL's ``statement_timeout`` and
-    ``lock_timeout``)."""
+    ``lock_timeout``), and whether statements may be JIT-compiled."""
 
     statement_ms: int = _DEFAULTS["statement_timeout_ms"]
     lock_ms: int = _DEFAULTS["lock_timeout_ms"]
+    jit: bool = True
 
     @classmethod
     def web(cls, settings: Mapping[str, Any]) -> Timeouts:
-        """Short limits for requests: answer 503 long before gunicorn's worker timeout."""
-        return cls(settings["statement_timeout_ms"], settings["lock_timeout_ms"])
+        """Short limits for requests: answer 503 long before gunicorn's worker timeout. No
+        JIT: PostgreSQL compiles a statement whose estimate passes ``jit_above_cost``, which
+        costs a request 10–15 ms it never wins back (an items page of 1,000 buildings whose
+        estimate crosses it took 18 ms instead of 7, measured 2026-12-05)."""
+        return cls(settings["statement_timeout_ms"], settings["lock_timeout_ms"], jit=False)
 
     @classmethod
     def batch(cls, settings: Mapping[str, Any]) -> Timeouts:
@@ -47,7 +51,8 @@ class Timeouts:
         return cls(settings["batch_statement_timeout_ms"], settings["batch_lock_timeout_ms"])
 
     def libpq_options(self) -> str:
-        return f"-c statement_timeout={self.statement_ms} -c lock_timeout={self.lock_ms}"
+        return (f"-c statement_timeout={self.statement_ms} -c lock_timeout={self.lock_ms}"
+                + ("" if self.jit else " -c jit=off"))
 
 
 _ENGINES: dict[tuple[str, Timeouts, bool], Engine] = {}

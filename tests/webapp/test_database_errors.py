@@ -69,6 +69,20 @@ def test_connections_carry_the_timeouts(database_url):
         session = get_session()
         assert session.execute(text("show statement_timeout")).scalar() == "1234ms"
         assert session.execute(text("show lock_timeout")).scalar() == "567ms"
+        # a request's statements are never JIT-compiled (gridmap.db.Timeouts.web)
+        assert session.execute(text("select setting, source from pg_settings "
+                                    "where name = 'jit'")).one() == ("off", "client")
+
+
+def test_commands_may_jit_as_postgresql_decides(database_url):
+    from gridmap.config import load_settings
+    from gridmap.db import Timeouts, get_engine
+
+    engine = get_engine(database_url, timeouts=Timeouts.batch(load_settings()))
+    with engine.connect() as connection:
+        # what the server's configuration says, not set by gridmap's connection
+        assert connection.execute(text(
+            "select source from pg_settings where name = 'jit'")).scalar() != "client"
 
 
 def test_a_locked_table_is_busy_with_retry_after(database_url, engine, people):

@@ -10,6 +10,7 @@ skip or repeat rows.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 from zoneinfo import ZoneInfo
@@ -285,8 +286,6 @@ class ItemsPage:
 
     def features(self) -> list[Any]:
         """The features parsed (the HTML page shows them)."""
-        import json
-
         return json.loads(f"[{self.body}]")
 
 

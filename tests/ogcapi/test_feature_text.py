@@ -1,7 +1,8 @@
 """A feature's GeoJSON assembled as text (:func:`layers.features.items._feature_sql`) parses to
-what ``json_build_object`` gives, for every layer of the demo and for any value of any type,
-and a page's one-row aggregate (:func:`layers.features.items._page_sql`) is the rows it
-stands for."""
+what ``json_build_object`` gives, for every layer of the demo and for any value of any type;
+a page's one-row aggregate (:func:`layers.features.items._page_sql`) is the rows it stands
+for, and the bbox shortcut (:func:`layers.features.items._bbox_condition`) finds what
+``ST_Intersects`` finds."""
 from __future__ import annotations
 
 import datetime as dt
